@@ -1,0 +1,74 @@
+# isovisor build. Driven by ./build.sh; every product lands under out/.
+# Freestanding code (hypervisor, root kernel, guest images) is built with
+# the host gcc in freestanding mode; the portable library (kernel/lib) is
+# also built for the host with sanitizers, for unit tests and fuzz targets.
+
+O        ?= out
+VERSION  ?= $(shell cat VERSION)
+
+CC       ?= gcc
+LD       ?= ld
+HOSTCC   ?= gcc
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+KCFLAGS  := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
+            -fno-stack-protector -fno-pic -fno-pie -mno-red-zone \
+            -mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
+            -fno-omit-frame-pointer -ffile-prefix-map=$(CURDIR)=. \
+            -isystem include/libc -isystem $(shell $(CC) -print-file-name=include) \
+            -Iinclude -Ikernel/lib -MMD -MP
+KASFLAGS := $(KCFLAGS) -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=none -no-pie --no-warn-rwx-segments
+
+HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
+              -fno-sanitize-recover=all -fno-omit-frame-pointer \
+              -Iinclude -Ikernel/lib -Itests/unit -MMD -MP
+
+# The portable library: no hardware access, builds for host and target.
+LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
+                kernel/lib/acpi.c kernel/lib/format.c
+# Target-only library pieces.
+LIB_TARGET   := kernel/lib/string.c
+
+HV_C   := $(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)
+HV_S   := $(wildcard hypervisor/arch/x86/*.S)
+HV_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_S) $(HV_C) $(LIB_PORTABLE) $(LIB_TARGET))
+
+all: $(O)/hypervisor.elf
+
+$(O)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -DISOVISOR_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(O)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+$(O)/hypervisor.elf: $(HV_OBJ) hypervisor/arch/x86/hypervisor.ld
+	$(LD) $(KLDFLAGS) -T hypervisor/arch/x86/hypervisor.ld -o $@ $(HV_OBJ)
+
+# ---- host-side unit tests and fuzz targets -------------------------------
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/host/unit/%,$(UNIT_SRC))
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/host/fuzz/%,$(FUZZ_SRC))
+HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE))
+
+$(O)/host/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
+
+$(O)/host/unit/%: $(O)/host/obj/tests/unit/%.c.o $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
+
+$(O)/host/fuzz/%: $(O)/host/obj/tests/fuzz/%.c.o $(O)/host/obj/tests/fuzz/driver.c.o $(HOST_LIB)
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
+
+unit: $(UNIT_BIN) $(FUZZ_BIN)
+
+.PHONY: all unit
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

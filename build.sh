@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# isovisor: the one entry point. ./build.sh help lists what it does.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$TOP"
+export O=${O:-$TOP/out}
+
+PACKAGES=(gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common
+	xorriso mtools qemu-system-x86 ovmf seabios bochs bochsbios vgabios
+	bats bats-assert bats-support bats-file)
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+step() { echo "==> $*" >&2; }
+
+usage() {
+	cat <<'USAGE'
+usage: ./build.sh [subcommand] [options]
+
+  help            this list
+  deps            install the Debian packages the build and tests need
+                  (needs root or sudo; says "nothing to do" when all are there)
+  build           compile the hypervisor (the default subcommand)
+  iso [--test]    write out/isovisor.iso (GRUB menu, interactive console);
+                  --test also writes out/isovisor-test.iso, which boots the
+                  test-mode entry with no menu delay
+  run [--uefi]    build the ISO and boot it in QEMU (TCG, -cpu max), serial
+                  on this terminal, no window; returns at power-off.
+                  Options: --smp N, --mem SIZE, --test (boot the test ISO)
+  test            build, then run the whole default test suite (bats)
+  clean           remove out/
+USAGE
+}
+
+# ---- dependencies ---------------------------------------------------------
+missing_packages() {
+	local p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || echo "$p"
+	done
+}
+
+cmd_deps() {
+	local missing
+	missing=$(missing_packages | tr '\n' ' ')
+	if [ -z "${missing// /}" ]; then
+		echo "deps: nothing to do, all ${#PACKAGES[@]} packages are installed"
+		return
+	fi
+	local sudo=
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+			sudo=sudo
+		else
+			die "deps: installing ${missing}needs root or sudo; run as root or: sudo apt-get install $missing"
+		fi
+	fi
+	step "deps: installing $missing"
+	$sudo apt-get update -q >/dev/null || die "deps: apt-get update failed"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+		die "deps: apt-get install failed for: $missing"
+}
+
+# Cheap check before each subcommand: install only when something is gone.
+ensure_deps() {
+	local t
+	for t in gcc ld make grub-mkimage xorriso mformat qemu-system-x86_64 bats; do
+		command -v "$t" >/dev/null || { cmd_deps; return; }
+	done
+	for t in /usr/lib/grub/i386-pc/boot_hybrid.img /usr/lib/grub/x86_64-efi/kernel.img \
+		 "$OVMF_CODE" /usr/lib/bats/bats-assert/load.bash \
+		 /usr/lib/bats/bats-support/load.bash /usr/lib/bats/bats-file/load.bash; do
+		[ -e "$t" ] || { cmd_deps; return; }
+	done
+}
+
+# ---- build ----------------------------------------------------------------
+version() {
+	local v
+	v=$(cat VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		v="$v-g$(git rev-parse --short=10 HEAD 2>/dev/null || echo none)"
+		git diff --quiet HEAD 2>/dev/null || v="$v-dirty"
+	fi
+	echo "$v"
+}
+
+source_date_epoch() {
+	git log -1 --format=%ct 2>/dev/null || echo 1767225600
+}
+
+cmd_build() {
+	step "build: hypervisor"
+	make -s -j"$(nproc)" O="$O" VERSION="$(version)" all ||
+		die "build: compiling failed (see the compiler output above)"
+}
+
+cmd_iso() {
+	local test=0
+	for a in "$@"; do
+		case $a in
+		--test) test=1 ;;
+		*) die "iso: unknown option $a" ;;
+		esac
+	done
+	cmd_build
+	export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(source_date_epoch)}
+	step "iso: out/isovisor.iso"
+	iso/mkiso.sh "$O/isovisor.iso" 0 10 || die "iso: assembling out/isovisor.iso failed"
+	if [ $test = 1 ]; then
+		step "iso: out/isovisor-test.iso"
+		iso/mkiso.sh "$O/isovisor-test.iso" 1 0 ||
+			die "iso: assembling out/isovisor-test.iso failed"
+	fi
+}
+
+# ---- run ------------------------------------------------------------------
+cmd_run() {
+	local uefi=0 smp=2 mem=512M iso=$O/isovisor.iso test=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--uefi) uefi=1 ;;
+		--smp) smp=$2; shift ;;
+		--mem) mem=$2; shift ;;
+		--test) test=--test; iso=$O/isovisor-test.iso ;;
+		*) die "run: unknown option $1" ;;
+		esac
+		shift
+	done
+	cmd_iso $test
+	local args=(-accel tcg -cpu max -smp "$smp" -m "$mem" -display none
+		-serial mon:stdio -no-reboot
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+	if [ $uefi = 1 ]; then
+		cp "$OVMF_VARS" "$O/ovmf-vars-run.fd"
+		args+=(-machine q35
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$O/ovmf-vars-run.fd")
+	else
+		args+=(-machine pc)
+	fi
+	args+=(-drive "file=$iso,media=cdrom,format=raw,readonly=on")
+	step "run: qemu-system-x86_64 ${args[*]}"
+	local rc=0
+	qemu-system-x86_64 "${args[@]}" || rc=$?
+	# isa-debug-exit: 1 = test pass, 3 = test fail; 0 = powered off.
+	case $rc in
+	0|1) return 0 ;;
+	*) return "$rc" ;;
+	esac
+}
+
+# ---- test -----------------------------------------------------------------
+cmd_test() {
+	cmd_iso --test
+	step "test: host unit tests and fuzz targets"
+	make -s -j"$(nproc)" O="$O" unit || die "test: building the unit tests failed"
+	step "test: bats suites"
+	mkdir -p "$O/tests"
+	bats --timing tests/ || die "test: some tests failed (logs in out/tests/)"
+}
+
+cmd_clean() {
+	rm -rf "$O"
+}
+
+sub=${1:-build}
+[ $# -gt 0 ] && shift
+case $sub in
+help|-h|--help) usage ;;
+deps) cmd_deps ;;
+build) ensure_deps; cmd_build ;;
+iso) ensure_deps; cmd_iso "$@" ;;
+run) ensure_deps; cmd_run "$@" ;;
+test) ensure_deps; cmd_test "$@" ;;
+clean) cmd_clean ;;
+*) usage >&2; die "unknown subcommand '$sub'" ;;
+esac

@@ -1,0 +1,97 @@
+/*
+ * Local APIC access, in xAPIC (MMIO) or x2APIC (MSR) mode, whichever the
+ * firmware left enabled: servers with many CPUs hand over in x2APIC mode.
+ */
+#include "../../hv.h"
+#include "cpu.h"
+
+#define APIC_ID         0x020
+#define APIC_EOI        0x0b0
+#define APIC_SVR        0x0f0
+#define APIC_TPR        0x080
+#define APIC_ICR_LO     0x300
+#define APIC_ICR_HI     0x310
+#define APIC_LVT_LINT0  0x350
+#define APIC_LVT_LINT1  0x360
+
+#define ICR_INIT        (5u << 8)
+#define ICR_STARTUP     (6u << 8)
+#define ICR_NMI         (4u << 8)
+#define ICR_BUSY        (1u << 12)
+#define ICR_ASSERT      (1u << 14)
+#define ICR_ALL_BUT_SELF (3u << 18)
+
+static bool x2apic;
+static volatile uint32_t *xapic;
+
+static uint32_t apic_read(uint32_t reg)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+	return xapic[reg / 4];
+}
+
+static void apic_write(uint32_t reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		xapic[reg / 4] = v;
+}
+
+void apic_init(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (!(base & APIC_BASE_EN)) {
+		base |= APIC_BASE_EN;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	x2apic = base & APIC_BASE_EXTD;
+	xapic = phys_to_virt(base & 0xffffff000ull);
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_SVR, 0x100 | VEC_SPURIOUS);
+}
+
+uint32_t apic_id(void)
+{
+	return x2apic ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;
+}
+
+void apic_eoi(void)
+{
+	apic_write(APIC_EOI, 0);
+}
+
+bool apic_icr_idle(void)
+{
+	return x2apic || !(apic_read(APIC_ICR_LO) & ICR_BUSY);
+}
+
+static void apic_send_ipi(uint32_t dest, uint32_t lo)
+{
+	for (unsigned i = 0; i < 1000000 && !apic_icr_idle(); i++)
+		cpu_relax();
+	if (x2apic) {
+		wrmsr(0x800 + (APIC_ICR_LO >> 4), ((uint64_t)dest << 32) | lo);
+	} else {
+		apic_write(APIC_ICR_HI, dest << 24);
+		apic_write(APIC_ICR_LO, lo);
+	}
+}
+
+void apic_send_init(uint32_t apic)
+{
+	apic_send_ipi(apic, ICR_INIT | ICR_ASSERT);
+}
+
+void apic_send_sipi(uint32_t apic, uint8_t vector)
+{
+	apic_send_ipi(apic, ICR_STARTUP | ICR_ASSERT | vector);
+}
+
+void apic_send_nmi_all_but_self(void)
+{
+	if (x2apic || xapic)
+		apic_send_ipi(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
+}

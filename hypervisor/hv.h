@@ -1,0 +1,83 @@
+/*
+ * The hypervisor core's common declarations: console and logging, panic,
+ * boot configuration, per-CPU data. Vendor- and architecture-specific
+ * pieces have their own headers under arch/.
+ */
+#ifndef HV_H
+#define HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "format.h"
+#include "mb2.h"
+#include "memmap.h"
+#include "pmm.h"
+#include "acpi.h"
+
+#define HV_MAX_CPUS 64
+#define HV_STACK_SIZE (16 * 1024)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+
+/* ---- console (console.c) ------------------------------------------------ */
+void console_init(void);
+/* Print one or more lines, each prefixed with "hv: ". */
+void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print with a caller-chosen source prefix (e.g. "root"). */
+void console_log_prefixed(const char *source, const char *text, size_t len);
+/* Break the console lock if a dying CPU holds it (panic path only). */
+void console_force_unlock(void);
+
+/* ---- panic (panic.c) ---------------------------------------------------- */
+struct cpu_regs;
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void panic_regs(const struct cpu_regs *regs, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+extern volatile bool panic_in_progress;
+void halt_forever(void) __attribute__((noreturn));
+
+/* ---- boot configuration (main.c) ---------------------------------------- */
+struct boot_config {
+	bool uefi;
+	bool test_mode;
+	const char *cmdline;
+	struct mb2_info mb2;
+	struct acpi_info acpi;
+};
+extern struct boot_config boot;
+
+/* ---- memory (mm.c) ------------------------------------------------------ */
+struct mm_stats {
+	uint64_t usable_bytes;          /* RAM the firmware calls usable */
+	unsigned usable_ranges;
+	uint64_t reserved_bytes;        /* of that, held back at boot */
+	uint64_t top;                   /* highest usable address */
+};
+extern struct pmm hv_pmm;
+extern struct mm_stats hv_mm_stats;
+#define HV_MAX_RESERVED (MB2_MAX_MODULES + 8)
+/* What the hypervisor held back from the usable map at boot: its image,
+ * the boot information, the modules, the allocator's bitmap (page-rounded
+ * outward). */
+extern struct mem_range hv_reserved[HV_MAX_RESERVED];
+extern unsigned hv_reserved_count;
+extern struct memmap hv_usable;         /* usable RAM as the firmware says */
+void mm_init(uint64_t mbi_phys);
+void *phys_to_virt(uint64_t pa);
+uint64_t virt_to_phys(const void *va);
+/* A zeroed page, or panic when memory is exhausted at boot. */
+void *page_alloc_zeroed(void);
+
+/* ---- test mode (selftest.c) --------------------------------------------- */
+void tap_begin(void);
+void tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints the plan and the final line; returns true when all passed. */
+bool tap_end(void);
+void hv_selftests(void);
+
+extern char __image_start[], __image_end[];
+
+#endif

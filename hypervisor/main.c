@@ -1,0 +1,100 @@
+/*
+ * The boot CPU's path from the 64-bit entry: console, traps, the boot
+ * information, memory, ACPI, every CPU up; then the test-mode self-checks
+ * or power-off.
+ */
+#include <string.h>
+#include "hv.h"
+#include "arch/x86/cpu.h"
+
+#ifndef ISOVISOR_VERSION
+#define ISOVISOR_VERSION "unknown"
+#endif
+
+struct boot_config boot;
+
+static const void *acpi_map_identity(uint64_t phys, size_t len, void *ctx)
+{
+	uint64_t top = hv_mm_stats.top > (4ull << 30) ? hv_mm_stats.top :
+							(4ull << 30);
+
+	if (!phys || len > top || phys > top - len)
+		return NULL;
+	return phys_to_virt(phys);
+}
+
+static void acpi_init(void)
+{
+	const struct mb2_info *mi = &boot.mb2;
+	const void *rsdp = mi->rsdp_new ? mi->rsdp_new : mi->rsdp_old;
+	uint32_t len = mi->rsdp_new ? mi->rsdp_new_len : mi->rsdp_old_len;
+	unsigned bad = 0;
+	const char *err;
+
+	if (!rsdp)
+		panic("no ACPI RSDP from the boot loader");
+	if (acpi_parse(rsdp, len, acpi_map_identity, NULL, &boot.acpi, &bad,
+		       &err))
+		panic("ACPI: %s", err);
+	if (bad)
+		hv_log("acpi: %u table(s) failed their length or checksum "
+		       "check and were ignored", bad);
+	hv_log("acpi: revision %u via %s, %u cpu(s) enabled, %u I/O APIC(s)",
+	       boot.acpi.revision, boot.acpi.xsdt ? "XSDT" : "RSDT",
+	       boot.acpi.cpu_count, boot.acpi.ioapic_count);
+}
+
+static void hv_main_on_cpu_stack(void) __attribute__((noreturn));
+
+void hv_main(uint32_t magic, uint64_t info);
+void hv_main(uint32_t magic, uint64_t info)
+{
+	const char *err;
+	struct percpu *bsp;
+
+	console_init();
+	idt_init();
+	idt_load();
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("bad multiboot2 magic %#x", magic);
+	if (mb2_parse(phys_to_virt(info), MB2_MAX_TOTAL_SIZE, &boot.mb2, &err))
+		panic("multiboot2 information: %s", err);
+	boot.cmdline = boot.mb2.cmdline;
+	boot.uefi = boot.mb2.efi64 || boot.mb2.efi_mmap;
+	boot.test_mode = cmdline_has(boot.cmdline, "test");
+	hv_log("isovisor %s booting (%s)", ISOVISOR_VERSION,
+	       boot.uefi ? "uefi" : "bios");
+	if (boot.cmdline[0])
+		hv_log("command line: %s", boot.cmdline);
+
+	mm_init(info);
+	acpi_init();
+	apic_init();
+	bsp = percpu_alloc(0, apic_id());
+	cpu_load_tables(bsp);
+	call_on_stack(bsp->stack_top, hv_main_on_cpu_stack);
+}
+
+/* The rest of the boot CPU's life, on its own per-CPU stack. */
+static void hv_main_on_cpu_stack(void)
+{
+	struct percpu *bsp = this_cpu();
+
+	bsp->seen_rsp = (uint64_t)__builtin_frame_address(0);
+	bsp->seen_gs = this_cpu();
+	bsp->online = true;
+	cpus_online = 1;
+	time_init();
+	smp_boot_aps();
+	hv_log("cpus %u online", cpus_online);
+
+	/* Lets a test check the exception report end to end. */
+	if (cmdline_has(boot.cmdline, "crash=ud"))
+		__asm__ volatile("ud2");
+
+	if (boot.test_mode) {
+		hv_selftests();
+		test_exit(tap_end());
+	}
+	power_off();
+}

@@ -1,0 +1,202 @@
+/*
+ * x86-64 privileged instructions and architectural constants, as static
+ * inline wrappers: the only place inline assembly for them lives.
+ */
+#ifndef ISOVISOR_X86_H
+#define ISOVISOR_X86_H
+
+#include <stdint.h>
+
+#define CR0_PE          (1ull << 0)
+#define CR0_MP          (1ull << 1)
+#define CR0_ET          (1ull << 4)
+#define CR0_NE          (1ull << 5)
+#define CR0_WP          (1ull << 16)
+#define CR0_PG          (1ull << 31)
+#define CR4_PAE         (1ull << 5)
+#define CR4_PGE         (1ull << 7)
+#define CR4_OSFXSR      (1ull << 9)
+
+#define MSR_APIC_BASE   0x0000001b
+#define MSR_EFER        0xc0000080
+#define MSR_FS_BASE     0xc0000100
+#define MSR_GS_BASE     0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_VM_CR       0xc0010114
+#define MSR_VM_HSAVE_PA 0xc0010117
+
+#define EFER_SCE        (1ull << 0)
+#define EFER_LME        (1ull << 8)
+#define EFER_LMA        (1ull << 10)
+#define EFER_NXE        (1ull << 11)
+#define EFER_SVME       (1ull << 12)
+
+#define APIC_BASE_BSP   (1ull << 8)
+#define APIC_BASE_EXTD  (1ull << 10)
+#define APIC_BASE_EN    (1ull << 11)
+
+#define RFLAGS_IF       (1ull << 9)
+
+#define PTE_P           (1ull << 0)
+#define PTE_W           (1ull << 1)
+#define PTE_U           (1ull << 2)
+#define PTE_PWT         (1ull << 3)
+#define PTE_PCD         (1ull << 4)
+#define PTE_A           (1ull << 5)
+#define PTE_D           (1ull << 6)
+#define PTE_PS          (1ull << 7)
+#define PTE_G           (1ull << 8)
+#define PTE_NX          (1ull << 63)
+#define PTE_ADDR_MASK   0x000ffffffffff000ull
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+	uint16_t v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r;
+
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+#define DEFINE_CR(n)                                                         \
+	static inline uint64_t read_cr##n(void)                              \
+	{                                                                    \
+		uint64_t v;                                                  \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));            \
+		return v;                                                    \
+	}                                                                    \
+	static inline void write_cr##n(uint64_t v)                           \
+	{                                                                    \
+		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory");   \
+	}
+DEFINE_CR(0)
+DEFINE_CR(2)
+DEFINE_CR(3)
+DEFINE_CR(4)
+#undef DEFINE_CR
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+static inline void halt(void)
+{
+	__asm__ volatile("hlt" ::: "memory");
+}
+
+static inline void irq_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+static inline void irq_enable(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+struct __attribute__((packed)) descriptor_table_ptr {
+	uint16_t limit;
+	uint64_t base;
+};
+
+static inline void lgdt(const struct descriptor_table_ptr *p)
+{
+	__asm__ volatile("lgdt %0" : : "m"(*p));
+}
+
+static inline void lidt(const struct descriptor_table_ptr *p)
+{
+	__asm__ volatile("lidt %0" : : "m"(*p));
+}
+
+static inline void ltr(uint16_t sel)
+{
+	__asm__ volatile("ltr %0" : : "r"(sel));
+}
+
+static inline void barrier(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+#endif

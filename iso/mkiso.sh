@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Assemble a hybrid BIOS+UEFI ISO from the built products in $O.
+#   mkiso.sh OUT.iso DEFAULT_ENTRY TIMEOUT [EXTRA_CMDLINE]
+# BIOS: GRUB's El Torito core, plus boot_hybrid.img as the MBR so the same
+# file boots as a disk. UEFI: a FAT image holding GRUB as BOOTX64.EFI,
+# used both as the El Torito EFI image and as an EFI system partition.
+# Reproducible: every timestamp comes from SOURCE_DATE_EPOCH, the FAT
+# serial is fixed, and xorriso is told the volume dates.
+set -euo pipefail
+
+out=$1 default=$2 timeout=$3 extra=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+O=${O:?O must name the build output folder}
+: "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set}"
+export SOURCE_DATE_EPOCH
+
+name=$(basename "$out" .iso)
+work=$O/iso/$name
+rm -rf "$work"
+mkdir -p "$work/stage/boot/grub" "$work/stage/boot/isovisor" "$work/efi"
+
+# GRUB modules compiled into the core images; nothing is loaded later.
+# early.cfg, built in, finds the isovisor medium (CD, or the same image
+# written to a disk) by its id file and hands over to its grub.cfg.
+common="normal configfile search search_fs_file iso9660 fat part_msdos part_gpt
+        multiboot2 serial terminal echo test true halt reboot ls cat sleep"
+grub-mkimage -O i386-pc-eltorito -p /boot/grub -c "$here/early.cfg" \
+	-o "$work/stage/boot/grub/bios.img" biosdisk $common
+# efi_gop: multiboot2 on UEFI wants a video mode to hand over, else GRUB
+# warns that no console will be available.
+grub-mkimage -O x86_64-efi -p /boot/grub -c "$here/early.cfg" \
+	-o "$work/efi/BOOTX64.EFI" $common efi_gop
+
+# The EFI system partition image: FAT12, sized to GRUB plus slack.
+efi_kib=$(( ( $(stat -c %s "$work/efi/BOOTX64.EFI") / 1024 + 256 + 63 ) / 64 * 64 ))
+efiimg=$work/stage/efi.img
+truncate -s "${efi_kib}K" "$efiimg"
+touch -d "@$SOURCE_DATE_EPOCH" "$work/efi/BOOTX64.EFI"
+mformat -i "$efiimg" -N 15042026 -v ISOVISOR -T $((efi_kib * 2)) -h 2 -s 32 ::
+mmd -i "$efiimg" ::/EFI ::/EFI/BOOT
+mcopy -m -i "$efiimg" "$work/efi/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
+
+sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
+    -e "s|@CMDLINE@|$extra|" "$here/grub.cfg" > "$work/stage/boot/grub/grub.cfg"
+cp "$O/hypervisor.elf" "$work/stage/boot/isovisor/hypervisor.elf"
+echo "isovisor boot medium" > "$work/stage/isovisor.id"
+find "$work/stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+
+date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M%S00)
+xorriso -as mkisofs -quiet -o "$out.tmp" -V ISOVISOR -r \
+	--modification-date="$date" --set_all_file_dates "$date" \
+	-b boot/grub/bios.img -no-emul-boot -boot-load-size 4 \
+	-boot-info-table --grub2-boot-info \
+	--grub2-mbr /usr/lib/grub/i386-pc/boot_hybrid.img \
+	--efi-boot efi.img -efi-boot-part --efi-boot-image \
+	--protective-msdos-label \
+	"$work/stage"
+mv "$out.tmp" "$out"
