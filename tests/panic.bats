@@ -14,7 +14,7 @@ setup_file() {
 @test "an invalid opcode in the hypervisor panics with registers and fails the run" {
 	boot crash-ud "$O/tests/crash-ud.iso" -- -cpu max -smp 2 -m 256M
 	assert_boot_failed
-	assert_line --regexp "^hv: panic: exception 6 \(#UD invalid opcode\) error 0 at rip [0-9a-f]{16} \(cpu 0\)$"
+	assert_line --regexp "^hv: panic: exception 6 \(#UD invalid opcode\) error 0x0 at rip [0-9a-f]{16} \(cpu 0\)$"
 	assert_line --regexp "^hv:   rip=[0-9a-f]{16} cs=0008 rflags="
 	assert_line --regexp "^hv:   rax=[0-9a-f]{16} rbx="
 	assert_line --regexp "^hv:   cr0=[0-9a-f]{16} cr2="
