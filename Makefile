@@ -22,19 +22,25 @@ KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=none -no
 
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
               -fno-sanitize-recover=all -fno-omit-frame-pointer \
-              -Iinclude -Ikernel/lib -Itests/unit -MMD -MP
+              -Iinclude -Ikernel/lib -Ihypervisor -Itests/unit -MMD -MP
 
 # The portable library: no hardware access, builds for host and target.
 LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
-                kernel/lib/acpi.c kernel/lib/format.c
+                kernel/lib/acpi.c kernel/lib/format.c kernel/lib/elf.c
+# Portable pieces of the hypervisor: built into it, and for host tests.
+HV_PORTABLE  := $(wildcard hypervisor/x86_decode.c)
 # Target-only library pieces.
 LIB_TARGET   := kernel/lib/string.c
 
-HV_C   := $(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)
-HV_S   := $(wildcard hypervisor/arch/x86/*.S)
+HV_C   := $(filter-out $(HV_PORTABLE),$(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)) $(HV_PORTABLE)
+HV_S   := kernel/lib/x86/boot.S $(wildcard hypervisor/arch/x86/*.S)
 HV_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_S) $(HV_C) $(LIB_PORTABLE) $(LIB_TARGET))
 
-all: $(O)/hypervisor.elf
+ROOT_C   := $(wildcard kernel/*.c)
+ROOT_S   := kernel/lib/x86/boot.S $(wildcard kernel/*.S)
+ROOT_OBJ := $(patsubst %,$(O)/obj/%.o,$(ROOT_S) $(ROOT_C) $(LIB_PORTABLE) $(LIB_TARGET))
+
+all: $(O)/hypervisor.elf $(O)/root.elf
 
 $(O)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -47,12 +53,15 @@ $(O)/obj/%.S.o: %.S
 $(O)/hypervisor.elf: $(HV_OBJ) hypervisor/arch/x86/hypervisor.ld
 	$(LD) $(KLDFLAGS) -T hypervisor/arch/x86/hypervisor.ld -o $@ $(HV_OBJ)
 
+$(O)/root.elf: $(ROOT_OBJ) kernel/root.ld
+	$(LD) $(KLDFLAGS) -T kernel/root.ld -o $@ $(ROOT_OBJ)
+
 # ---- host-side unit tests and fuzz targets -------------------------------
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/host/unit/%,$(UNIT_SRC))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/host/fuzz/%,$(FUZZ_SRC))
-HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE))
+HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE) $(HV_PORTABLE))
 
 $(O)/host/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -37,6 +37,9 @@ void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)))
 void panic_regs(const struct cpu_regs *regs, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 extern volatile bool panic_in_progress;
+/* Set when the run ends: every other CPU halts at its next NMI or exit. */
+extern volatile bool cpus_stopping;
+void stop_other_cpus(void);
 void halt_forever(void) __attribute__((noreturn));
 
 /* ---- boot configuration (main.c) ---------------------------------------- */
@@ -48,6 +51,8 @@ struct boot_config {
 	struct acpi_info acpi;
 };
 extern struct boot_config boot;
+/* Set once the root partition exists: the other CPUs may start. */
+extern volatile bool hv_ready;
 
 /* ---- memory (mm.c) ------------------------------------------------------ */
 struct mm_stats {
@@ -68,14 +73,18 @@ extern struct memmap hv_usable;         /* usable RAM as the firmware says */
 void mm_init(uint64_t mbi_phys);
 void *phys_to_virt(uint64_t pa);
 uint64_t virt_to_phys(const void *va);
-/* A zeroed page, or panic when memory is exhausted at boot. */
+/* Zeroed pages (physically contiguous), or panic when memory is out.
+ * Safe to call from any CPU. */
 void *page_alloc_zeroed(void);
+void *pages_alloc_zeroed(unsigned n);
 
 /* ---- test mode (selftest.c) --------------------------------------------- */
-void tap_begin(void);
+/* Record one self-check result; the root partition fetches them with a
+ * hypercall and prints them in the run's TAP stream. */
 void tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints the plan and the final line; returns true when all passed. */
-bool tap_end(void);
+/* With no root partition: print them as TAP, with the plan and the final
+ * line; true when all passed. */
+bool selftest_report(void);
 void hv_selftests(void);
 
 extern char __image_start[], __image_end[];

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 #include "hv.h"
+#include "virt.h"
+#include "vpops.h"
 #include "arch/x86/cpu.h"
 
 #ifndef ISOVISOR_VERSION
@@ -12,6 +14,10 @@
 #endif
 
 struct boot_config boot;
+const struct virt_ops *virt;
+volatile bool hv_ready;
+
+static void virt_init(void);
 
 static const void *acpi_map_identity(uint64_t phys, size_t len, void *ctx)
 {
@@ -46,8 +52,13 @@ static void acpi_init(void)
 
 static void hv_main_on_cpu_stack(void) __attribute__((noreturn));
 
-void hv_main(uint32_t magic, uint64_t info);
-void hv_main(uint32_t magic, uint64_t info)
+const char boot_msg_no_multiboot[] =
+	"hv: panic: not started by a multiboot2 loader\r\n";
+const char boot_msg_no_long_mode[] =
+	"hv: panic: this CPU has no long mode (x86-64)\r\n";
+
+void boot_main(uint32_t magic, uint64_t info);
+void boot_main(uint32_t magic, uint64_t info)
 {
 	const char *err;
 	struct percpu *bsp;
@@ -88,13 +99,37 @@ static void hv_main_on_cpu_stack(void)
 	smp_boot_aps();
 	hv_log("cpus %u online", cpus_online);
 
+	virt_init();
+	if (boot.test_mode)
+		hv_selftests();
 	/* Lets a test check the exception report end to end. */
 	if (cmdline_has(boot.cmdline, "crash=ud"))
 		__asm__ volatile("ud2");
 
-	if (boot.test_mode) {
-		hv_selftests();
-		test_exit(tap_end());
+	virt->cpu_enable();
+	if (!root_create()) {
+		hv_log("no root partition module; nothing to run");
+		if (boot.test_mode)
+			test_exit(selftest_report());
+		power_off();
 	}
-	power_off();
+	__atomic_store_n(&hv_ready, true, __ATOMIC_RELEASE);
+	for (unsigned i = 1; i < cpu_count; i++)
+		if (cpus[i] && cpus[i]->online)
+			apic_send_fixed(cpus[i]->apic_id, VEC_IPI_WAKE);
+	vp_loop(root_partition.vps[0]);
+}
+
+/* Pick the vendor back-end this CPU supports; the rest of the hypervisor
+ * only ever calls through `virt`. */
+static void virt_init(void)
+{
+	const char *why = svm_ops.cpu_probe();
+	char features[160];
+
+	if (why)
+		panic("%s; isovisor needs AMD SVM with nested paging", why);
+	virt = &svm_ops;
+	virt->describe(features, sizeof(features));
+	hv_log("virtualization: %s", features);
 }

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "hv.h"
+#include "spinlock.h"
 #include "arch/x86/cpu.h"
 
 #define MiB (1ul << 20)
@@ -28,14 +29,25 @@ uint64_t virt_to_phys(const void *va)
 	return (uint64_t)va;
 }
 
+static spinlock_t mm_lock;
+
+void *pages_alloc_zeroed(unsigned n)
+{
+	uint64_t pa;
+
+	spin_lock(&mm_lock);
+	pa = n == 1 ? pmm_alloc(&hv_pmm) : pmm_alloc_contig(&hv_pmm, n, PAGE_SIZE);
+	spin_unlock(&mm_lock);
+	if (!pa)
+		panic("out of memory (%u page(s) wanted, %lu free)", n,
+		      hv_pmm.free_pages);
+	memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
+	return phys_to_virt(pa);
+}
+
 void *page_alloc_zeroed(void)
 {
-	uint64_t pa = pmm_alloc(&hv_pmm);
-
-	if (!pa)
-		panic("out of memory");
-	memset(phys_to_virt(pa), 0, PAGE_SIZE);
-	return phys_to_virt(pa);
+	return pages_alloc_zeroed(1);
 }
 
 static void reserve(uint64_t start, uint64_t end, const char *what)

@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 
 volatile bool panic_in_progress;
+volatile bool cpus_stopping;
 static volatile int panic_owner = -1;
 
 void halt_forever(void)
@@ -24,11 +25,18 @@ static unsigned current_cpu_index(void)
 	return rdmsr(MSR_GS_BASE) ? this_cpu()->index : 0;
 }
 
+void stop_other_cpus(void)
+{
+	cpus_stopping = true;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (cpus_online > 1)
+		apic_send_nmi_all_but_self();
+}
+
 static void panic_stop_others_and_exit(void) __attribute__((noreturn));
 static void panic_stop_others_and_exit(void)
 {
-	if (cpus_online > 1)
-		apic_send_nmi_all_but_self();
+	stop_other_cpus();
 	if (boot.test_mode)
 		test_exit(false);
 	halt_forever();

@@ -3,35 +3,53 @@
  * reports TAP on the console; the run's pass/fail comes from these.
  */
 #include <stdarg.h>
+#include <string.h>
+#include <isovisor/hvtlfs.h>
 #include "hv.h"
+#include "vpops.h"
 #include "arch/x86/cpu.h"
 
 #define MiB (1ul << 20)
 #define GiB (1ul << 30)
 
-static unsigned tap_count, tap_failed;
+#define MAX_RESULTS 32
 
-void tap_begin(void)
-{
-	hv_log("TAP version 13");
-}
+static struct {
+	bool ok;
+	char desc[sizeof(((struct hv_isovisor_selftest *)0)->description)];
+} results[MAX_RESULTS];
+static unsigned tap_count, tap_failed;
 
 void tap_result(bool ok, const char *fmt, ...)
 {
-	char desc[256];
 	va_list ap;
 
+	if (tap_count == MAX_RESULTS)
+		panic("more than %u self-test results", MAX_RESULTS);
 	va_start(ap, fmt);
-	kvsnprintf(desc, sizeof(desc), fmt, ap);
+	kvsnprintf(results[tap_count].desc, sizeof(results[0].desc), fmt, ap);
 	va_end(ap);
-	tap_count++;
+	results[tap_count++].ok = ok;
 	if (!ok)
 		tap_failed++;
-	hv_log("%s %u - %s", ok ? "ok" : "not ok", tap_count, desc);
 }
 
-bool tap_end(void)
+bool selftest_get(unsigned index, struct hv_isovisor_selftest *out)
 {
+	if (index >= tap_count)
+		return false;
+	out->total = tap_count;
+	out->ok = results[index].ok;
+	memcpy(out->description, results[index].desc, sizeof(out->description));
+	return true;
+}
+
+bool selftest_report(void)
+{
+	hv_log("TAP version 13");
+	for (unsigned i = 0; i < tap_count; i++)
+		hv_log("%s %u - %s", results[i].ok ? "ok" : "not ok", i + 1,
+		       results[i].desc);
 	hv_log("1..%u", tap_count);
 	if (tap_failed)
 		hv_log("test result: FAIL (%u of %u failed)", tap_failed,
@@ -151,7 +169,6 @@ static void test_exceptions(void)
 
 void hv_selftests(void)
 {
-	tap_begin();
 	test_cpus();
 	test_allocator();
 	test_exceptions();

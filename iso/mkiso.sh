@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Assemble a hybrid BIOS+UEFI ISO from the built products in $O.
-#   mkiso.sh OUT.iso DEFAULT_ENTRY TIMEOUT [EXTRA_CMDLINE]
+#   mkiso.sh OUT.iso DEFAULT_ENTRY TIMEOUT [HV_CMDLINE_EXTRA [ROOT_CMDLINE_EXTRA]]
 # BIOS: GRUB's El Torito core, plus boot_hybrid.img as the MBR so the same
 # file boots as a disk. UEFI: a FAT image holding GRUB as BOOTX64.EFI,
 # used both as the El Torito EFI image and as an EFI system partition.
@@ -8,7 +8,7 @@
 # serial is fixed, and xorriso is told the volume dates.
 set -euo pipefail
 
-out=$1 default=$2 timeout=$3 extra=${4:-}
+out=$1 default=$2 timeout=$3 extra=${4:-} rootextra=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 O=${O:?O must name the build output folder}
 : "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set}"
@@ -41,8 +41,9 @@ mmd -i "$efiimg" ::/EFI ::/EFI/BOOT
 mcopy -m -i "$efiimg" "$work/efi/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 
 sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
-    -e "s|@CMDLINE@|$extra|" "$here/grub.cfg" > "$work/stage/boot/grub/grub.cfg"
-cp "$O/hypervisor.elf" "$work/stage/boot/isovisor/hypervisor.elf"
+    -e "s|@CMDLINE@|$extra|" -e "s|@ROOTARGS@|$rootextra|" \
+    "$here/grub.cfg" > "$work/stage/boot/grub/grub.cfg"
+cp "$O/hypervisor.elf" "$O/root.elf" "$work/stage/boot/isovisor/"
 echo "isovisor boot medium" > "$work/stage/isovisor.id"
 find "$work/stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 

@@ -183,3 +183,26 @@ bool pmm_is_free(const struct pmm *p, uint64_t addr)
 		return false;
 	return p->bitmap[page / BITS] & (1ull << (page % BITS));
 }
+
+bool pmm_claim(struct pmm *p, uint64_t start, uint64_t end)
+{
+	uint64_t from = start >> PAGE_SHIFT, to = end >> PAGE_SHIFT;
+
+	if ((start | end) & (PAGE_SIZE - 1) || from == 0 || from >= to ||
+	    to > p->npages)
+		return false;
+	if (find(p, from, to, false) != to)
+		return false;
+	take(p, from, to - from);
+	return true;
+}
+
+uint64_t pmm_next_free_run(const struct pmm *p, uint64_t from, uint64_t *end)
+{
+	uint64_t page = find(p, from >> PAGE_SHIFT, p->npages, true);
+
+	if (page >= p->npages)
+		return 0;
+	*end = find(p, page, p->npages, false) << PAGE_SHIFT;
+	return page << PAGE_SHIFT;
+}

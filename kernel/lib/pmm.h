@@ -47,3 +47,14 @@ bool pmm_free(struct pmm *p, uint64_t addr);
 bool pmm_is_free(const struct pmm *p, uint64_t addr);
 
 #endif
+
+#ifndef KLIB_PMM_EXTRA
+#define KLIB_PMM_EXTRA
+/* Take every page of [start, end) (page-aligned) if all are free; false,
+ * changing nothing, otherwise. */
+bool pmm_claim(struct pmm *p, uint64_t start, uint64_t end);
+
+/* The first run of free pages at or above `from`: its start address, and
+ * its end in *end; 0 when there is none. */
+uint64_t pmm_next_free_run(const struct pmm *p, uint64_t from, uint64_t *end);
+#endif

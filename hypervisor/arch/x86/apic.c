@@ -90,6 +90,11 @@ void apic_send_sipi(uint32_t apic, uint8_t vector)
 	apic_send_ipi(apic, ICR_STARTUP | ICR_ASSERT | vector);
 }
 
+void apic_send_fixed(uint32_t apic, uint8_t vector)
+{
+	apic_send_ipi(apic, ICR_ASSERT | vector);
+}
+
 void apic_send_nmi_all_but_self(void)
 {
 	if (x2apic || xapic)

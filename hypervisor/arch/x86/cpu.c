@@ -13,12 +13,7 @@ volatile unsigned cpus_online;
 
 static uint64_t alloc_stack(unsigned pages)
 {
-	uint64_t pa = pmm_alloc_contig(&hv_pmm, pages, PAGE_SIZE);
-
-	if (!pa)
-		panic("out of memory for a CPU stack");
-	memset(phys_to_virt(pa), 0, pages * PAGE_SIZE);
-	return (uint64_t)phys_to_virt(pa) + pages * PAGE_SIZE;
+	return (uint64_t)pages_alloc_zeroed(pages) + pages * PAGE_SIZE;
 }
 
 struct percpu *percpu_alloc(unsigned index, uint32_t apic)

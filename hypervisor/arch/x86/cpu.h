@@ -82,6 +82,7 @@ uint32_t apic_id(void);
 void apic_send_init(uint32_t apic);
 void apic_send_sipi(uint32_t apic, uint8_t vector);
 void apic_send_nmi_all_but_self(void);
+void apic_send_fixed(uint32_t apic, uint8_t vector);
 bool apic_icr_idle(void);
 void apic_eoi(void);
 

@@ -53,11 +53,18 @@ STUB_NOERR 28
 STUB_ERR   29
 STUB_ERR   30
 STUB_NOERR 31
-/* Interrupt vectors the hypervisor uses (see idt.h). */
-STUB_NOERR 0x20
-STUB_NOERR 0xf0
-STUB_NOERR 0xf1
-STUB_NOERR 0xff
+/* Vectors 32..255, 16 bytes apart so idt.c can compute each address. */
+	.balign 16
+	.globl irq_stubs
+irq_stubs:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq $0
+	pushq $vec
+	jmp trap_common
+	.set vec, vec + 1
+	.endr
 
 trap_common:
 	pushq %rax
@@ -103,15 +110,6 @@ trap_stubs:                             /* vectors 0..31 */
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.quad stub_\v
 	.endr
-	.globl trap_stub_timer, trap_stub_ipi, trap_stub_ipi2, trap_stub_spurious
-trap_stub_timer:
-	.quad stub_0x20
-trap_stub_ipi:
-	.quad stub_0xf0
-trap_stub_ipi2:
-	.quad stub_0xf1
-trap_stub_spurious:
-	.quad stub_0xff
 
 	.text
 	.globl call_on_stack

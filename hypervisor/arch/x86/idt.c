@@ -7,6 +7,7 @@
  */
 #include "../../hv.h"
 #include "cpu.h"
+#include "../../vpops.h"
 
 struct idt_gate {
 	uint16_t offset_lo;
@@ -25,8 +26,7 @@ struct extable_entry {
 };
 
 extern const uint64_t trap_stubs[32];
-extern const uint64_t trap_stub_timer, trap_stub_ipi, trap_stub_ipi2,
-	trap_stub_spurious;
+extern const char irq_stubs[];          /* vectors 32..255, 16 bytes each */
 extern const struct extable_entry __extable_start[], __extable_end[];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -64,10 +64,8 @@ void idt_init(void)
 	idt_set(2, trap_stubs[2], IST_NMI);
 	idt_set(8, trap_stubs[8], IST_DF);
 	idt_set(18, trap_stubs[18], IST_MC);
-	idt_set(VEC_TIMER, trap_stub_timer, 0);
-	idt_set(VEC_IPI_HALT, trap_stub_ipi, 0);
-	idt_set(VEC_IPI_WAKE, trap_stub_ipi2, 0);
-	idt_set(VEC_SPURIOUS, trap_stub_spurious, 0);
+	for (unsigned v = 32; v < 256; v++)
+		idt_set(v, (uint64_t)irq_stubs + (v - 32) * 16, 0);
 }
 
 void idt_load(void)
@@ -168,7 +166,7 @@ void backtrace_from(uint64_t rbp)
 
 void trap_dispatch(struct cpu_regs *r)
 {
-	if (r->vector == 2 && panic_in_progress)
+	if (r->vector == 2 && (panic_in_progress || cpus_stopping))
 		halt_forever();
 	if (r->vector < 32) {
 		if (extable_fixup(r))
@@ -185,10 +183,14 @@ void trap_dispatch(struct cpu_regs *r)
 	switch (r->vector) {
 	case VEC_IPI_HALT:
 		halt_forever();
+	case VEC_IPI_WAKE:
+		apic_eoi();
+		return;
 	case VEC_SPURIOUS:
 		return;         /* no EOI for spurious interrupts */
 	default:
-		apic_eoi();
+		/* A device interrupt of the root's: it acknowledges it. */
+		irq_reflect((uint8_t)r->vector);
 		return;
 	}
 }

@@ -25,9 +25,7 @@ void power_off(void)
 		udelay(100000);
 	}
 	hv_log("ACPI power-off did not take effect; halting");
-	if (cpus_online > 1)
-		apic_send_nmi_all_but_self();
-	panic_in_progress = true;       /* the NMI handler halts on this */
+	stop_other_cpus();
 	halt_forever();
 }
 

@@ -6,6 +6,8 @@
 #include <string.h>
 #include "../../hv.h"
 #include "cpu.h"
+#include "../../virt.h"
+#include "../../vpops.h"
 
 struct trampoline_params {
 	uint16_t gdt_limit;
@@ -43,9 +45,11 @@ static void ap_main(struct percpu *p)
 	p->seen_gs = this_cpu();
 	p->online = true;
 	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
-	/* Nothing to run yet: wait with interrupts off; NMIs still arrive. */
-	for (;;)
-		halt();
+	/* Wait for the boot CPU to set up the root partition. */
+	while (!__atomic_load_n(&hv_ready, __ATOMIC_ACQUIRE))
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	virt->cpu_enable();
+	cpu_idle_until_start();
 }
 
 static bool start_ap(uint64_t tramp, struct trampoline_params *tp,

@@ -1,10 +1,13 @@
 /*
- * Multiboot2 header and the boot CPU's 32-bit entry. GRUB (BIOS or UEFI,
- * after ExitBootServices) jumps here in flat 32-bit protected mode with
- * paging off, EAX = 0x36d76289 and EBX = the boot information. We check
- * the magic and long mode, identity-map the first 4 GiB with 2 MiB pages,
- * enter long mode and call hv_main(magic, info). hv_main builds the real
- * page tables once it knows the memory map.
+ * Multiboot2 header and the boot CPU's 32-bit entry, shared by every
+ * isovisor kernel image (the hypervisor, the root OS, the guests). GRUB
+ * (BIOS or UEFI, after ExitBootServices), or the hypervisor starting a
+ * partition, jumps here in flat 32-bit protected mode with paging off,
+ * EAX = 0x36d76289 and EBX = the boot information. We check the magic and
+ * long mode, identity-map the first 4 GiB with 2 MiB pages, enter long mode
+ * and call boot_main(magic, info), which builds real page tables once it
+ * knows the memory map. Each image supplies the two early panic messages
+ * (boot_msg_no_multiboot, boot_msg_no_long_mode) with its console prefix.
  */
 #include <isovisor/multiboot2.h>
 
@@ -115,10 +118,10 @@ _start:
 	ljmp $0x08, $long_mode_entry
 
 no_multiboot:
-	movl $msg_no_multiboot, %ebx
+	movl $boot_msg_no_multiboot, %ebx
 	jmp early_panic
 no_long_mode:
-	movl $msg_no_long_mode, %ebx
+	movl $boot_msg_no_long_mode, %ebx
 
 /* Print the string at EBX on COM1 (GRUB left it set up), then stop. */
 early_panic:
@@ -150,17 +153,12 @@ long_mode_entry:
 	xorl %ebp, %ebp
 	movl %edi, %edi                 /* magic, zero-extended */
 	movl %esi, %esi                 /* info address */
-	call hv_main
+	call boot_main
 1:	cli
 	hlt
 	jmp 1b
 
 	.section .rodata
-msg_no_multiboot:
-	.asciz "hv: panic: not started by a multiboot2 loader\r\n"
-msg_no_long_mode:
-	.asciz "hv: panic: this CPU has no long mode (x86-64)\r\n"
-
 	.balign 8
 boot_gdt:
 	.quad 0

@@ -1,0 +1,23 @@
+/* Nested page tables (AMD NPT): the long-mode page table format, walked
+ * with the guest's accesses treated as user accesses. */
+#ifndef HV_X86_NPT_H
+#define HV_X86_NPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct npt {
+	uint64_t *pml4;
+	uint64_t pml4_pa;
+	bool gb_pages;                  /* 1 GiB leaves allowed */
+	uint64_t tables;                /* table pages in use */
+	uint64_t leaves[3];             /* 4K, 2M, 1G mappings made */
+};
+
+int npt_init(struct npt *n, bool gb_pages);
+int npt_map(struct npt *n, uint64_t gpa, uint64_t hpa, uint64_t len,
+	    unsigned rights);
+/* The host physical address `gpa` maps to, or -1 when unmapped. */
+uint64_t npt_translate(const struct npt *n, uint64_t gpa, bool *writable);
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * The AMD SVM back-end: per-CPU enablement, one VMCB per VP, nested
+ * paging, I/O and MSR permission maps, and the exit normalization the
+ * core dispatches on. Optional features (next-RIP save, decode assists,
+ * flush-by-ASID, VMCB clean bits) are used only when CPUID offers them;
+ * QEMU's TCG offers none, so everything here also works without them.
+ */
+#include <string.h>
+#include "../../hv.h"
+#include "../../virt.h"
+#include "cpu.h"
+#include "npt.h"
+#include "svm.h"
+
+struct svm_partition {
+	struct npt npt;
+	uint8_t *iopm;                  /* 12 KiB: one bit per port */
+	uint8_t *msrpm;                 /* 8 KiB: read/write bits per MSR */
+	uint32_t asid;
+};
+
+struct svm_vp {
+	struct vmcb *vmcb;
+	uint64_t vmcb_pa;
+};
+
+static uint32_t svm_features;           /* CPUID 0x8000000a EDX */
+static uint32_t svm_asids;
+static uint32_t next_asid = 1;
+static bool gb_pages;
+static uint64_t host_vmcb_pa[HV_MAX_CPUS];
+
+void svm_vmrun(struct vp *vp, uint64_t vmcb_pa, uint64_t host_vmcb);
+
+static const char *svm_cpu_probe(void)
+{
+	struct cpuid_regs r = cpuid(0x80000000, 0);
+	uint64_t vm_cr;
+
+	if (r.eax < 0x8000000a || !(cpuid(0x80000001, 0).ecx & (1u << 2)))
+		return "this CPU has no AMD SVM";
+	if (rdmsr_safe(MSR_VM_CR, &vm_cr) == 0 && (vm_cr & MSR_VM_CR_SVMDIS))
+		return "SVM is disabled by the firmware (VM_CR.SVMDIS)";
+	r = cpuid(0x8000000a, 0);
+	if (!(r.edx & SVM_FEATURE_NPT))
+		return "this CPU's SVM has no nested paging (NPT)";
+	if (r.ebx < 2)
+		return "this CPU's SVM has no ASIDs for guests";
+	svm_features = r.edx;
+	svm_asids = r.ebx;
+	gb_pages = cpuid(0x80000001, 0).edx & (1u << 26);
+	return NULL;
+}
+
+static void svm_cpu_enable(void)
+{
+	struct percpu *c = this_cpu();
+	uint64_t hsave = virt_to_phys(page_alloc_zeroed());
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	host_vmcb_pa[c->index] = virt_to_phys(page_alloc_zeroed());
+}
+
+static void svm_describe(char *buf, unsigned len)
+{
+	ksnprintf(buf, len, "AMD SVM, %u ASIDs, NPT%s%s%s%s%s%s",
+		  svm_asids, gb_pages ? " with 1G pages" : "",
+		  svm_features & SVM_FEATURE_NRIPS ? ", next-RIP" : "",
+		  svm_features & SVM_FEATURE_DECODE ? ", decode assists" : "",
+		  svm_features & SVM_FEATURE_FLUSH_ASID ? ", flush-by-ASID" : "",
+		  svm_features & SVM_FEATURE_VMCB_CLEAN ? ", VMCB clean bits" : "",
+		  svm_features & SVM_FEATURE_VGIF ? ", VGIF" : "");
+}
+
+static int svm_partition_init(struct partition *p)
+{
+	struct svm_partition *s = page_alloc_zeroed();
+
+	if (next_asid >= svm_asids)
+		return -1;
+	s->asid = next_asid++;
+	npt_init(&s->npt, gb_pages);
+	s->iopm = pages_alloc_zeroed(3);
+	s->msrpm = pages_alloc_zeroed(2);
+	p->vendor = s;
+	return 0;
+}
+
+static int svm_gpa_map(struct partition *p, uint64_t gpa, uint64_t hpa,
+		       uint64_t len, unsigned rights)
+{
+	struct svm_partition *s = p->vendor;
+
+	return npt_map(&s->npt, gpa, hpa, len, rights);
+}
+
+static void svm_io_intercept(struct partition *p, uint16_t port, bool on)
+{
+	struct svm_partition *s = p->vendor;
+
+	if (on)
+		s->iopm[port / 8] |= 1u << (port % 8);
+	else
+		s->iopm[port / 8] &= ~(1u << (port % 8));
+}
+
+/* MSRs outside the three ranges the map covers always exit. */
+static void svm_msr_intercept(struct partition *p, uint32_t msr, bool read,
+			      bool write)
+{
+	struct svm_partition *s = p->vendor;
+	uint32_t base;
+
+	if (msr < 0x2000)
+		base = 0;
+	else if (msr - 0xc0000000u < 0x2000)
+		base = 0x800, msr -= 0xc0000000u;
+	else if (msr - 0xc0010000u < 0x2000)
+		base = 0x1000, msr -= 0xc0010000u;
+	else
+		return;
+	{
+		uint32_t bit = msr * 2;
+		uint8_t *b = &s->msrpm[base + bit / 8];
+
+		*b &= ~(3u << (bit % 8));
+		*b |= (uint8_t)(((read ? 1u : 0u) | (write ? 2u : 0u)) << (bit % 8));
+	}
+}
+
+static int svm_vp_init(struct vp *vp)
+{
+	struct svm_partition *sp = vp->partition->vendor;
+	struct svm_vp *s = page_alloc_zeroed();
+	struct vmcb *v = page_alloc_zeroed();
+
+	s->vmcb = v;
+	s->vmcb_pa = virt_to_phys(v);
+	v->control.intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
+		SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT |
+		SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
+		SVM_INTERCEPT_SHUTDOWN;
+	v->control.intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
+		SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI |
+		SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT;
+	v->control.iopm_base_pa = virt_to_phys(sp->iopm);
+	v->control.msrpm_base_pa = virt_to_phys(sp->msrpm);
+	v->control.asid = sp->asid;
+	v->control.tlb_control = 1;     /* flush everything on first entry */
+	v->control.np_control = 1;
+	v->control.n_cr3 = sp->npt.pml4_pa;
+	v->save.g_pat = 0x0007040600070406ull;  /* the reset PAT */
+	v->save.dr6 = 0xffff0ff0;
+	v->save.dr7 = 0x400;
+	vp->vendor = s;
+	return 0;
+}
+
+/* TLFS/VMX attribute layout to SVM's packed 12 bits. */
+static uint16_t seg_attr(uint16_t a)
+{
+	return (uint16_t)((a & 0xff) | ((a >> 4) & 0xf00));
+}
+
+static void seg_load(struct vmcb_seg *d, const struct hv_x64_segment_register *s)
+{
+	d->selector = s->selector;
+	d->attrib = seg_attr(s->attributes);
+	d->limit = s->limit;
+	d->base = s->base;
+}
+
+static void svm_vp_set_context(struct vp *vp,
+			       const struct hv_initial_vp_context *c)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+
+	v->save.rip = c->rip;
+	v->save.rsp = c->rsp;
+	v->save.rflags = c->rflags | 2;
+	seg_load(&v->save.cs, &c->cs);
+	seg_load(&v->save.ds, &c->ds);
+	seg_load(&v->save.es, &c->es);
+	seg_load(&v->save.fs, &c->fs);
+	seg_load(&v->save.gs, &c->gs);
+	seg_load(&v->save.ss, &c->ss);
+	seg_load(&v->save.tr, &c->tr);
+	seg_load(&v->save.ldtr, &c->ldtr);
+	v->save.idtr.limit = c->idtr.limit;
+	v->save.idtr.base = c->idtr.base;
+	v->save.gdtr.limit = c->gdtr.limit;
+	v->save.gdtr.base = c->gdtr.base;
+	/* VMRUN requires EFER.SVME in the guest; the guest never sees it. */
+	v->save.efer = c->efer | EFER_SVME;
+	v->save.cr0 = c->cr0;
+	v->save.cr3 = c->cr3;
+	v->save.cr4 = c->cr4;
+	v->save.cpl = (uint8_t)((c->ss.attributes >> 5) & 3);
+	if (c->msr_cr_pat)
+		v->save.g_pat = c->msr_cr_pat;
+	vp->gpr[GPR_RSP] = c->rsp;
+	v->control.event_inj = 0;
+	v->control.tlb_control = 1;
+}
+
+static void normalize(struct vmcb *v, struct vp_exit *e)
+{
+	uint64_t code = v->control.exit_code;
+	uint64_t info1 = v->control.exit_info1;
+	bool nrip = svm_features & SVM_FEATURE_NRIPS;
+
+	memset(e, 0, sizeof(*e));
+	e->vendor_code = code;
+	switch (code) {
+	case SVM_EXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case SVM_EXIT_MSR:
+		e->reason = info1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		break;
+	case SVM_EXIT_IOIO:
+		e->reason = EXIT_IO;
+		e->io.port = (uint16_t)(info1 >> 16);
+		e->io.in = info1 & SVM_IOIO_IN;
+		e->io.string = info1 & SVM_IOIO_STR;
+		e->io.rep = info1 & SVM_IOIO_REP;
+		e->io.size = (info1 >> SVM_IOIO_SZ_SHIFT) & 1 ? 1 :
+			     (info1 >> SVM_IOIO_SZ_SHIFT) & 2 ? 2 : 4;
+		/* IOIO exits always report the next RIP. */
+		e->next_rip = v->control.exit_info2;
+		return;
+	case SVM_EXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case SVM_EXIT_VMMCALL:
+		e->reason = EXIT_HYPERCALL;
+		break;
+	case SVM_EXIT_NPF:
+		e->reason = EXIT_NPF;
+		e->npf.gpa = v->control.exit_info2;
+		e->npf.present = info1 & 1;
+		e->npf.write = info1 & 2;
+		e->npf.fetch = info1 & 16;
+		return;
+	case SVM_EXIT_SHUTDOWN:
+		e->reason = EXIT_SHUTDOWN;
+		return;
+	case SVM_EXIT_INTR:
+		e->reason = EXIT_INTR;
+		return;
+	case SVM_EXIT_NMI:
+		e->reason = EXIT_NMI;
+		return;
+	case SVM_EXIT_VINTR:
+		e->reason = EXIT_VINTR;
+		return;
+	case SVM_EXIT_INIT:
+		e->reason = EXIT_INIT;
+		return;
+	case SVM_EXIT_VMRUN: case SVM_EXIT_VMLOAD: case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI: case SVM_EXIT_CLGI: case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+		e->reason = EXIT_VIRT_INSN;
+		break;
+	case SVM_EXIT_INVALID:
+		e->reason = EXIT_INVALID;
+		return;
+	default:
+		if (code >= SVM_EXIT_EXCP_BASE && code < SVM_EXIT_EXCP_BASE + 32) {
+			e->reason = EXIT_EXCEPTION;
+			e->exception.vector = (uint8_t)(code - SVM_EXIT_EXCP_BASE);
+			e->exception.error = (uint32_t)info1;
+			return;
+		}
+		e->reason = EXIT_OTHER;
+		return;
+	}
+	if (nrip)
+		e->next_rip = v->control.next_rip;
+}
+
+static void svm_vp_run(struct vp *vp, struct vp_exit *e)
+{
+	struct svm_vp *s = vp->vendor;
+	struct vmcb *v = s->vmcb;
+
+	v->save.rax = vp->gpr[GPR_RAX];
+	v->save.rsp = vp->gpr[GPR_RSP];
+	svm_vmrun(vp, s->vmcb_pa, host_vmcb_pa[this_cpu()->index]);
+	vp->gpr[GPR_RAX] = v->save.rax;
+	vp->gpr[GPR_RSP] = v->save.rsp;
+	v->control.tlb_control = 0;
+	v->control.event_inj = 0;
+	/* An event cut short by the exit (say, an interrupt whose delivery
+	 * hit a nested page fault) must be delivered again. */
+	if (v->control.exit_int_info & SVM_EVTINJ_VALID)
+		v->control.event_inj = v->control.exit_int_info;
+	normalize(v, e);
+}
+
+static void svm_vp_read_regs(struct vp *vp, struct vp_regs_view *r)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+
+	r->rip = v->save.rip;
+	r->rflags = v->save.rflags;
+	r->cr0 = v->save.cr0;
+	r->cr3 = v->save.cr3;
+	r->cr4 = v->save.cr4;
+	r->efer = v->save.efer & ~EFER_SVME;
+	r->cs_base = v->save.cs.base;
+	r->cs_long = v->save.cs.attrib & (1u << 9);
+	r->cs_db = v->save.cs.attrib & (1u << 10);
+	r->cpl = v->save.cpl;
+}
+
+static void svm_vp_set_rip(struct vp *vp, uint64_t rip)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+
+	v->save.rip = rip;
+	v->control.interrupt_shadow = 0;        /* the instruction is done */
+}
+
+static uint64_t svm_vp_get_efer(struct vp *vp)
+{
+	return ((struct svm_vp *)vp->vendor)->vmcb->save.efer & ~EFER_SVME;
+}
+
+static void svm_vp_set_efer(struct vp *vp, uint64_t efer)
+{
+	((struct svm_vp *)vp->vendor)->vmcb->save.efer = efer | EFER_SVME;
+}
+
+static void svm_vp_inject(struct vp *vp, enum inject_type type, uint8_t vector,
+			  bool has_error, uint32_t error)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+	uint64_t ev = vector | SVM_EVTINJ_VALID;
+
+	switch (type) {
+	case INJECT_EXTERNAL_INTERRUPT:
+		ev |= SVM_EVTINJ_TYPE_INTR;
+		break;
+	case INJECT_NMI:
+		ev |= SVM_EVTINJ_TYPE_NMI;
+		break;
+	case INJECT_EXCEPTION:
+		ev |= SVM_EVTINJ_TYPE_EXEPT;
+		if (has_error)
+			ev |= SVM_EVTINJ_VALID_ERR | ((uint64_t)error << 32);
+		break;
+	}
+	v->control.event_inj = ev;
+}
+
+static bool svm_vp_irq_window_open(struct vp *vp)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+
+	return (v->save.rflags & RFLAGS_IF) && !(v->control.interrupt_shadow & 1) &&
+	       !(v->control.event_inj & SVM_EVTINJ_VALID);
+}
+
+/* A virtual interrupt request with the VINTR intercept exits as soon as
+ * the guest could take an interrupt. */
+static void svm_vp_request_irq_window(struct vp *vp)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+
+	v->control.vintr |= SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR |
+			    (0xfull << SVM_VINTR_PRIO_SHIFT);
+	v->control.intercept_misc1 |= SVM_INTERCEPT_VINTR;
+}
+
+static void svm_vp_clear_irq_window(struct vp *vp)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+
+	v->control.vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_IGN_TPR |
+			      (0xfull << SVM_VINTR_PRIO_SHIFT));
+	v->control.intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
+}
+
+const struct virt_ops svm_ops = {
+	.name = "svm",
+	.hypercall_page = { 0x0f, 0x01, 0xd9, 0xc3 },  /* vmmcall; ret */
+	.cpu_probe = svm_cpu_probe,
+	.cpu_enable = svm_cpu_enable,
+	.describe = svm_describe,
+	.partition_init = svm_partition_init,
+	.gpa_map = svm_gpa_map,
+	.io_intercept = svm_io_intercept,
+	.msr_intercept = svm_msr_intercept,
+	.vp_init = svm_vp_init,
+	.vp_set_context = svm_vp_set_context,
+	.vp_run = svm_vp_run,
+	.vp_read_regs = svm_vp_read_regs,
+	.vp_set_rip = svm_vp_set_rip,
+	.vp_get_efer = svm_vp_get_efer,
+	.vp_set_efer = svm_vp_set_efer,
+	.vp_inject = svm_vp_inject,
+	.vp_irq_window_open = svm_vp_irq_window_open,
+	.vp_request_irq_window = svm_vp_request_irq_window,
+	.vp_clear_irq_window = svm_vp_clear_irq_window,
+};

@@ -1,0 +1,244 @@
+/*
+ * Hypercalls in the TLFS calling convention: RCX the input value, RDX and
+ * R8 the input and output GPAs (or, for fast calls, the parameters), the
+ * result in RAX. hypercall_dispatch() is the one choke point: it checks
+ * the caller, the input value, the call's shape, alignment and ownership
+ * of the parameter pages, and copies the input into hypervisor memory
+ * before any handler runs; handlers never touch guest memory themselves.
+ */
+#include <string.h>
+#include <isovisor/hvtlfs.h>
+#include "hv.h"
+#include "gmem.h"
+#include "virt.h"
+#include "vpops.h"
+#include "arch/x86/cpu.h"
+
+#define HC_PAGE 4096
+
+struct hc_ctx {
+	struct vp *vp;
+	bool fast;
+	unsigned rep_count, rep_start, reps_done;
+	uint8_t in[HC_PAGE];
+	uint8_t out[HC_PAGE];
+};
+
+struct hypercall_def {
+	uint16_t code;
+	const char *name;
+	uint16_t (*fn)(struct hc_ctx *c);
+	uint16_t in_fixed, in_rep;      /* bytes: fixed part, per rep */
+	uint16_t out_fixed, out_rep;
+	bool fast_ok;
+};
+
+/* One context per physical CPU: a hypercall runs to completion there. */
+static struct hc_ctx hc_ctx_percpu[HV_MAX_CPUS];
+
+static uint16_t hc_get_partition_id(struct hc_ctx *c)
+{
+	memcpy(c->out, &c->vp->partition->id, 8);
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t hc_get_vp_index_from_apic_id(struct hc_ctx *c)
+{
+	const struct hv_get_vp_index_from_apic_id_input *in = (const void *)c->in;
+	struct partition *p = c->vp->partition;
+	uint32_t *out = (uint32_t *)c->out;
+
+	if (in->partition_id != HV_PARTITION_ID_SELF && in->partition_id != p->id)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (in->target_vtl)
+		return HV_STATUS_INVALID_PARAMETER;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		unsigned vp = 0;
+
+		/* Root VPs map 1:1 onto the CPUs, so the APIC ids are the
+		 * CPUs' own. */
+		while (vp < p->vp_count && cpus[p->vps[vp]->cpu]->apic_id !=
+		       in->apic_ids[i])
+			vp++;
+		if (vp == p->vp_count)
+			return HV_STATUS_INVALID_PARAMETER;
+		out[i] = vp;
+		c->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t hc_start_vp(struct hc_ctx *c)
+{
+	const struct hv_start_vp_input *in = (const void *)c->in;
+	struct partition *p = c->vp->partition;
+	struct vp *target;
+
+	if (in->partition_id != HV_PARTITION_ID_SELF && in->partition_id != p->id)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (in->target_vtl || in->mbz0 || in->mbz1)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (in->vp_index >= p->vp_count)
+		return HV_STATUS_INVALID_VP_INDEX;
+	target = p->vps[in->vp_index];
+	if (!__atomic_compare_exchange_n(&target->start_pending, &(bool){ false },
+					 true, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE) || target->started)
+		return HV_STATUS_INVALID_VP_STATE;
+	target->start_ctx = in->vp_context;
+	__atomic_store_n(&target->started, true, __ATOMIC_RELEASE);
+	vp_kick(target);
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t hc_isovisor_exit_counters(struct hc_ctx *c)
+{
+	uint32_t index;
+	struct partition *p = c->vp->partition;
+	struct hv_isovisor_exit_counters *out = (void *)c->out;
+	struct vp *vp;
+
+	memcpy(&index, c->in, 4);
+	if (index >= p->vp_count)
+		return HV_STATUS_INVALID_VP_INDEX;
+	vp = p->vps[index];
+	out->count = EXIT_REASON_COUNT;
+	for (unsigned i = 0; i < EXIT_REASON_COUNT; i++) {
+		out->exits[i] = vp->exits[i];
+		memcpy(out->names[i], exit_reason_names[i],
+		       strnlen(exit_reason_names[i], sizeof(out->names[i]) - 1));
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t hc_isovisor_selftest(struct hc_ctx *c)
+{
+	uint32_t index;
+
+	memcpy(&index, c->in, 4);
+	return selftest_get(index, (struct hv_isovisor_selftest *)c->out) ?
+	       HV_STATUS_SUCCESS : HV_STATUS_INVALID_PARAMETER;
+}
+
+_Static_assert(EXIT_REASON_COUNT <= HV_ISOVISOR_EXIT_REASONS_MAX, "counters fit");
+
+static const struct hypercall_def hypercalls[] = {
+	{ HVCALL_GET_PARTITION_ID, "GetPartitionId", hc_get_partition_id,
+	  0, 0, 8, 0, false },
+	{ HVCALL_START_VP, "StartVirtualProcessor", hc_start_vp,
+	  sizeof(struct hv_start_vp_input), 0, 0, 0, false },
+	{ HVCALL_GET_VP_INDEX_FROM_APIC_ID, "GetVpIndexFromApicId",
+	  hc_get_vp_index_from_apic_id,
+	  sizeof(struct hv_get_vp_index_from_apic_id_input), 4, 0, 4, false },
+	{ HVCALL_ISOVISOR_GET_EXIT_COUNTERS, "IsovisorGetExitCounters",
+	  hc_isovisor_exit_counters, 8, 0,
+	  sizeof(struct hv_isovisor_exit_counters), 0, false },
+	{ HVCALL_ISOVISOR_GET_SELFTEST, "IsovisorGetSelftest",
+	  hc_isovisor_selftest, 8, 0, sizeof(struct hv_isovisor_selftest), 0,
+	  false },
+};
+
+/* Check a parameter area: 8-byte aligned, within one page, partition RAM. */
+static uint16_t check_area(struct partition *p, uint64_t gpa, uint64_t len)
+{
+	if (!len)
+		return HV_STATUS_SUCCESS;
+	if (gpa & 7)
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if ((gpa & (HC_PAGE - 1)) + len > HC_PAGE)
+		return HV_STATUS_INVALID_ALIGNMENT;
+	if (!gpa_to_hva(p, gpa, len))
+		return HV_STATUS_INVALID_PARAMETER;
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t hypercall_dispatch(struct vp *vp, unsigned *reps_done)
+{
+	uint64_t input = vp->gpr[GPR_RCX];
+	uint64_t in_gpa = vp->gpr[GPR_RDX], out_gpa = vp->gpr[GPR_R8];
+	uint16_t code = input & HV_HYPERCALL_CODE_MASK;
+	struct hc_ctx *c = &hc_ctx_percpu[this_cpu()->index];
+	const struct hypercall_def *d = NULL;
+	uint64_t in_len, out_len;
+	uint16_t status;
+
+	if (input & HV_HYPERCALL_RSVD_MASK)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	for (unsigned i = 0; i < ARRAY_SIZE(hypercalls); i++)
+		if (hypercalls[i].code == code)
+			d = &hypercalls[i];
+	if (!d)
+		return HV_STATUS_INVALID_HYPERCALL_CODE;
+	c->vp = vp;
+	c->fast = input & HV_HYPERCALL_FAST_BIT;
+	c->rep_count = (input & HV_HYPERCALL_REP_COMP_MASK) >> HV_HYPERCALL_REP_COMP_SHIFT;
+	c->rep_start = (input & HV_HYPERCALL_REP_START_MASK) >> HV_HYPERCALL_REP_START_SHIFT;
+	c->reps_done = c->rep_start;
+	if (input & HV_HYPERCALL_VARHEAD_MASK)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (d->in_rep || d->out_rep) {
+		if (!c->rep_count || c->rep_start >= c->rep_count)
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	} else if (c->rep_count || c->rep_start) {
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	if (c->fast && !d->fast_ok)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	in_len = d->in_fixed + (uint64_t)c->rep_count * d->in_rep;
+	out_len = d->out_fixed + (uint64_t)c->rep_count * d->out_rep;
+	memset(c->in, 0, sizeof(c->in));
+	memset(c->out, 0, sizeof(c->out));
+	if (c->fast) {
+		memcpy(c->in, &in_gpa, 8);
+		memcpy(c->in + 8, &out_gpa, 8);
+	} else {
+		status = check_area(vp->partition, in_gpa, in_len);
+		if (status == HV_STATUS_SUCCESS)
+			status = check_area(vp->partition, out_gpa, out_len);
+		if (status != HV_STATUS_SUCCESS)
+			return status;
+		/* Copy in once; the guest may change its page meanwhile. */
+		if (in_len)
+			gpa_read(vp->partition, in_gpa, c->in, in_len);
+	}
+	status = d->fn(c);
+	*reps_done = c->reps_done;
+	if (!c->fast && out_len)
+		gpa_write(vp->partition, out_gpa, c->out, out_len);
+	return status;
+}
+
+enum exit_action exit_hypercall(struct vp *vp, struct vp_exit *e)
+{
+	struct vp_regs_view r;
+	unsigned reps = 0;
+	uint16_t status;
+
+	virt->vp_read_regs(vp, &r);
+	/* From user mode, or before the guest enabled the page, the
+	 * instruction does not exist (TLFS: #UD). */
+	if (r.cpl != 0 || !(vp->partition->hypercall_msr & HV_X64_MSR_HYPERCALL_ENABLE))
+		return EXIT_ACTION_INJECT_UD;
+	status = hypercall_dispatch(vp, &reps);
+	vp->gpr[GPR_RAX] = status | ((uint64_t)reps << HV_HYPERCALL_REP_COMP_SHIFT);
+	return EXIT_ACTION_ADVANCE;
+}
+
+enum exit_action hypercall_msr_write(struct vp *vp, uint64_t v)
+{
+	struct partition *p = vp->partition;
+	uint64_t gpa = v & PTE_ADDR_MASK;
+
+	if ((v & HV_X64_MSR_HYPERCALL_ENABLE) && !p->guest_os_id)
+		v &= ~HV_X64_MSR_HYPERCALL_ENABLE;  /* needs a guest OS id first */
+	if (v & HV_X64_MSR_HYPERCALL_ENABLE) {
+		if (gpa_write(p, gpa, virt->hypercall_page,
+			      sizeof(virt->hypercall_page))) {
+			hv_log("%s vp %u: hypercall page at GPA %#lx it does not own",
+			       p->name, vp->index, gpa);
+			return EXIT_ACTION_INJECT_GP;
+		}
+	}
+	p->hypercall_msr = v;
+	return EXIT_ACTION_ADVANCE;
+}

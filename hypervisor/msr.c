@@ -1,0 +1,100 @@
+/*
+ * MSR intercepts: EFER (SVME stays set for the hardware, hidden from the
+ * guest), the virtualization MSRs (refused with #GP: no nested
+ * virtualization), the x2APIC ICR (INIT and SIPI never reach a physical
+ * CPU), and the TLFS synthetic MSRs. Every other MSR the permission map
+ * lets through goes straight to the hardware.
+ */
+#include <isovisor/hvtlfs.h>
+#include "hv.h"
+#include "gmem.h"
+#include "virt.h"
+#include "vpops.h"
+#include "apicfilter.h"
+#include "arch/x86/cpu.h"
+
+#define MSR_X2APIC_ICR 0x830
+#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE | (1ull << 13) | \
+		       (1ull << 14) | (1ull << 15))    /* LMSLE FFXSR TCE */
+
+static uint64_t ref_counter_100ns(void)
+{
+	/* The TLFS reference counter counts 100 ns units. */
+	uint64_t khz = tsc_khz();
+
+	return khz ? rdtsc() * 10000 / khz : 0;
+}
+
+enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
+{
+	uint32_t msr = (uint32_t)vp->gpr[GPR_RCX];
+	struct partition *p = vp->partition;
+	uint64_t v;
+
+	switch (msr) {
+	case MSR_EFER:
+		v = virt->vp_get_efer(vp);
+		break;
+	case HV_X64_MSR_GUEST_OS_ID:
+		v = p->guest_os_id;
+		break;
+	case HV_X64_MSR_HYPERCALL:
+		v = p->hypercall_msr;
+		break;
+	case HV_X64_MSR_VP_INDEX:
+		v = vp->index;
+		break;
+	case HV_X64_MSR_TIME_REF_COUNT:
+		v = ref_counter_100ns();
+		break;
+	case HV_X64_MSR_TSC_FREQUENCY:
+		v = tsc_khz() * 1000;
+		break;
+	case HV_X64_MSR_APIC_FREQUENCY:
+		v = 1000000000ull;              /* the bus clock QEMU models */
+		break;
+	default:
+		return EXIT_ACTION_INJECT_GP;   /* VM_CR, VM_HSAVE_PA, unknown */
+	}
+	vp->gpr[GPR_RAX] = (uint32_t)v;
+	vp->gpr[GPR_RDX] = v >> 32;
+	return EXIT_ACTION_ADVANCE;
+}
+
+enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
+{
+	uint32_t msr = (uint32_t)vp->gpr[GPR_RCX];
+	uint64_t v = (vp->gpr[GPR_RDX] << 32) | (uint32_t)vp->gpr[GPR_RAX];
+	struct partition *p = vp->partition;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (v & ~(EFER_WRITABLE | EFER_LMA))
+			return EXIT_ACTION_INJECT_GP;
+		/* LMA is the CPU's to set; keep what it has. */
+		virt->vp_set_efer(vp, (v & ~EFER_LMA) |
+				  (virt->vp_get_efer(vp) & EFER_LMA));
+		return EXIT_ACTION_ADVANCE;
+	case HV_X64_MSR_GUEST_OS_ID:
+		p->guest_os_id = v;
+		if (!v) {
+			/* Clearing the OS id disables the hypercall page. */
+			p->hypercall_msr &= ~HV_X64_MSR_HYPERCALL_ENABLE;
+		}
+		return EXIT_ACTION_ADVANCE;
+	case HV_X64_MSR_HYPERCALL:
+		if (p->hypercall_msr & HV_X64_MSR_HYPERCALL_LOCKED)
+			return EXIT_ACTION_ADVANCE;     /* ignored once locked */
+		if (v & ~(PTE_ADDR_MASK | HV_X64_MSR_HYPERCALL_ENABLE |
+			  HV_X64_MSR_HYPERCALL_LOCKED))
+			return EXIT_ACTION_INJECT_GP;
+		return hypercall_msr_write(vp, v);
+	case MSR_X2APIC_ICR:
+		if (!apic_icr_allowed(vp, (uint32_t)v, (uint32_t)(v >> 32)))
+			return EXIT_ACTION_ADVANCE;
+		wrmsr(msr, v);
+		return EXIT_ACTION_ADVANCE;
+	default:
+		return EXIT_ACTION_INJECT_GP;
+	}
+}

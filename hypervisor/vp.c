@@ -1,0 +1,169 @@
+/*
+ * Running VPs. In this design each root VP is bound to one physical CPU
+ * (VP i on CPU i), so a CPU's life after boot is: wait until its VP is
+ * started, then enter it, handle its exits, and go back in. Physical
+ * interrupts that arrive while the hypervisor holds the CPU (idling for a
+ * halted root VP) were meant for the root, which owns the devices: they
+ * are recorded here and injected into the VP, which acknowledges them at
+ * the real local APIC as it would natively.
+ */
+#include <stdarg.h>
+#include "hv.h"
+#include "virt.h"
+#include "vpops.h"
+#include "arch/x86/cpu.h"
+
+static struct vp *current_vp[HV_MAX_CPUS];
+
+void vp_kick(struct vp *vp)
+{
+	if (vp->cpu != this_cpu()->index)
+		apic_send_fixed(cpus[vp->cpu]->apic_id, VEC_IPI_WAKE);
+}
+
+void irq_reflect(uint8_t vector)
+{
+	struct vp *vp = current_vp[this_cpu()->index];
+
+	if (!vp || !vp->partition->is_root) {
+		/* Nobody to give it to yet: acknowledge and log. */
+		apic_eoi();
+		hv_log("cpu %u: interrupt vector %u with no root VP to take it",
+		       this_cpu()->index, vector);
+		return;
+	}
+	vp->pending_irq[vector / 64] |= 1ull << (vector % 64);
+}
+
+static int highest_pending(const struct vp *vp)
+{
+	for (int w = 3; w >= 0; w--)
+		if (vp->pending_irq[w])
+			return w * 64 + 63 - __builtin_clzll(vp->pending_irq[w]);
+	return -1;
+}
+
+/* Deliver the highest recorded interrupt if the VP can take one now, else
+ * ask to exit as soon as it can. */
+static void deliver_pending(struct vp *vp)
+{
+	int v = highest_pending(vp);
+
+	if (v < 0)
+		return;
+	if (virt->vp_irq_window_open(vp)) {
+		vp->pending_irq[v / 64] &= ~(1ull << (v % 64));
+		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)v, false, 0);
+		if (highest_pending(vp) >= 0)
+			virt->vp_request_irq_window(vp);
+		else
+			virt->vp_clear_irq_window(vp);
+	} else {
+		virt->vp_request_irq_window(vp);
+	}
+}
+
+enum exit_action exit_vintr(struct vp *vp, struct vp_exit *e)
+{
+	virt->vp_clear_irq_window(vp);
+	return EXIT_ACTION_RESUME;
+}
+
+/* The CPU idles until an interrupt is due: interrupts are enabled only
+ * inside this wait, and whatever arrives is recorded for the VP. */
+enum exit_action exit_hlt(struct vp *vp, struct vp_exit *e)
+{
+	while (highest_pending(vp) < 0 && !cpus_stopping) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	return EXIT_ACTION_ADVANCE;
+}
+
+void vp_loop(struct vp *vp)
+{
+	struct vp_exit e;
+
+	current_vp[this_cpu()->index] = vp;
+	for (;;) {
+		deliver_pending(vp);
+		virt->vp_run(vp, &e);
+		if (cpus_stopping)
+			halt_forever();
+		exit_handle(vp, &e);
+	}
+}
+
+void cpu_idle_until_start(void)
+{
+	struct vp *vp = root_partition.vps[this_cpu()->index];
+
+	while (!__atomic_load_n(&vp->started, __ATOMIC_ACQUIRE))
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	virt->vp_set_context(vp, &vp->start_ctx);
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		if (i != GPR_RSP)
+			vp->gpr[i] = 0;
+	vp_loop(vp);
+}
+
+static void vp_dump(struct vp *vp)
+{
+	struct vp_regs_view r;
+
+	virt->vp_read_regs(vp, &r);
+	hv_log("  %s vp %u: rip=%016lx rflags=%08lx cpl=%u", vp->partition->name,
+	       vp->index, r.rip, r.rflags, r.cpl);
+	hv_log("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx",
+	       vp->gpr[GPR_RAX], vp->gpr[GPR_RBX], vp->gpr[GPR_RCX], vp->gpr[GPR_RDX]);
+	hv_log("  rsi=%016lx rdi=%016lx rbp=%016lx rsp=%016lx",
+	       vp->gpr[GPR_RSI], vp->gpr[GPR_RDI], vp->gpr[GPR_RBP], vp->gpr[GPR_RSP]);
+	hv_log("  cr0=%016lx cr3=%016lx cr4=%016lx efer=%016lx",
+	       r.cr0, r.cr3, r.cr4, r.efer);
+}
+
+void partition_stop(struct partition *p, struct vp *vp, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (p->is_root) {
+		/* Without its root, nothing on this machine can go on. */
+		hv_log("root partition stopped: %s", why);
+		vp_dump(vp);
+		panic("root partition %s", why);
+	}
+	hv_log("partition %s stopped: %s", p->name, why);
+	vp_dump(vp);
+	halt_forever();
+}
+
+static void print_exit_counters(struct partition *p)
+{
+	for (unsigned i = 0; i < p->vp_count; i++) {
+		struct vp *vp = p->vps[i];
+		char line[400];
+		int n = ksnprintf(line, sizeof(line), "vp %s/%u exits:", p->name, i);
+
+		for (unsigned r = 0; r < EXIT_REASON_COUNT && n < (int)sizeof(line); r++)
+			if (vp->exits[r])
+				n += ksnprintf(line + n, sizeof(line) - n, " %s=%lu",
+					       exit_reason_names[r], vp->exits[r]);
+		hv_log("%s", line);
+	}
+}
+
+void run_finish(bool root_pass, const char *why)
+{
+	stop_other_cpus();
+	hv_log("run finished: %s", why);
+	print_exit_counters(&root_partition);
+	if (boot.test_mode) {
+		hv_log("test result: %s (as reported by the root partition)",
+		       root_pass ? "PASS" : "FAIL");
+		test_exit(root_pass);
+	}
+	power_off();
+}

@@ -1,0 +1,92 @@
+/*
+ * Partitions and virtual processors: the vendor-neutral view the core
+ * works with. A VP's general registers live here in x86 encoding order
+ * (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15); the vendor back-end
+ * moves the few it keeps elsewhere (SVM keeps RAX and RSP in the VMCB) in
+ * and out around each run, so exit handlers only ever see vp->gpr[].
+ */
+#ifndef HV_VP_H
+#define HV_VP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <isovisor/hvtlfs.h>
+#include "memmap.h"
+#include "spinlock.h"
+#include "exit.h"
+
+enum gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT
+};
+
+struct partition;
+
+/* The parts of a VP's state that exit handling reads (decoding, paging
+ * walks, privilege checks), read from the vendor's structure on demand. */
+struct vp_regs_view {
+	uint64_t rip, rflags;
+	uint64_t cr0, cr3, cr4, efer;
+	uint64_t cs_base;
+	bool cs_long;                   /* CS.L in long mode: 64-bit code */
+	bool cs_db;                     /* CS.D: 32-bit default size */
+	uint8_t cpl;
+};
+
+struct vp {
+	/* Accessed from assembly by offset: keep gpr first. */
+	uint64_t gpr[GPR_COUNT];
+	struct partition *partition;
+	unsigned index;                 /* VP index within its partition */
+	unsigned cpu;                   /* physical CPU it runs on */
+	void *vendor;                   /* VMCB / VMCS and friends */
+	uint64_t exits[EXIT_REASON_COUNT];
+	/* HvCallStartVirtualProcessor: set by the caller, taken by the VP's
+	 * CPU. */
+	volatile bool start_pending;
+	volatile bool started;
+	struct hv_initial_vp_context start_ctx;
+	/* Physical interrupts taken by the hypervisor while this (root) VP
+	 * idled, to be delivered to it. */
+	uint64_t pending_irq[4];
+	uint64_t npf_logged;            /* rate limit for unowned-memory logs */
+};
+_Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
+
+/* A 16550 as a partition's console sees it: bytes gather into a line,
+ * which goes out with the partition's name as its prefix. */
+struct console_uart {
+	char line[200];
+	unsigned len;
+	uint8_t lcr, ier, mcr, scr, dll, dlm;
+};
+
+/* A port range a partition's I/O exits go to. `value` is in/out: the
+ * handler fills it for an IN. Returns the exit action. */
+struct io_range {
+	uint16_t base, len;
+	int (*handler)(struct vp *vp, uint16_t port, unsigned size, bool in,
+		       uint32_t *value);
+};
+#define PARTITION_IO_RANGES 8
+
+struct partition {
+	uint64_t id;
+	const char *name;
+	bool is_root;
+	struct vp *vps[64];
+	unsigned vp_count;
+	void *vendor;                   /* nested page tables and friends */
+	struct memmap ram;              /* the GPA ranges of RAM it owns */
+	uint64_t guest_os_id;
+	uint64_t hypercall_msr;
+	spinlock_t lock;
+	struct console_uart uart;
+	struct io_range io[PARTITION_IO_RANGES];
+	unsigned io_count;
+};
+
+extern struct partition root_partition;
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * The core's exit handlers and VP life cycle, shared between exit.c (the
+ * dispatcher), the handler files and vp.c (the run loop).
+ */
+#ifndef HV_VPOPS_H
+#define HV_VPOPS_H
+
+#include "vp.h"
+#include "exit.h"
+#include "x86_decode.h"
+
+enum exit_action exit_cpuid(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_io(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_hlt(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_hypercall(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_npf(struct vp *vp, struct vp_exit *e);
+enum exit_action exit_vintr(struct vp *vp, struct vp_exit *e);
+
+void exit_handle(struct vp *vp, struct vp_exit *e);
+enum x86_cpu_mode vp_code_mode(struct vp *vp);
+/* Fetch and decode the instruction at RIP: 0, -1 when unreadable, or a
+ * negative x86_decode error. */
+int vp_decode_current(struct vp *vp, struct x86_insn *insn);
+
+/* Stop a partition (for the root: a panic) with a logged reason. */
+void partition_stop(struct partition *p, struct vp *vp, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Register access by x86 register number, with operand size semantics:
+ * a 32-bit write zero-extends, 8- and 16-bit writes merge. */
+uint64_t vp_gpr_read(struct vp *vp, unsigned reg, unsigned size, bool high_byte);
+void vp_gpr_write(struct vp *vp, unsigned reg, unsigned size, bool high_byte,
+		  uint64_t value);
+
+/* The root partition and the end of the run. */
+/* False when the boot has no root module. */
+bool root_create(void);
+void vp_loop(struct vp *vp) __attribute__((noreturn));
+void cpu_idle_until_start(void) __attribute__((noreturn));
+void run_finish(bool root_pass, const char *why) __attribute__((noreturn));
+enum exit_action hypercall_msr_write(struct vp *vp, uint64_t msr_value);
+void irq_reflect(uint8_t vector);
+/* Wake the CPU a VP lives on (start requests, pending work). */
+void vp_kick(struct vp *vp);
+struct hv_isovisor_selftest;
+bool selftest_get(unsigned index, struct hv_isovisor_selftest *out);
+void io_register(struct partition *p, uint16_t base, uint16_t len,
+		 int (*handler)(struct vp *, uint16_t, unsigned, bool, uint32_t *));
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * The Hyper-V Top Level Functional Specification ABI that isovisor
+ * implements: CPUID leaves, synthetic MSRs, the hypercall input value and
+ * status codes, hypercall codes and input layouts. Names follow the TLFS
+ * and Linux's hyperv-tlfs.h so the two can be read side by side.
+ *
+ * Deliberate deviations (documented in README too):
+ *   - hypercall codes 0x8001.. are isovisor's own (test-bed statistics and
+ *     self-test results); the TLFS leaves that range unassigned.
+ */
+#ifndef ISOVISOR_HVTLFS_H
+#define ISOVISOR_HVTLFS_H
+
+#include <stdint.h>
+
+/* ---- CPUID ----------------------------------------------------------- */
+#define HV_CPUID_VENDOR_AND_MAX         0x40000000
+#define HV_CPUID_INTERFACE              0x40000001
+#define HV_CPUID_VERSION                0x40000002
+#define HV_CPUID_FEATURES               0x40000003
+#define HV_CPUID_ENLIGHTENMENT_INFO     0x40000004
+#define HV_CPUID_IMPLEMENT_LIMITS       0x40000005
+#define HV_CPUID_HARDWARE_FEATURES      0x40000006
+#define HV_CPUID_MAX_LEAF               HV_CPUID_HARDWARE_FEATURES
+#define HV_CPUID_INTERFACE_SIGNATURE    0x31237648      /* "Hv#1" */
+
+/* HV_CPUID_FEATURES EAX: partition privilege mask, low half */
+#define HV_MSR_VP_RUNTIME_AVAILABLE     (1u << 0)
+#define HV_MSR_TIME_REF_COUNT_AVAILABLE (1u << 1)
+#define HV_MSR_SYNIC_AVAILABLE          (1u << 2)
+#define HV_MSR_SYNTIMER_AVAILABLE       (1u << 3)
+#define HV_MSR_APIC_ACCESS_AVAILABLE    (1u << 4)
+#define HV_MSR_HYPERCALL_AVAILABLE      (1u << 5)
+#define HV_MSR_VP_INDEX_AVAILABLE       (1u << 6)
+#define HV_MSR_RESET_AVAILABLE          (1u << 7)
+#define HV_MSR_STAT_PAGES_AVAILABLE     (1u << 8)
+#define HV_MSR_REFERENCE_TSC_AVAILABLE  (1u << 9)
+#define HV_MSR_GUEST_IDLE_AVAILABLE     (1u << 10)
+#define HV_ACCESS_FREQUENCY_MSRS        (1u << 11)
+/* HV_CPUID_FEATURES EBX: partition privilege mask, high half */
+#define HV_CREATE_PARTITIONS            (1u << 0)
+#define HV_ACCESS_PARTITION_ID          (1u << 1)
+#define HV_ACCESS_MEMORY_POOL           (1u << 2)
+#define HV_POST_MESSAGES                (1u << 4)
+#define HV_SIGNAL_EVENTS                (1u << 5)
+#define HV_CREATE_PORT                  (1u << 6)
+#define HV_CONNECT_PORT                 (1u << 7)
+#define HV_CPU_MANAGEMENT               (1u << 12)
+
+/* ---- synthetic MSRs ----------------------------------------------------- */
+#define HV_X64_MSR_GUEST_OS_ID          0x40000000
+#define HV_X64_MSR_HYPERCALL            0x40000001
+#define HV_X64_MSR_VP_INDEX             0x40000002
+#define HV_X64_MSR_RESET                0x40000003
+#define HV_X64_MSR_VP_RUNTIME           0x40000010
+#define HV_X64_MSR_TIME_REF_COUNT       0x40000020
+#define HV_X64_MSR_REFERENCE_TSC        0x40000021
+#define HV_X64_MSR_TSC_FREQUENCY        0x40000022
+#define HV_X64_MSR_APIC_FREQUENCY       0x40000023
+
+#define HV_X64_MSR_HYPERCALL_ENABLE     (1ull << 0)
+#define HV_X64_MSR_HYPERCALL_LOCKED     (1ull << 1)
+#define HV_X64_MSR_HYPERCALL_PAGE_SHIFT 12
+
+/* ---- hypercall input value (RCX) and result (RAX) ------------------------ */
+#define HV_HYPERCALL_CODE_MASK          0xffffull
+#define HV_HYPERCALL_FAST_BIT           (1ull << 16)
+#define HV_HYPERCALL_VARHEAD_SHIFT      17
+#define HV_HYPERCALL_VARHEAD_MASK       (0x3ffull << 17)
+#define HV_HYPERCALL_REP_COMP_SHIFT     32
+#define HV_HYPERCALL_REP_COMP_MASK      (0xfffull << 32)
+#define HV_HYPERCALL_REP_START_SHIFT    48
+#define HV_HYPERCALL_REP_START_MASK     (0xfffull << 48)
+/* Everything else in the input value is reserved and must be zero. */
+#define HV_HYPERCALL_RSVD_MASK          (~(HV_HYPERCALL_CODE_MASK | \
+	HV_HYPERCALL_FAST_BIT | HV_HYPERCALL_VARHEAD_MASK | \
+	HV_HYPERCALL_REP_COMP_MASK | HV_HYPERCALL_REP_START_MASK))
+
+#define HV_STATUS_SUCCESS                       0x0000
+#define HV_STATUS_INVALID_HYPERCALL_CODE        0x0002
+#define HV_STATUS_INVALID_HYPERCALL_INPUT       0x0003
+#define HV_STATUS_INVALID_ALIGNMENT             0x0004
+#define HV_STATUS_INVALID_PARAMETER             0x0005
+#define HV_STATUS_ACCESS_DENIED                 0x0006
+#define HV_STATUS_INVALID_PARTITION_STATE       0x0007
+#define HV_STATUS_OPERATION_DENIED              0x0008
+#define HV_STATUS_UNKNOWN_PROPERTY              0x0009
+#define HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE   0x000a
+#define HV_STATUS_INSUFFICIENT_MEMORY           0x000b
+#define HV_STATUS_INVALID_PARTITION_ID          0x000d
+#define HV_STATUS_INVALID_VP_INDEX              0x000e
+#define HV_STATUS_NOT_FOUND                     0x0010
+#define HV_STATUS_INVALID_PORT_ID               0x0011
+#define HV_STATUS_INVALID_CONNECTION_ID         0x0012
+#define HV_STATUS_INSUFFICIENT_BUFFERS          0x0013
+#define HV_STATUS_NOT_ACKNOWLEDGED              0x0014
+#define HV_STATUS_INVALID_VP_STATE              0x0015
+#define HV_STATUS_ACKNOWLEDGED                  0x0016
+#define HV_STATUS_INVALID_SYNIC_STATE           0x0018
+#define HV_STATUS_OBJECT_IN_USE                 0x0019
+#define HV_STATUS_NO_DATA                       0x001b
+
+/* ---- hypercall codes ---------------------------------------------------- */
+#define HVCALL_GET_PARTITION_ID                 0x0046
+#define HVCALL_START_VP                         0x0099
+#define HVCALL_GET_VP_INDEX_FROM_APIC_ID        0x009a
+/* isovisor's own (see the deviation note above). */
+#define HVCALL_ISOVISOR_GET_EXIT_COUNTERS       0x8001
+#define HVCALL_ISOVISOR_GET_SELFTEST            0x8002
+
+#define HV_PARTITION_ID_SELF    ((uint64_t)-1)
+#define HV_VP_INDEX_SELF        ((uint32_t)-2)
+
+/* Segment and table registers as the TLFS passes them (HV_X64_SEGMENT_
+ * REGISTER, HV_X64_TABLE_REGISTER). */
+struct hv_x64_segment_register {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint16_t attributes;    /* VMX-style: type, S, DPL, P, AVL, L, D/B, G */
+};
+
+struct hv_x64_table_register {
+	uint16_t pad[3];
+	uint16_t limit;
+	uint64_t base;
+};
+
+/* HV_INITIAL_VP_CONTEXT */
+struct hv_initial_vp_context {
+	uint64_t rip;
+	uint64_t rsp;
+	uint64_t rflags;
+	struct hv_x64_segment_register cs, ds, es, fs, gs, ss, tr, ldtr;
+	struct hv_x64_table_register idtr, gdtr;
+	uint64_t efer;
+	uint64_t cr0;
+	uint64_t cr3;
+	uint64_t cr4;
+	uint64_t msr_cr_pat;
+};
+
+/* HvCallStartVirtualProcessor input */
+struct hv_start_vp_input {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t target_vtl;
+	uint8_t mbz0;
+	uint16_t mbz1;
+	struct hv_initial_vp_context vp_context;
+};
+
+/* HvCallGetVpIndexFromApicId: a rep hypercall, one APIC id in, one VP
+ * index out per rep. */
+struct hv_get_vp_index_from_apic_id_input {
+	uint64_t partition_id;
+	uint8_t target_vtl;
+	uint8_t pad[7];
+	uint32_t apic_ids[];
+};
+
+/* HVCALL_ISOVISOR_GET_EXIT_COUNTERS: fast, RDX = VP index; the output page
+ * receives one counter per exit reason (see the hypervisor's exit.h). */
+#define HV_ISOVISOR_EXIT_REASONS_MAX 32
+struct hv_isovisor_exit_counters {
+	uint32_t count;                 /* valid entries */
+	uint32_t pad;
+	uint64_t exits[HV_ISOVISOR_EXIT_REASONS_MAX];
+	char names[HV_ISOVISOR_EXIT_REASONS_MAX][16];
+};
+
+/* HVCALL_ISOVISOR_GET_SELFTEST: RDX = index; the output page receives
+ * one of the hypervisor's own test-mode results. */
+struct hv_isovisor_selftest {
+	uint32_t total;
+	uint32_t ok;                    /* 1 ok, 0 not ok */
+	char description[240];
+};
+
+_Static_assert(sizeof(struct hv_x64_segment_register) == 16, "segment register");
+_Static_assert(sizeof(struct hv_x64_table_register) == 16, "table register");
+_Static_assert(sizeof(struct hv_initial_vp_context) == 224, "initial vp context");
+_Static_assert(sizeof(struct hv_start_vp_input) == 240, "start vp input");
+_Static_assert(sizeof(struct hv_get_vp_index_from_apic_id_input) == 16, "vp index input");
+_Static_assert(sizeof(struct hv_isovisor_exit_counters) <= 4096, "exit counters page");
+
+#endif
