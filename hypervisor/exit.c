@@ -44,8 +44,14 @@ int vp_decode_current(struct vp *vp, struct x86_insn *insn)
 	while (n < sizeof(bytes) && gva_read(vp, lin + n, &bytes[n], 1) == 0)
 		n++;
 	if (!n)
-		return -1;
+		return VP_CODE_UNREADABLE;
 	return x86_decode(bytes, n, mode, insn);
+}
+
+const char *vp_decode_strerror(int err)
+{
+	return err == VP_CODE_UNREADABLE ? "code not readable" :
+					   x86_decode_strerror(err);
 }
 
 static enum exit_action exit_unhandled(struct vp *vp, struct vp_exit *e)
@@ -128,13 +134,21 @@ static bool advance_rip(struct vp *vp, const struct vp_exit *e)
 		partition_stop(vp->partition, vp,
 			       "cannot decode the instruction after a %s exit (%s)",
 			       exit_reason_names[e->reason],
-			       err == -1 ? "not readable" : x86_decode_strerror(err));
+			       vp_decode_strerror(err));
 		return false;
 	}
 	virt->vp_read_regs(vp, &r);
-	virt->vp_set_rip(vp, vp_code_mode(vp) == X86_MODE_64 ?
-			 r.rip + insn.length :
-			 (uint32_t)(r.rip + insn.length));
+	switch (vp_code_mode(vp)) {
+	case X86_MODE_64:
+		virt->vp_set_rip(vp, r.rip + insn.length);
+		break;
+	case X86_MODE_32:
+		virt->vp_set_rip(vp, (uint32_t)(r.rip + insn.length));
+		break;
+	case X86_MODE_16:
+		virt->vp_set_rip(vp, (uint16_t)(r.rip + insn.length));
+		break;
+	}
 	return true;
 }
 

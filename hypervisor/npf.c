@@ -135,8 +135,8 @@ static enum exit_action emulate(struct vp *vp, struct vp_exit *e, bool apic)
 
 	if (err || !supported(&i)) {
 		partition_stop(p, vp, "unsupported access to GPA %#lx (%s)",
-			       e->npf.gpa, err ? (err == -1 ? "code not readable" :
-			       x86_decode_strerror(err)) : "not a MOV/STOS/LODS");
+			       e->npf.gpa, err ? vp_decode_strerror(err) :
+			       "not a MOV/STOS/LODS");
 		return EXIT_ACTION_STOP;
 	}
 	if (apic && is_store(&i) && i.kind != X86_INSN_STOS) {

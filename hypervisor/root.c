@@ -121,15 +121,27 @@ static int root_pm1_cnt(struct vp *vp, uint16_t port, unsigned size, bool in,
  * becomes the root's, and so do the GRUB modules (the root's own image
  * among them). What the hypervisor already holds stays its own.
  */
-static void handover_memory(struct partition *p)
+/* The pool comes from the top of the highest free run that holds it, to
+ * leave low memory, where kernels are linked, to the root. */
+static uint64_t claim_pool(void)
 {
-	uint64_t pool = pmm_alloc_contig(&hv_pmm, HV_POOL_BYTES / PAGE_SIZE,
-					 2 * MiB);
-	uint64_t start, end = 0;
+	uint64_t start, end = 0, best = 0;
 
-	if (!pool)
+	while ((start = pmm_next_free_run(&hv_pmm, end, &end)))
+		if (end - start >= HV_POOL_BYTES &&
+		    ALIGN_DOWN(end - HV_POOL_BYTES, 2 * MiB) >= start)
+			best = ALIGN_DOWN(end - HV_POOL_BYTES, 2 * MiB);
+	if (!best || !pmm_claim(&hv_pmm, best, best + HV_POOL_BYTES))
 		panic("no room for the hypervisor's %lu MiB pool",
 		      HV_POOL_BYTES / MiB);
+	return best;
+}
+
+static void handover_memory(struct partition *p)
+{
+	uint64_t pool = claim_pool();
+	uint64_t start, end = 0;
+
 	while ((start = pmm_next_free_run(&hv_pmm, end, &end))) {
 		if (!pmm_claim(&hv_pmm, start, end) || memmap_add(&p->ram, start, end))
 			panic("memory map too fragmented for the root partition");

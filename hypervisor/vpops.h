@@ -20,9 +20,11 @@ enum exit_action exit_vintr(struct vp *vp, struct vp_exit *e);
 
 void exit_handle(struct vp *vp, struct vp_exit *e);
 enum x86_cpu_mode vp_code_mode(struct vp *vp);
-/* Fetch and decode the instruction at RIP: 0, -1 when unreadable, or a
+/* Fetch and decode the instruction at RIP: 0, VP_CODE_UNREADABLE, or a
  * negative x86_decode error. */
+#define VP_CODE_UNREADABLE (-100)
 int vp_decode_current(struct vp *vp, struct x86_insn *insn);
+const char *vp_decode_strerror(int err);
 
 /* Stop a partition (for the root: a panic) with a logged reason. */
 void partition_stop(struct partition *p, struct vp *vp, const char *fmt, ...)

@@ -110,8 +110,8 @@ static int decode_prefixes(struct decoder *d, struct x86_insn *out,
 		case 0x3e:
 			/*
 			 * Null prefixes in 64-bit mode: they do not even
-			 * replace an earlier FS/GS override, as CPUs (and
-			 * XED, Zydis, libopcodes) behave.
+			 * replace an earlier FS/GS override, which is what
+			 * CPUs do as modelled by XED, Zydis and libopcodes.
 			 */
 			if (d->mode != X86_MODE_64)
 				out->segment = (b >> 3) & 3;

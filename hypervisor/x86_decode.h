@@ -60,7 +60,7 @@ struct x86_insn {
 	 * (source) size. For instructions without data it is the operand
 	 * size the prefixes select, which nothing should depend on. */
 	uint8_t opsize;
-	uint8_t dest_size;      /* movzx/movsx: the register's size; else opsize */
+	uint8_t dest_size;      /* movzx/movsx: the register's; else opsize */
 	uint8_t addrsize;       /* 2, 4 or 8 */
 	/* The register operand, 0..15 with REX.R applied; 0 (rAX) for
 	 * A0-A3, string and port instructions and C6/C7. */

@@ -249,6 +249,13 @@ static void test_maps(void)
 	mb_finish(&b);
 	CHECK(parse(&b, &mi, &err) == 0 && mi.mmap_count == 2,
 	      "partial trailing mmap entry ignored");
+	mb_init(&b);
+	mb_efi(&b, ed, 1, 40);
+	put32(mb_bytes(&b) + 8 + 4, 16 + 40 + 32);
+	b.off += 32;
+	mb_finish(&b);
+	CHECK(parse(&b, &mi, &err) == 0 && mi.efi_count == 1,
+	      "partial trailing EFI descriptor ignored");
 }
 
 /* Expect rejection, and a message. */

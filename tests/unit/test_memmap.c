@@ -116,18 +116,21 @@ static void test_full(void)
 	CHECK(memmap_add(&mm, 0x1000, 0x2000) == -1 &&
 	      mm.count == MEMMAP_MAX_RANGES, "one more is refused");
 	CHECK(mm.r[0].start == 0x10000, "refused add changed nothing");
-	CHECK(memmap_add(&mm, 0x11000, 0x12000) == 0 &&
-	      mm.count == MEMMAP_MAX_RANGES && mm.r[0].end == 0x12000,
+	CHECK(memmap_add(&mm, 0x11000, 0x13000) == 0 &&
+	      mm.count == MEMMAP_MAX_RANGES && mm.r[0].end == 0x13000,
 	      "merging add still works when full");
-	CHECK(memmap_remove(&mm, 0x10000 + 0x400, 0x10000 + 0x800) == -1 &&
-	      mm.r[0].start == 0x10000 && mm.r[0].end == 0x12000,
+	CHECK(memmap_remove(&mm, 0x11400, 0x11800) == -1 &&
+	      mm.r[0].start == 0x10000 && mm.r[0].end == 0x13000 &&
+	      mm.count == MEMMAP_MAX_RANGES,
 	      "split when full refused, map unchanged");
-	CHECK(memmap_remove(&mm, 0x11000, 0x12000) == 0 &&
-	      mm.r[0].end == 0x11000, "trim when full works");
-	CHECK(memmap_remove(&mm, 0x10000, 0x11000) == 0 &&
+	CHECK(memmap_remove(&mm, 0x12000, 0x13000) == 0 &&
+	      mm.r[0].end == 0x12000, "trim when full works");
+	CHECK(memmap_remove(&mm, 0x10000, 0x12000) == 0 &&
 	      mm.count == MEMMAP_MAX_RANGES - 1, "remove whole when full");
-	CHECK(memmap_remove(&mm, 0x20400, 0x20800) == 0 &&
-	      mm.count == MEMMAP_MAX_RANGES && well_formed(&mm),
+	CHECK(memmap_add(&mm, 0x20000, 0x23000) == 0 &&
+	      memmap_remove(&mm, 0x21000, 0x22000) == 0 &&
+	      mm.count == MEMMAP_MAX_RANGES && well_formed(&mm) &&
+	      mm.r[0].end == 0x21000 && mm.r[1].start == 0x22000,
 	      "after freeing a slot, a split works");
 }
 
@@ -252,8 +255,9 @@ static void test_bios(void)
 	ent(1, 0x140000, 0, MB2_MEMORY_RESERVED);
 	ent(2, 0x400000, 0, MB2_MEMORY_AVAILABLE);
 	ent(3, UINT64_MAX, 0, MB2_MEMORY_RESERVED);
-	CHECK(from_bios(4) == 0 && IS(0x100000, 0x200000),
-	      "zero-length entries ignored");
+	ent(4, 0x180800, 0, MB2_MEMORY_RESERVED);
+	CHECK(from_bios(5) == 0 && IS(0x100000, 0x200000),
+	      "zero-length entries ignored, even unaligned ones");
 
 	/* Overflow. */
 	ent(0, 0x100000, 0x100000, MB2_MEMORY_AVAILABLE);

@@ -223,6 +223,15 @@ static void test_contig(void)
 	CHECK(pmm_alloc_contig(&p, 1, 1ull << 63) == 0 && p.free_pages == fp,
 	      "alignment 2^63 refused without damage");
 
+	/* A used page just past a fitting run, in the same word. */
+	SETUP(0, 64 * PG);
+	bitmap[0] &= ~(1ull << 6);
+	p.free_pages--;
+	CHECK(pmm_alloc_contig(&p, 4, PG) == PG,
+	      "run right before a used page in the same word");
+	CHECK(pmm_alloc_contig(&p, 2, PG) == 7 * PG,
+	      "run after the used page");
+
 	/* Holes: a used page in the middle of the only long run. */
 	SETUP(0, 256 * PG);
 	pmm_alloc_below(&p, 0x100000);        /* page 1 */
