@@ -32,6 +32,13 @@ static uint64_t host_vmcb_pa[HV_MAX_CPUS];
 
 void svm_vmrun(struct vp *vp, uint64_t vmcb_pa, uint64_t host_vmcb);
 
+/* TLB_CONTROL value that flushes this guest's translations: only its
+ * ASID where the CPU can (flush-by-ASID), else everything (QEMU TCG). */
+static uint8_t svm_tlb_flush(void)
+{
+	return svm_features & SVM_FEATURE_FLUSH_ASID ? 3 : 1;
+}
+
 static const char *svm_cpu_probe(void)
 {
 	struct cpuid_regs r = cpuid(0x80000000, 0);
@@ -42,6 +49,10 @@ static const char *svm_cpu_probe(void)
 	if (rdmsr_safe(MSR_VM_CR, &vm_cr) == 0 && (vm_cr & MSR_VM_CR_SVMDIS))
 		return "SVM is disabled by the firmware (VM_CR.SVMDIS)";
 	r = cpuid(0x8000000a, 0);
+	/* Every CPU must offer what the boot CPU did: the back-end uses the
+	 * boot CPU's features everywhere. */
+	if (svm_asids && (r.edx != svm_features || r.ebx != svm_asids))
+		return "the CPUs' SVM features differ";
 	if (!(r.edx & SVM_FEATURE_NPT))
 		return "this CPU's SVM has no nested paging (NPT)";
 	if (r.ebx < 2)
@@ -55,7 +66,12 @@ static const char *svm_cpu_probe(void)
 static void svm_cpu_enable(void)
 {
 	struct percpu *c = this_cpu();
-	uint64_t hsave = virt_to_phys(page_alloc_zeroed());
+	const char *why = svm_cpu_probe();
+	uint64_t hsave;
+
+	if (why)
+		panic("cpu %u: %s", c->index, why);
+	hsave = virt_to_phys(page_alloc_zeroed());
 
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
@@ -147,7 +163,7 @@ static int svm_vp_init(struct vp *vp)
 	v->control.iopm_base_pa = virt_to_phys(sp->iopm);
 	v->control.msrpm_base_pa = virt_to_phys(sp->msrpm);
 	v->control.asid = sp->asid;
-	v->control.tlb_control = 1;     /* flush everything on first entry */
+	v->control.tlb_control = svm_tlb_flush();
 	v->control.np_control = 1;
 	v->control.n_cr3 = sp->npt.pml4_pa;
 	v->save.g_pat = 0x0007040600070406ull;  /* the reset PAT */
@@ -201,7 +217,7 @@ static void svm_vp_set_context(struct vp *vp,
 		v->save.g_pat = c->msr_cr_pat;
 	vp->gpr[GPR_RSP] = c->rsp;
 	v->control.event_inj = 0;
-	v->control.tlb_control = 1;
+	v->control.tlb_control = svm_tlb_flush();
 }
 
 static void normalize(struct vmcb *v, struct vp_exit *e)
