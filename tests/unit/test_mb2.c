@@ -110,7 +110,8 @@ static int parse_n(struct mb *b, size_t avail, struct mb2_info *mi,
 {
 	free(heap);
 	heap = malloc(avail ? avail : 1);
-	memcpy(heap, mb_bytes(b), avail < sizeof(b->buf) ? avail : sizeof(b->buf));
+	memcpy(heap, mb_bytes(b),
+	       avail < sizeof(b->buf) ? avail : sizeof(b->buf));
 	*err = NULL;
 	return mb2_parse(heap, avail, mi, err);
 }

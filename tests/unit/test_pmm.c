@@ -283,6 +283,37 @@ static void test_exhaust(void)
 	CHECK(count_free() == p.free_pages, "bitmap agrees with the count");
 }
 
+static void test_claim(void)
+{
+	uint64_t end = 0, fp;
+
+	SETUP(0, 16 * PG, 0x20000, 0x30000);
+	fp = p.free_pages;
+	CHECK(pmm_claim(&p, 2 * PG, 5 * PG) && all_used(2 * PG, 3) &&
+	      p.free_pages == fp - 3 && pmm_is_free(&p, 5 * PG),
+	      "claim a free run");
+	CHECK(!pmm_claim(&p, 4 * PG, 6 * PG) && pmm_is_free(&p, 5 * PG) &&
+	      p.free_pages == fp - 3, "claim over a used page refused, "
+	      "nothing taken");
+	CHECK(!pmm_claim(&p, 0, 2 * PG), "claim of page 0 refused");
+	CHECK(!pmm_claim(&p, 6 * PG + 1, 8 * PG) &&
+	      !pmm_claim(&p, 6 * PG, 8 * PG - 1), "unaligned claim refused");
+	CHECK(!pmm_claim(&p, 8 * PG, 8 * PG) && !pmm_claim(&p, 9 * PG, 8 * PG),
+	      "empty or inverted claim refused");
+	CHECK(!pmm_claim(&p, 0x2f000, 0x31000) && pmm_is_free(&p, 0x2f000),
+	      "claim past the bitmap refused");
+	CHECK(!pmm_claim(&p, 15 * PG, 17 * PG), "claim across a gap refused");
+
+	CHECK(pmm_next_free_run(&p, 0, &end) == PG && end == 2 * PG,
+	      "first free run is page 1 alone");
+	CHECK(pmm_next_free_run(&p, 2 * PG, &end) == 5 * PG &&
+	      end == 16 * PG, "next run after the claimed pages");
+	CHECK(pmm_next_free_run(&p, 16 * PG, &end) == 0x20000 &&
+	      end == 0x30000, "run ending at the top of the bitmap");
+	CHECK(pmm_next_free_run(&p, 0x30000, &end) == 0,
+	      "no run past the top");
+}
+
 int main(void)
 {
 	test_bitmap_bytes();
@@ -291,6 +322,7 @@ int main(void)
 	test_alloc_below();
 	test_contig();
 	test_exhaust();
+	test_claim();
 	free(bitmap);
 	return done_testing();
 }

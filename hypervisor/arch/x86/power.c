@@ -17,11 +17,11 @@ void power_off(void)
 	if (a->have_fadt && a->have_s5 && a->pm1a_cnt) {
 		outw((uint16_t)a->pm1a_cnt,
 		     (uint16_t)((inw((uint16_t)a->pm1a_cnt) & ~0x3c00u) |
-				((unsigned)a->slp_typa << 10) | SLP_EN));
+				(((unsigned)a->slp_typa & 7) << 10) | SLP_EN));
 		if (a->pm1b_cnt)
 			outw((uint16_t)a->pm1b_cnt,
 			     (uint16_t)((inw((uint16_t)a->pm1b_cnt) & ~0x3c00u) |
-					((unsigned)a->slp_typb << 10) | SLP_EN));
+					(((unsigned)a->slp_typb & 7) << 10) | SLP_EN));
 		udelay(100000);
 	}
 	hv_log("ACPI power-off did not take effect; halting");
