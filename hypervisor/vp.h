@@ -57,7 +57,7 @@ _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
 /* A 16550 as a partition's console sees it: bytes gather into a line,
  * which goes out with the partition's name as its prefix. */
 struct console_uart {
-	char line[200];
+	char line[256];
 	unsigned len;
 	uint8_t lcr, ier, mcr, scr, dll, dlm;
 };

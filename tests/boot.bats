@@ -9,7 +9,7 @@ ISO=$O/isovisor-test.iso
 # The allocator handed out a page above 4 GiB.
 assert_high_memory_used() {
 	local top
-	top=$(sed -n 's/^hv: ok [0-9]* - hv memory: highest page handed out at \([0-9]*\) MiB.*/\1/p' <<<"$output")
+	top=$(sed -n 's/^[a-z]*: ok [0-9]* - hv memory: highest page handed out at \([0-9]*\) MiB.*/\1/p' <<<"$output")
 	[ -n "$top" ] && [ "$top" -ge 4096 ] ||
 		fail "no page above 4 GiB was handed out (highest: ${top:-none} MiB)"
 }

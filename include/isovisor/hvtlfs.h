@@ -159,8 +159,9 @@ struct hv_get_vp_index_from_apic_id_input {
 	uint32_t apic_ids[];
 };
 
-/* HVCALL_ISOVISOR_GET_EXIT_COUNTERS: fast, RDX = VP index; the output page
- * receives one counter per exit reason (see the hypervisor's exit.h). */
+/* HVCALL_ISOVISOR_GET_EXIT_COUNTERS: a memory (not fast) call; input
+ * { uint32 vp_index; uint32 pad }, output: one counter per exit reason (see
+ * the hypervisor's exit.h). A bad index gets HV_STATUS_INVALID_VP_INDEX. */
 #define HV_ISOVISOR_EXIT_REASONS_MAX 32
 struct hv_isovisor_exit_counters {
 	uint32_t count;                 /* valid entries */
@@ -169,8 +170,9 @@ struct hv_isovisor_exit_counters {
 	char names[HV_ISOVISOR_EXIT_REASONS_MAX][16];
 };
 
-/* HVCALL_ISOVISOR_GET_SELFTEST: RDX = index; the output page receives
- * one of the hypervisor's own test-mode results. */
+/* HVCALL_ISOVISOR_GET_SELFTEST: a memory call; input { uint32 index;
+ * uint32 pad }, output: one of the hypervisor's own test-mode results; an
+ * index past the last gets HV_STATUS_INVALID_PARAMETER. */
 struct hv_isovisor_selftest {
 	uint32_t total;
 	uint32_t ok;                    /* 1 ok, 0 not ok */

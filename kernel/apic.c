@@ -1,0 +1,138 @@
+/*
+ * The local APIC, in xAPIC (MMIO) or x2APIC (MSR) mode, whichever the
+ * firmware left enabled; and the legacy PICs, which the root keeps quiet.
+ * Under isovisor the xAPIC page is mapped read-only and every store to it
+ * is emulated (so INIT and STARTUP IPIs can be dropped): stores here are
+ * plain 32-bit moves, which the hypervisor's decoder handles.
+ */
+#include "root.h"
+
+#define APIC_ID         0x020
+#define APIC_TPR        0x080
+#define APIC_EOI        0x0b0
+#define APIC_SVR        0x0f0
+#define APIC_ICR_LO     0x300
+#define APIC_ICR_HI     0x310
+#define APIC_LVT_TIMER  0x320
+#define APIC_TIMER_INIT 0x380
+#define APIC_TIMER_CUR  0x390
+#define APIC_TIMER_DIV  0x3e0
+
+#define SVR_ENABLE      (1u << 8)
+#define ICR_FIXED       (0u << 8)
+#define ICR_NMI         (4u << 8)
+#define ICR_INIT        (5u << 8)
+#define ICR_STARTUP     (6u << 8)
+#define ICR_BUSY        (1u << 12)
+#define ICR_ASSERT      (1u << 14)
+#define ICR_ALL_BUT_SELF (3u << 18)
+#define LVT_MASKED      (1u << 16)
+#define TIMER_DIV_16    0x3
+#define XAPIC_DEFAULT_BASE 0xfee00000ull
+
+static bool x2apic;
+static volatile uint32_t *xapic = (volatile uint32_t *)XAPIC_DEFAULT_BASE;
+
+static uint32_t apic_read(uint32_t reg)
+{
+	if (x2apic)
+		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+	return xapic[reg / 4];
+}
+
+static void apic_write(uint32_t reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		xapic[reg / 4] = v;
+}
+
+/* Per VP: each has its own local APIC; the mode is the same on all. */
+void apic_init(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (!(base & APIC_BASE_EN)) {
+		base |= APIC_BASE_EN;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	x2apic = base & APIC_BASE_EXTD;
+	xapic = (volatile uint32_t *)(base & 0xffffff000ull);
+	apic_write(APIC_TPR, 0);
+	apic_write(APIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED);
+}
+
+uint32_t apic_id(void)
+{
+	return x2apic ? apic_read(APIC_ID) : apic_read(APIC_ID) >> 24;
+}
+
+void apic_eoi(void)
+{
+	apic_write(APIC_EOI, 0);
+}
+
+static void apic_send_ipi(uint32_t dest, uint32_t lo)
+{
+	if (x2apic) {
+		wrmsr(0x800 + (APIC_ICR_LO >> 4), ((uint64_t)dest << 32) | lo);
+		return;
+	}
+	for (unsigned i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & ICR_BUSY); i++)
+		cpu_relax();
+	apic_write(APIC_ICR_HI, dest << 24);
+	apic_write(APIC_ICR_LO, lo);
+}
+
+void apic_send_init(uint32_t apic)
+{
+	apic_send_ipi(apic, ICR_INIT | ICR_ASSERT);
+}
+
+void apic_send_sipi(uint32_t apic, uint8_t vector)
+{
+	apic_send_ipi(apic, ICR_STARTUP | ICR_ASSERT | vector);
+}
+
+void apic_send_fixed(uint32_t apic, uint8_t vector)
+{
+	apic_send_ipi(apic, ICR_FIXED | ICR_ASSERT | vector);
+}
+
+void apic_send_nmi_all_but_self(void)
+{
+	apic_send_ipi(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
+}
+
+void apic_timer_oneshot(uint8_t vector, uint32_t count)
+{
+	apic_write(APIC_TIMER_DIV, TIMER_DIV_16);
+	apic_write(APIC_LVT_TIMER, vector);     /* one-shot, unmasked */
+	apic_write(APIC_TIMER_INIT, count);
+}
+
+uint32_t apic_timer_current(void)
+{
+	return apic_read(APIC_TIMER_CUR);
+}
+
+/*
+ * The BIOS leaves the PICs' vectors on top of the CPU exceptions (IRQ 0 on
+ * vector 8, #DF): move them to 0x20-0x2f, then mask every line. The root
+ * takes interrupts through the local APIC only.
+ */
+void pic_disable(void)
+{
+	outb(0x20, 0x11);               /* ICW1: edge, cascade, ICW4 */
+	outb(0xa0, 0x11);
+	outb(0x21, 0x20);               /* ICW2: vector bases */
+	outb(0xa1, 0x28);
+	outb(0x21, 0x04);               /* ICW3: slave on IRQ 2 */
+	outb(0xa1, 0x02);
+	outb(0x21, 0x01);               /* ICW4: 8086 mode */
+	outb(0xa1, 0x01);
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}

@@ -1,0 +1,130 @@
+/*
+ * The root's console: COM1, a 16550 at 115200 8N1, polled. The console
+ * contract says every root line starts with "root: ". Under isovisor COM1
+ * is emulated and the hypervisor adds that prefix to each line it gathers,
+ * so the root must not; natively nobody else does, so the root adds it at
+ * the start of every line. Text may arrive in pieces: the prefix goes out
+ * when the first character of a line does, whatever piece it is in. One
+ * lock serializes VPs per call, so klog() lines never interleave.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include "root.h"
+
+#define COM1 0x3f8
+#define UART_THR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_LSR_THRE 0x20
+#define LINE_MAX 512
+#define PREFIX "root: "
+
+static spinlock_t console_lock;
+static bool own_prefix = true;
+static bool at_line_start = true;
+static struct console_stats stats;
+
+void console_init(void)
+{
+	outb(COM1 + UART_IER, 0x00);
+	outb(COM1 + UART_LCR, 0x80);            /* DLAB: divisor follows */
+	outb(COM1 + 0, 1);                      /* 115200 baud */
+	outb(COM1 + 1, 0);
+	outb(COM1 + UART_LCR, 0x03);            /* 8N1 */
+	outb(COM1 + UART_FCR, 0xc7);            /* FIFO on, cleared */
+	outb(COM1 + UART_MCR, 0x03);            /* DTR, RTS */
+}
+
+void console_set_own_prefix(bool own)
+{
+	own_prefix = own;
+}
+
+static void uart_putc(char c)
+{
+	/* Bounded: a missing UART must not hang the root. */
+	for (unsigned i = 0; i < 100000; i++) {
+		if (inb(COM1 + UART_LSR) & UART_LSR_THRE) {
+			outb(COM1 + UART_THR, (uint8_t)c);
+			stats.bytes++;
+			return;
+		}
+	}
+	stats.timeouts++;
+	outb(COM1 + UART_THR, (uint8_t)c);
+	stats.bytes++;
+}
+
+static void put_locked(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (at_line_start && own_prefix)
+			for (const char *p = PREFIX; *p; p++)
+				uart_putc(*p);
+		at_line_start = false;
+		if (s[i] == '\n') {
+			uart_putc('\r');
+			at_line_start = true;
+		}
+		uart_putc(s[i]);
+	}
+}
+
+static void lock(void)
+{
+	/* A panicking VP may find the lock held by one it stopped. */
+	if (panic_in_progress) {
+		if (!spin_lock_timeout(&console_lock, 10000000))
+			console_break_lock();
+		return;
+	}
+	spin_lock(&console_lock);
+}
+
+void console_break_lock(void)
+{
+	spin_unlock(&console_lock);
+}
+
+void console_write(const char *s, size_t len)
+{
+	lock();
+	put_locked(s, len);
+	spin_unlock(&console_lock);
+}
+
+void klog(const char *fmt, ...)
+{
+	char line[LINE_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = kvsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	if (n == 0 || line[n - 1] != '\n')
+		line[n++] = '\n';
+	lock();
+	/* A line started by console_write() on another VP ends first. */
+	if (!at_line_start)
+		put_locked("\n", 1);
+	put_locked(line, (size_t)n);
+	spin_unlock(&console_lock);
+}
+
+struct console_stats console_get_stats(void)
+{
+	struct console_stats s;
+
+	lock();
+	s = stats;
+	spin_unlock(&console_lock);
+	return s;
+}

@@ -1,0 +1,118 @@
+/*
+ * The root OS's boot path from boot.S's 64-bit entry: console and traps,
+ * the boot information, memory, ACPI, every VP up; then test mode's TAP
+ * stream or power-off. The same path runs natively under GRUB and as the
+ * root partition under isovisor; only where the TLFS says how (starting
+ * VPs, the console prefix) does it branch on `boot.hv`.
+ */
+#include <string.h>
+#include "root.h"
+
+struct root_boot boot;
+
+const char boot_msg_no_multiboot[] =
+	"root: panic: not started by a multiboot2 loader\r\n";
+const char boot_msg_no_long_mode[] =
+	"root: panic: this CPU has no long mode (x86-64)\r\n";
+
+static const void *acpi_map_identity(uint64_t phys, size_t len, void *ctx)
+{
+	uint64_t end = mm_map_end();
+
+	if (!phys || len > end || phys > end - len)
+		return NULL;
+	return (const void *)phys;
+}
+
+static void acpi_init(void)
+{
+	const struct mb2_info *mi = &boot.mb2;
+	const void *rsdp = mi->rsdp_new ? mi->rsdp_new : mi->rsdp_old;
+	uint32_t len = mi->rsdp_new ? mi->rsdp_new_len : mi->rsdp_old_len;
+	unsigned bad = 0;
+	const char *err;
+
+	if (!rsdp)
+		panic("no ACPI RSDP from the boot loader");
+	if (acpi_parse(rsdp, len, acpi_map_identity, NULL, &boot.acpi, &bad,
+		       &err))
+		panic("ACPI: %s", err);
+	if (bad)
+		klog("acpi: %u table(s) failed their length or checksum check "
+		     "and were ignored", bad);
+	klog("acpi: %u cpu(s) enabled in the MADT", boot.acpi.cpu_count);
+}
+
+/* Test hooks for the fatal paths, taken before the TAP stream. */
+static void crash_if_asked(void)
+{
+	if (cmdline_has(boot.cmdline, "crash=ud")) {
+		klog("crash=ud: executing ud2");
+		__asm__ volatile("ud2");
+	}
+	if (cmdline_has(boot.cmdline, "crash=triple")) {
+		struct descriptor_table_ptr none = { 0, 0 };
+
+		/* int3 cannot be delivered (#GP), nor can the #GP (#DF), nor
+		 * the #DF: the CPU shuts down. */
+		klog("crash=triple: loading an empty IDT and executing int3");
+		irq_disable();
+		lidt(&none);
+		__asm__ volatile("int3");
+		panic("crash=triple: int3 with an empty IDT returned");
+	}
+}
+
+static void banner(void)
+{
+	uint64_t bytes = memmap_total(&root_ram);
+
+	if (boot.hv)
+		klog("isovisor root OS %s (hypervisor: %s)", ISOVISOR_VERSION,
+		     boot.hv_vendor[0] ? boot.hv_vendor : "no CPUID signature");
+	else
+		klog("isovisor root OS %s (native, no hypervisor)",
+		     ISOVISOR_VERSION);
+	if (boot.cmdline[0])
+		klog("command line: %s", boot.cmdline);
+	klog("memory %lu MiB in %u ranges", bytes / MiB, root_ram.count);
+}
+
+void boot_main(uint32_t magic, uint64_t info);
+void boot_main(uint32_t magic, uint64_t info)
+{
+	const char *err;
+
+	console_init();
+	idt_init();
+	idt_load();
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("bad multiboot2 magic %#x", magic);
+	if (mb2_parse((const void *)info, MB2_MAX_TOTAL_SIZE, &boot.mb2, &err))
+		panic("multiboot2 information: %s", err);
+	boot.hv = hv_detect(&boot.mb2, boot.hv_vendor);
+	console_set_own_prefix(!boot.hv);
+	boot.cmdline = boot.mb2.cmdline;
+	boot.test_mode = cmdline_has(boot.cmdline, "test");
+
+	mm_init(info);
+	banner();
+	acpi_init();
+	pic_disable();
+	apic_init();
+	time_init();
+	smp_boot_vp_online();
+	if (boot.hv && hv_hypercall_init())
+		klog("hyperv: no hypercalls; only VP 0 will run");
+	smp_start_vps();
+	klog("vps %u online", vps_online);
+
+	crash_if_asked();
+	if (boot.test_mode) {
+		tap_begin();
+		tap_hv_results();
+		root_selftests();
+		test_exit(tap_end());
+	}
+	power_off();
+}

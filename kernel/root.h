@@ -1,0 +1,281 @@
+/*
+ * The root OS's common declarations: console, panic, boot configuration,
+ * memory, virtual processors, local APIC, time, the TLFS hypercall
+ * interface and test mode. The same image runs natively under GRUB and as
+ * the root partition under isovisor; `boot.hv` says which.
+ */
+#ifndef ROOT_H
+#define ROOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <isovisor/x86.h>
+#include <isovisor/hvtlfs.h>
+#include "format.h"
+#include "mb2.h"
+#include "memmap.h"
+#include "pmm.h"
+#include "acpi.h"
+
+#ifndef ISOVISOR_VERSION
+#define ISOVISOR_VERSION "unknown"
+#endif
+
+#define ROOT_MAX_VPS 64
+#define ROOT_STACK_SIZE (16 * 1024)     /* boot.S's boot stack is the same */
+
+#define MiB ((uint64_t)1 << 20)
+#define GiB ((uint64_t)1 << 30)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+
+/* ---- locks -------------------------------------------------------------- */
+typedef struct {
+	volatile int locked;
+} spinlock_t;
+
+static inline void spin_lock(spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+/* True when taken within `spins` tries. */
+static inline bool spin_lock_timeout(spinlock_t *l, unsigned long spins)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+		if (!spins--)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+static inline void spin_unlock(spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- console (console.c) ------------------------------------------------ */
+struct console_stats {
+	uint64_t bytes;                 /* written to the transmit register */
+	uint64_t timeouts;              /* the UART never said it was ready */
+};
+
+void console_init(void);
+/* Natively the root starts every line with "root: " itself; under isovisor
+ * the hypervisor's emulated COM1 adds it. */
+void console_set_own_prefix(bool own);
+/* One or more whole lines (a missing final newline is added). */
+void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Raw text, any part of a line. */
+void console_write(const char *s, size_t len);
+struct console_stats console_get_stats(void);
+void console_break_lock(void);
+
+/* ---- panic (panic.c) ---------------------------------------------------- */
+struct regs;
+void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void panic_regs(const struct regs *r, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+void halt_forever(void) __attribute__((noreturn));
+extern volatile bool panic_in_progress;
+
+/* ---- boot configuration (main.c) ---------------------------------------- */
+struct root_boot {
+	bool hv;                        /* root partition under isovisor */
+	bool test_mode;
+	const char *cmdline;
+	char hv_vendor[13];             /* CPUID 0x40000000 signature, or "" */
+	struct mb2_info mb2;
+	struct acpi_info acpi;
+};
+extern struct root_boot boot;
+
+/* ---- memory (mm.c) ------------------------------------------------------ */
+extern struct pmm root_pmm;
+extern struct memmap root_ram;          /* usable RAM as the loader says */
+void mm_init(uint64_t mbi_phys);
+/* True when [addr, addr+len) lies in usable RAM. */
+bool mm_is_ram(uint64_t addr, uint64_t len);
+/* Top of the identity map (at least 4 GiB). */
+uint64_t mm_map_end(void);
+void *page_alloc_zeroed(void);
+/* A zeroed stack of `bytes`; returns its top. */
+uint64_t stack_alloc(uint64_t bytes);
+extern char __image_start[], __image_end[];
+
+/* ---- traps (trap.c, entry.S) -------------------------------------------- */
+/* Pushed by entry.S: general registers, vector and error code, then the
+ * CPU's interrupt frame. */
+struct regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+typedef void (*irq_handler)(struct regs *r);
+
+void idt_init(void);
+void idt_load(void);
+/* Route vector `vec` (>= 32) to `fn`; the handler sends its own EOI. */
+void irq_set_handler(uint8_t vec, irq_handler fn);
+/* Interrupts nobody asked for (acknowledged and counted). */
+extern volatile uint64_t irq_unexpected;
+void regs_dump(const struct regs *r);
+void backtrace_from(uint64_t rbp, uint64_t stack_top);
+/* Run one instruction with exception fixup: 0, or -1 when it faulted. */
+int rdmsr_safe(uint32_t msr, uint64_t *value);
+int wrmsr_safe(uint32_t msr, uint64_t value);
+int read_u64_safe(uint64_t addr, uint64_t *value);
+/* The vector of the last fault that a fixup absorbed. */
+extern volatile uint64_t extable_last_vector;
+
+/* ---- virtual processors (cpu.c, smp.c) ---------------------------------- */
+struct tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+_Static_assert(sizeof(struct tss64) == 104, "tss64");
+
+#define GDT_CODE64 0x08
+#define GDT_DATA   0x10
+#define GDT_TSS    0x18
+#define GDT_ENTRIES 5                   /* null, code, data, TSS (2 slots) */
+#define IST_NMI    1
+#define IST_DF     2
+#define IST_MC     3
+
+struct vp_cpu {
+	struct vp_cpu *self;            /* at %gs:0 */
+	unsigned slot;                  /* 0 = the boot VP, then MADT order */
+	uint32_t apic_id;
+	uint32_t vp_index;              /* the hypervisor's number (native: slot) */
+	uint64_t stack_top;
+	uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+	struct tss64 tss;
+	/* What the VP itself saw once running, for the checks. */
+	volatile bool online;
+	volatile uint64_t seen_rsp;
+	volatile uint32_t seen_apic_id;
+	volatile uint64_t seen_msr_vp_index;
+	volatile bool seen_own_gs;
+	volatile uint64_t heartbeat;
+};
+
+extern struct vp_cpu vps[ROOT_MAX_VPS];
+extern unsigned vp_count;               /* slots set up */
+extern volatile unsigned vps_online;
+extern char boot_stack_top[];
+
+static inline struct vp_cpu *this_vp(void)
+{
+	struct vp_cpu *v;
+
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint16_t str(void)
+{
+	uint16_t sel;
+
+	__asm__ volatile("str %0" : "=r"(sel));
+	return sel;
+}
+
+/* cpu.c */
+void vp_setup(struct vp_cpu *v, unsigned slot, uint32_t apic_id,
+	      uint64_t stack_top);
+void vp_load_tables(struct vp_cpu *v);
+unsigned current_vp_slot(void);
+/* smp.c */
+void smp_boot_vp_online(void);
+void smp_start_vps(void);
+/* An AP (slot 1) acts on these while it idles: see the hlt check. */
+extern volatile uint64_t watchdog_deadline;
+extern volatile bool watchdog_fired;
+#define VEC_WATCHDOG 0x41
+
+/* ---- local APIC (apic.c) ------------------------------------------------ */
+#define VEC_SPURIOUS 0xff
+void apic_init(void);
+uint32_t apic_id(void);
+void apic_eoi(void);
+void apic_send_init(uint32_t apic);
+void apic_send_sipi(uint32_t apic, uint8_t vector);
+void apic_send_fixed(uint32_t apic, uint8_t vector);
+void apic_send_nmi_all_but_self(void);
+/* One-shot timer: `count` ticks of the bus clock divided by 16. */
+void apic_timer_oneshot(uint8_t vector, uint32_t count);
+uint32_t apic_timer_current(void);
+/* Remap the legacy PICs away from the exception vectors and mask them. */
+void pic_disable(void);
+
+/* ---- time (time.c) ------------------------------------------------------ */
+void time_init(void);
+void udelay(uint64_t us);
+uint64_t tsc_khz(void);
+
+/* ---- the hypervisor interface (hyperv.c) -------------------------------- */
+/* Not a TLFS status: no hypercall page to call. */
+#define ROOT_HV_NO_PAGE 0xffff
+
+bool hv_detect(const struct mb2_info *mi, char vendor[13]);
+/* Guest OS id, then the hypercall page. 0, or -1 with a logged reason. */
+int hv_hypercall_init(void);
+/* The raw TLFS call: RCX = control, RDX = input GPA, R8 = output GPA;
+ * returns RAX (status in bits 15:0, reps completed in 43:32). */
+uint64_t hv_hypercall(uint64_t control, uint64_t input, uint64_t output);
+static inline uint16_t hv_status(uint64_t result)
+{
+	return (uint16_t)result;
+}
+/* The page the hypervisor filled (NULL when not enabled). */
+const uint8_t *hv_hypercall_page(void);
+/* One page each for hypercall input and output (boot VP only). */
+void *hv_input_page(void);
+void *hv_output_page(void);
+/* Typed calls; each returns the TLFS status. */
+uint16_t hv_vp_indices_from_apic_ids(const uint32_t *apic_ids, unsigned n,
+				     uint32_t *vp_indices, unsigned *done);
+uint16_t hv_start_vp(uint32_t vp_index,
+		     const struct hv_initial_vp_context *ctx);
+uint16_t hv_get_selftest(uint32_t index, struct hv_isovisor_selftest *out);
+/* VP `vp_index`'s exit counter for reason `name` (e.g. "cpuid");
+ * HV_STATUS_NOT_FOUND when the hypervisor lists no such reason. */
+uint16_t hv_get_exit_count(uint32_t vp_index, const char *name,
+			   uint64_t *count);
+const char *hv_status_name(uint16_t status);
+
+/* ---- the end of a run (power.c) ----------------------------------------- */
+void power_off(void) __attribute__((noreturn));
+void test_exit(bool pass) __attribute__((noreturn));
+
+/* ---- test mode (tap.c, selftest.c, selftest_hv.c) ----------------------- */
+void tap_begin(void);
+void tap_result(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void tap_skip(const char *why, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the plan and the final line; true when every result was ok. */
+bool tap_end(void);
+void tap_hv_results(void);
+void root_selftests(void);
+/* selftest_hv.c: the checks of the TLFS interface itself. */
+void test_hv_cpuid(void);
+void test_hv_svm_hidden(void);
+void test_hv_hypercall_page(void);
+void test_hv_hypercall_errors(void);
+void test_hv_vp_index(void);
+
+#endif
