@@ -28,7 +28,8 @@ HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
 LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
                 kernel/lib/acpi.c kernel/lib/format.c kernel/lib/elf.c
 # Portable pieces of the hypervisor: built into it, and for host tests.
-HV_PORTABLE  := $(wildcard hypervisor/x86_decode.c)
+HV_PORTABLE  := hypervisor/x86_decode.c hypervisor/rootview.c \
+                hypervisor/hypercall_abi.c hypervisor/arch/x86/npt.c
 # Target-only library pieces.
 LIB_TARGET   := kernel/lib/string.c
 
@@ -67,11 +68,16 @@ $(O)/host/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -c $< -o $@
 
-$(O)/host/unit/%: $(O)/host/obj/tests/unit/%.c.o $(HOST_LIB)
+# An archive, so each test links only the objects it uses.
+$(O)/host/libportable.a: $(HOST_LIB)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/host/unit/%: $(O)/host/obj/tests/unit/%.c.o $(O)/host/libportable.a
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
 
-$(O)/host/fuzz/%: $(O)/host/obj/tests/fuzz/%.c.o $(O)/host/obj/tests/fuzz/driver.c.o $(HOST_LIB)
+$(O)/host/fuzz/%: $(O)/host/obj/tests/fuzz/%.c.o $(O)/host/obj/tests/fuzz/driver.c.o $(O)/host/libportable.a
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ $^
 

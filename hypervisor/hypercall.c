@@ -10,11 +10,12 @@
 #include <isovisor/hvtlfs.h>
 #include "hv.h"
 #include "gmem.h"
+#include "hypercall_abi.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
-#define HC_PAGE 4096
+#define HC_PAGE HC_PAGE_SIZE
 
 struct hc_ctx {
 	struct vp *vp;
@@ -28,13 +29,16 @@ struct hypercall_def {
 	uint16_t code;
 	const char *name;
 	uint16_t (*fn)(struct hc_ctx *c);
-	uint16_t in_fixed, in_rep;      /* bytes: fixed part, per rep */
-	uint16_t out_fixed, out_rep;
-	bool fast_ok;
+	struct hc_shape shape;
 };
 
 /* One context per physical CPU: a hypercall runs to completion there. */
 static struct hc_ctx hc_ctx_percpu[HV_MAX_CPUS];
+
+static uint16_t hc_null(struct hc_ctx *c)
+{
+	return HV_STATUS_SUCCESS;
+}
 
 static uint16_t hc_get_partition_id(struct hc_ctx *c)
 {
@@ -123,88 +127,68 @@ static uint16_t hc_isovisor_selftest(struct hc_ctx *c)
 _Static_assert(EXIT_REASON_COUNT <= HV_ISOVISOR_EXIT_REASONS_MAX, "counters fit");
 
 static const struct hypercall_def hypercalls[] = {
+	{ HVCALL_ISOVISOR_NULL, "IsovisorNull", hc_null,
+	  { 0, 0, 0, 0, true } },
 	{ HVCALL_GET_PARTITION_ID, "GetPartitionId", hc_get_partition_id,
-	  0, 0, 8, 0, false },
+	  { 0, 0, 8, 0, false } },
 	{ HVCALL_START_VP, "StartVirtualProcessor", hc_start_vp,
-	  sizeof(struct hv_start_vp_input), 0, 0, 0, false },
+	  { sizeof(struct hv_start_vp_input), 0, 0, 0, false } },
 	{ HVCALL_GET_VP_INDEX_FROM_APIC_ID, "GetVpIndexFromApicId",
 	  hc_get_vp_index_from_apic_id,
-	  sizeof(struct hv_get_vp_index_from_apic_id_input), 4, 0, 4, false },
+	  { sizeof(struct hv_get_vp_index_from_apic_id_input), 4, 0, 4, false } },
 	{ HVCALL_ISOVISOR_GET_EXIT_COUNTERS, "IsovisorGetExitCounters",
-	  hc_isovisor_exit_counters, 8, 0,
-	  sizeof(struct hv_isovisor_exit_counters), 0, false },
+	  hc_isovisor_exit_counters,
+	  { 8, 0, sizeof(struct hv_isovisor_exit_counters), 0, false } },
 	{ HVCALL_ISOVISOR_GET_SELFTEST, "IsovisorGetSelftest",
-	  hc_isovisor_selftest, 8, 0, sizeof(struct hv_isovisor_selftest), 0,
-	  false },
+	  hc_isovisor_selftest,
+	  { 8, 0, sizeof(struct hv_isovisor_selftest), 0, false } },
 };
 
-/* Check a parameter area: 8-byte aligned, within one page, partition RAM. */
-static uint16_t check_area(struct partition *p, uint64_t gpa, uint64_t len)
+static bool partition_owns(void *ctx, uint64_t gpa, uint64_t len)
 {
-	if (!len)
-		return HV_STATUS_SUCCESS;
-	if (gpa & 7)
-		return HV_STATUS_INVALID_ALIGNMENT;
-	if ((gpa & (HC_PAGE - 1)) + len > HC_PAGE)
-		return HV_STATUS_INVALID_ALIGNMENT;
-	if (!gpa_to_hva(p, gpa, len))
-		return HV_STATUS_INVALID_PARAMETER;
-	return HV_STATUS_SUCCESS;
+	return gpa_to_hva(ctx, gpa, len) != NULL;
 }
 
 static uint16_t hypercall_dispatch(struct vp *vp, unsigned *reps_done)
 {
 	uint64_t input = vp->gpr[GPR_RCX];
 	uint64_t in_gpa = vp->gpr[GPR_RDX], out_gpa = vp->gpr[GPR_R8];
-	uint16_t code = input & HV_HYPERCALL_CODE_MASK;
 	struct hc_ctx *c = &hc_ctx_percpu[this_cpu()->index];
 	const struct hypercall_def *d = NULL;
-	uint64_t in_len, out_len;
+	struct hc_input in;
 	uint16_t status;
 
-	if (input & HV_HYPERCALL_RSVD_MASK)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
 	for (unsigned i = 0; i < ARRAY_SIZE(hypercalls); i++)
-		if (hypercalls[i].code == code)
+		if (hypercalls[i].code == hc_code(input))
 			d = &hypercalls[i];
-	if (!d)
-		return HV_STATUS_INVALID_HYPERCALL_CODE;
+	status = hc_decode(input, d ? &d->shape : NULL, &in);
+	if (status != HV_STATUS_SUCCESS)
+		return status;
 	c->vp = vp;
-	c->fast = input & HV_HYPERCALL_FAST_BIT;
-	c->rep_count = (input & HV_HYPERCALL_REP_COMP_MASK) >> HV_HYPERCALL_REP_COMP_SHIFT;
-	c->rep_start = (input & HV_HYPERCALL_REP_START_MASK) >> HV_HYPERCALL_REP_START_SHIFT;
-	c->reps_done = c->rep_start;
-	if (input & HV_HYPERCALL_VARHEAD_MASK)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	if (d->in_rep || d->out_rep) {
-		if (!c->rep_count || c->rep_start >= c->rep_count)
-			return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	} else if (c->rep_count || c->rep_start) {
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	}
-	if (c->fast && !d->fast_ok)
-		return HV_STATUS_INVALID_HYPERCALL_INPUT;
-	in_len = d->in_fixed + (uint64_t)c->rep_count * d->in_rep;
-	out_len = d->out_fixed + (uint64_t)c->rep_count * d->out_rep;
+	c->fast = in.fast;
+	c->rep_count = in.rep_count;
+	c->rep_start = in.rep_start;
+	c->reps_done = in.rep_start;
 	memset(c->in, 0, sizeof(c->in));
 	memset(c->out, 0, sizeof(c->out));
-	if (c->fast) {
+	if (in.fast) {
 		memcpy(c->in, &in_gpa, 8);
 		memcpy(c->in + 8, &out_gpa, 8);
 	} else {
-		status = check_area(vp->partition, in_gpa, in_len);
+		status = hc_check_area(in_gpa, in.in_len, partition_owns, vp->partition);
 		if (status == HV_STATUS_SUCCESS)
-			status = check_area(vp->partition, out_gpa, out_len);
+			status = hc_check_area(out_gpa, in.out_len, partition_owns,
+					       vp->partition);
 		if (status != HV_STATUS_SUCCESS)
 			return status;
 		/* Copy in once; the guest may change its page meanwhile. */
-		if (in_len)
-			gpa_read(vp->partition, in_gpa, c->in, in_len);
+		if (in.in_len)
+			gpa_read(vp->partition, in_gpa, c->in, in.in_len);
 	}
 	status = d->fn(c);
 	*reps_done = c->reps_done;
-	if (!c->fast && out_len)
-		gpa_write(vp->partition, out_gpa, c->out, out_len);
+	if (!in.fast && in.out_len)
+		gpa_write(vp->partition, out_gpa, c->out, in.out_len);
 	return status;
 }
 

@@ -12,6 +12,7 @@
 #include "hv.h"
 #include "elf.h"
 #include "gmem.h"
+#include "rootview.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
@@ -177,14 +178,8 @@ static void map_root(struct partition *p)
 	static struct memmap visible, hv_owned;
 	const uint64_t apic = 0xfee00000;
 
-	hv_owned = hv_usable;
-	for (unsigned i = 0; i < p->ram.count; i++)
-		memmap_remove(&hv_owned, p->ram.r[i].start, p->ram.r[i].end);
-	memset(&visible, 0, sizeof(visible));
-	memmap_add(&visible, 0, map_top());
-	for (unsigned i = 0; i < hv_owned.count; i++)
-		memmap_remove(&visible, hv_owned.r[i].start, hv_owned.r[i].end);
-	memmap_remove(&visible, apic, apic + PAGE_SIZE);
+	if (root_view(&hv_usable, &p->ram, map_top(), apic, &hv_owned, &visible))
+		panic("memory map too fragmented for the root's view");
 	for (unsigned i = 0; i < visible.count; i++)
 		virt->gpa_map(p, visible.r[i].start, visible.r[i].start,
 			      visible.r[i].end - visible.r[i].start, GPA_RWX);
@@ -277,11 +272,10 @@ static void mbi_mmap(struct mbi_writer *w, struct partition *p)
 		e[n++] = (struct mb2_mmap_entry){ p->ram.r[i].start,
 			p->ram.r[i].end - p->ram.r[i].start, MB2_MEMORY_AVAILABLE, 0 };
 	{
-		static struct memmap hv_owned;
+		static struct memmap hv_owned, visible;
 
-		hv_owned = hv_usable;
-		for (unsigned i = 0; i < p->ram.count; i++)
-			memmap_remove(&hv_owned, p->ram.r[i].start, p->ram.r[i].end);
+		root_view(&hv_usable, &p->ram, map_top(), 0xfee00000, &hv_owned,
+			  &visible);
 		for (unsigned i = 0; i < hv_owned.count; i++)
 			e[n++] = (struct mb2_mmap_entry){ hv_owned.r[i].start,
 				hv_owned.r[i].end - hv_owned.r[i].start,

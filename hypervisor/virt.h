@@ -10,10 +10,7 @@
 #include <stdint.h>
 #include "vp.h"
 
-#define GPA_READ  1u
-#define GPA_WRITE 2u
-#define GPA_EXEC  4u
-#define GPA_RWX   (GPA_READ | GPA_WRITE | GPA_EXEC)
+#include "arch/x86/npt.h"                /* GPA_* rights */
 
 enum inject_type {
 	INJECT_EXTERNAL_INTERRUPT,

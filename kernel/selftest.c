@@ -196,6 +196,35 @@ static void test_exit_counters(void)
 		   CPUID_LOOPS);
 }
 
+/* A null hypercall succeeds, and the hypercall exit counter grows by
+ * exactly the number made: the N calls plus the reading call itself, which
+ * is counted before it reads. */
+static void test_null_hypercalls(void)
+{
+	uint64_t before = 0, after = 0;
+	uint32_t self = vps[0].vp_index;
+	unsigned ok = 0;
+	uint16_t s1, s2;
+
+	if (!boot.hv) {
+		tap_skip(NATIVE, "root hypercall: %u null hypercalls succeed and the "
+			 "hypercall exit counter grows by exactly %u", CPUID_LOOPS,
+			 CPUID_LOOPS + 1);
+		return;
+	}
+	s1 = hv_get_exit_count(self, "hypercall", &before);
+	for (unsigned i = 0; i < CPUID_LOOPS; i++)
+		if (hv_status(hv_hypercall(HVCALL_ISOVISOR_NULL | HV_HYPERCALL_FAST_BIT,
+					   0, 0)) == HV_STATUS_SUCCESS)
+			ok++;
+	s2 = hv_get_exit_count(self, "hypercall", &after);
+	tap_result(s1 == HV_STATUS_SUCCESS && s2 == HV_STATUS_SUCCESS &&
+		   ok == CPUID_LOOPS && after - before == CPUID_LOOPS + 1,
+		   "root hypercall: %u of %u null hypercalls returned success; the "
+		   "hypercall exit counter grew by %lu (expected %u)", ok,
+		   CPUID_LOOPS, after - before, CPUID_LOOPS + 1);
+}
+
 static void timer_handler(struct regs *r)
 {
 	timer_fired++;
@@ -318,6 +347,7 @@ void root_selftests(void)
 	test_hv_memory();
 	test_pages();
 	test_exit_counters();
+	test_null_hypercalls();
 	test_hlt_timer();
 	test_console_long_line();
 	test_init_ipi();

@@ -104,7 +104,9 @@
 #define HVCALL_GET_PARTITION_ID                 0x0046
 #define HVCALL_START_VP                         0x0099
 #define HVCALL_GET_VP_INDEX_FROM_APIC_ID        0x009a
-/* isovisor's own (see the deviation note above). */
+/* isovisor's own (see the deviation note above). The null call (fast,
+ * no parameters, returns success) measures the round trip. */
+#define HVCALL_ISOVISOR_NULL                    0x8000
 #define HVCALL_ISOVISOR_GET_EXIT_COUNTERS       0x8001
 #define HVCALL_ISOVISOR_GET_SELFTEST            0x8002
 

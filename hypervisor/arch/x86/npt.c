@@ -5,10 +5,11 @@
  * which makes bit 63 reserved in the nested tables too. Each piece of a
  * range gets the largest leaf its alignment and length allow.
  */
-#include "../../hv.h"
-#include "../../virt.h"
-#include "cpu.h"
+#include <string.h>
+#include <isovisor/x86.h>
 #include "npt.h"
+
+#define PAGE_BYTES 4096ull
 
 #define LEVEL_SHIFT(l) (12 + 9 * (l))   /* level 0: 4K pages .. 3: PML4 */
 
@@ -22,6 +23,7 @@ static uint64_t *table_new(struct npt *n)
 
 int npt_init(struct npt *n, bool gb_pages)
 {
+	memset(n, 0, sizeof(*n));
 	n->pml4 = table_new(n);
 	n->pml4_pa = virt_to_phys(n->pml4);
 	n->gb_pages = gb_pages;
@@ -65,7 +67,7 @@ int npt_map(struct npt *n, uint64_t gpa, uint64_t hpa, uint64_t len,
 {
 	uint64_t flags = PTE_P | PTE_U | ((rights & GPA_WRITE) ? PTE_W : 0);
 
-	if ((gpa | hpa | len) & (PAGE_SIZE - 1))
+	if ((gpa | hpa | len) & (PAGE_BYTES - 1))
 		return -1;
 	if (!(rights & (GPA_READ | GPA_WRITE | GPA_EXEC)))
 		flags = 0;              /* no access: leave it not present */

@@ -6,6 +6,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Portable: the environment provides zeroed table pages and the
+ * physical/virtual translation (identity in the hypervisor; host memory
+ * in the unit tests). */
+void *page_alloc_zeroed(void);
+void *phys_to_virt(uint64_t pa);
+uint64_t virt_to_phys(const void *va);
+
+#define GPA_READ  1u
+#define GPA_WRITE 2u
+#define GPA_EXEC  4u
+#define GPA_RWX   (GPA_READ | GPA_WRITE | GPA_EXEC)
+
 struct npt {
 	uint64_t *pml4;
 	uint64_t pml4_pa;
