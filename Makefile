@@ -16,22 +16,32 @@ KCFLAGS  := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
             -mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
             -fno-omit-frame-pointer -ffile-prefix-map=$(CURDIR)=. \
             -isystem include/libc -isystem $(shell $(CC) -print-file-name=include) \
-            -Iinclude -Ikernel/lib -MMD -MP
+            -Iinclude -Ikernel/lib -Idrivers -MMD -MP
 KASFLAGS := $(KCFLAGS) -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=none -no-pie --no-warn-rwx-segments
 
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
               -fno-sanitize-recover=all -fno-omit-frame-pointer \
-              -Iinclude -Ikernel/lib -Ihypervisor -Itests/unit -MMD -MP
+              -Iinclude -Ikernel/lib -Ihypervisor -Idrivers -Itests/unit -MMD -MP
 
 # The portable library: no hardware access, builds for host and target.
 LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
-                kernel/lib/acpi.c kernel/lib/format.c kernel/lib/elf.c
+                kernel/lib/acpi.c kernel/lib/format.c kernel/lib/elf.c \
+                kernel/lib/partcfg.c kernel/lib/x86_decode.c
+# Device models, written once against drivers/platform.h: linked into
+# the root partition (microkernelized design).
+DRIVERS      := $(wildcard drivers/*.c)
 # Portable pieces of the hypervisor: built into it, and for host tests.
-HV_PORTABLE  := hypervisor/x86_decode.c hypervisor/rootview.c \
+HV_PORTABLE  := hypervisor/rootview.c \
                 hypervisor/hypercall_abi.c hypervisor/arch/x86/npt.c
-# Target-only library pieces.
-LIB_TARGET   := kernel/lib/string.c
+# Target-only library pieces: x86/ is what every image's CPUs share (trap
+# entry and IDT, panic, local APIC, TSC, GDT, AP start-up), behind the
+# hooks of kernel/lib/x86/klib.h that each image defines.
+LIB_X86      := kernel/lib/x86/trap_entry.S kernel/lib/x86/trampoline.S \
+                kernel/lib/x86/traps.c kernel/lib/x86/panic.c \
+                kernel/lib/x86/apic.c kernel/lib/x86/tsc.c \
+                kernel/lib/x86/gdt.c kernel/lib/x86/smp_start.c
+LIB_TARGET   := kernel/lib/string.c $(LIB_X86)
 
 HV_C   := $(filter-out $(HV_PORTABLE),$(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)) $(HV_PORTABLE)
 HV_S   := kernel/lib/x86/boot.S $(wildcard hypervisor/arch/x86/*.S)
@@ -39,7 +49,7 @@ HV_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_S) $(HV_C) $(LIB_PORTABLE) $(LIB_TARGET
 
 ROOT_C   := $(wildcard kernel/*.c)
 ROOT_S   := kernel/lib/x86/boot.S $(wildcard kernel/*.S)
-ROOT_OBJ := $(patsubst %,$(O)/obj/%.o,$(ROOT_S) $(ROOT_C) $(LIB_PORTABLE) $(LIB_TARGET))
+ROOT_OBJ := $(patsubst %,$(O)/obj/%.o,$(ROOT_S) $(ROOT_C) $(LIB_PORTABLE) $(LIB_TARGET) $(DRIVERS))
 
 all: $(O)/hypervisor.elf $(O)/root.elf
 
@@ -62,7 +72,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/host/unit/%,$(UNIT_SRC))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/host/fuzz/%,$(FUZZ_SRC))
-HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE) $(HV_PORTABLE))
+HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE) $(HV_PORTABLE) $(DRIVERS))
 
 $(O)/host/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)

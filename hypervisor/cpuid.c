@@ -33,9 +33,11 @@ static struct cpuid_regs hv_leaf(struct vp *vp, uint32_t leaf)
 		break;
 	case HV_CPUID_FEATURES:
 		r.eax = HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
-			HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS;
+			HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS |
+			HV_MSR_SYNIC_AVAILABLE;
 		if (vp->partition->is_root)
-			r.ebx = HV_CPU_MANAGEMENT;
+			r.ebx = HV_CPU_MANAGEMENT | HV_CREATE_PARTITIONS |
+				HV_ACCESS_MEMORY_POOL;
 		break;
 	case HV_CPUID_ENLIGHTENMENT_INFO:
 		r.ebx = 0xffffffff;             /* never notify on spinlocks */

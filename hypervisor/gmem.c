@@ -22,10 +22,17 @@ static bool owns(const struct partition *p, uint64_t gpa, uint64_t len)
 
 void *gpa_to_hva(struct partition *p, uint64_t gpa, uint64_t len)
 {
+	uint64_t hpa;
+
 	if (!owns(p, gpa, len))
 		return NULL;
-	/* The root is identity-mapped; children get their own map later. */
-	return phys_to_virt(gpa);
+	if (p->is_root)
+		return phys_to_virt(gpa);       /* identity-mapped */
+	/* A child's pages are scattered: the range must stay in one page. */
+	if ((gpa & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		return NULL;
+	hpa = virt->gpa_translate(p, gpa);
+	return hpa == (uint64_t)-1 ? NULL : phys_to_virt(hpa);
 }
 
 int gpa_read(struct partition *p, uint64_t gpa, void *buf, uint64_t len)

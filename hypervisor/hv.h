@@ -14,6 +14,7 @@
 #include "memmap.h"
 #include "pmm.h"
 #include "acpi.h"
+#include "x86/panic.h"
 
 #define HV_MAX_CPUS 64
 #define HV_STACK_SIZE (16 * 1024)
@@ -31,16 +32,10 @@ void console_log_prefixed(const char *source, const char *text, size_t len);
 /* Break the console lock if a dying CPU holds it (panic path only). */
 void console_force_unlock(void);
 
-/* ---- panic (panic.c) ---------------------------------------------------- */
-struct cpu_regs;
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void panic_regs(const struct cpu_regs *regs, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 2, 3)));
-extern volatile bool panic_in_progress;
+/* ---- panic (kernel/lib/x86/panic.c; the hooks in panic.c) -------------- */
 /* Set when the run ends: every other CPU halts at its next NMI or exit. */
 extern volatile bool cpus_stopping;
 void stop_other_cpus(void);
-void halt_forever(void) __attribute__((noreturn));
 
 /* ---- boot configuration (main.c) ---------------------------------------- */
 struct boot_config {

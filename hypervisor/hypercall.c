@@ -11,19 +11,13 @@
 #include "hv.h"
 #include "gmem.h"
 #include "hypercall_abi.h"
+#include "hypercall.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
 #define HC_PAGE HC_PAGE_SIZE
 
-struct hc_ctx {
-	struct vp *vp;
-	bool fast;
-	unsigned rep_count, rep_start, reps_done;
-	uint8_t in[HC_PAGE];
-	uint8_t out[HC_PAGE];
-};
 
 struct hypercall_def {
 	uint16_t code;
@@ -131,6 +125,33 @@ static const struct hypercall_def hypercalls[] = {
 	  { 0, 0, 0, 0, true } },
 	{ HVCALL_GET_PARTITION_ID, "GetPartitionId", hc_get_partition_id,
 	  { 0, 0, 8, 0, false } },
+	{ HVCALL_CREATE_PARTITION, "CreatePartition", hc_create_partition,
+	  { sizeof(struct hv_input_create_partition), 0, 8, 0, false } },
+	{ HVCALL_INITIALIZE_PARTITION, "InitializePartition", hc_initialize_partition,
+	  { sizeof(struct hv_input_partition), 0, 0, 0, false } },
+	{ HVCALL_DELETE_PARTITION, "DeletePartition", hc_delete_partition,
+	  { sizeof(struct hv_input_partition), 0, 0, 0, false } },
+	{ HVCALL_MAP_GPA_PAGES, "MapGpaPages", hc_map_gpa_pages,
+	  { sizeof(struct hv_input_map_gpa_pages), 8, 0, 0, false } },
+	{ HVCALL_CREATE_VP, "CreateVp", hc_create_vp,
+	  { sizeof(struct hv_input_create_vp), 0, 0, 0, false } },
+	{ HVCALL_GET_VP_REGISTERS, "GetVpRegisters", hc_get_vp_registers,
+	  { sizeof(struct hv_input_vp_registers), 4, 0, 16, false } },
+	{ HVCALL_SET_VP_REGISTERS, "SetVpRegisters", hc_set_vp_registers,
+	  { sizeof(struct hv_input_vp_registers), sizeof(struct hv_register_assoc), 0, 0, false } },
+	{ HVCALL_ASSERT_VIRTUAL_INTERRUPT, "AssertVirtualInterrupt",
+	  hc_assert_virtual_interrupt,
+	  { sizeof(struct hv_input_assert_virtual_interrupt), 0, 0, 0, false } },
+	{ HVCALL_ISOVISOR_COPY_TO_CHILD, "IsovisorCopyToChild", hc_copy_to_child,
+	  { sizeof(struct hv_isovisor_copy_to_child), 0, 0, 0, false } },
+	{ HVCALL_ISOVISOR_COPY_FROM_CHILD, "IsovisorCopyFromChild", hc_copy_from_child,
+	  { sizeof(struct hv_isovisor_copy_to_child), 0, 0, 0, false } },
+	{ HVCALL_TRANSLATE_VIRTUAL_ADDRESS, "TranslateVirtualAddress",
+	  hc_translate_virtual_address,
+	  { sizeof(struct hv_input_translate_virtual_address), 0,
+	    sizeof(struct hv_output_translate_virtual_address), 0, false } },
+	{ HVCALL_ISOVISOR_CONSOLE_LINE, "IsovisorConsoleLine", hc_console_line,
+	  { sizeof(struct hv_isovisor_console_line), 0, 0, 0, false } },
 	{ HVCALL_START_VP, "StartVirtualProcessor", hc_start_vp,
 	  { sizeof(struct hv_start_vp_input), 0, 0, 0, false } },
 	{ HVCALL_GET_VP_INDEX_FROM_APIC_ID, "GetVpIndexFromApicId",

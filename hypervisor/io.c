@@ -4,6 +4,8 @@
  * String forms are completed as a whole (the count in RCX), one element
  * per handler call, reading or writing the guest's memory through gmem.
  */
+#include <string.h>
+#include <isovisor/hvtlfs.h>
 #include "hv.h"
 #include "gmem.h"
 #include "virt.h"
@@ -71,10 +73,41 @@ static enum exit_action io_string(struct vp *vp, struct vp_exit *e,
 	return EXIT_ACTION_ADVANCE;
 }
 
+/* A child's port access goes to the root as a TLFS intercept message;
+ * the child VP waits until the root completes it. */
+static enum exit_action io_to_root(struct vp *vp, struct vp_exit *e)
+{
+	struct hv_x64_io_port_intercept_message m;
+	struct vp_regs_view r;
+	struct hv_register_assoc seg;
+
+	memset(&m, 0, sizeof(m));
+	virt->vp_read_regs(vp, &r);
+	intercept_header(vp, &m.header, e->io.in ? 0 : 1,
+			 (uint8_t)(e->next_rip - r.rip));
+	m.port_number = e->io.port;
+	m.access_info = (uint8_t)(e->io.size | (e->io.string ? 8 : 0) |
+				  (e->io.rep ? 16 : 0));
+	m.rax = vp->gpr[GPR_RAX];
+	m.rcx = vp->gpr[GPR_RCX];
+	m.rsi = vp->gpr[GPR_RSI];
+	m.rdi = vp->gpr[GPR_RDI];
+	virt->vp_get_reg(vp, HV_X64_REGISTER_ES + 3, &seg);
+	m.ds_segment = seg.value.segment;
+	virt->vp_get_reg(vp, HV_X64_REGISTER_ES, &seg);
+	m.es_segment = seg.value.segment;
+	intercept_to_root(vp, HVMSG_X64_IO_PORT_INTERCEPT, &m, sizeof(m));
+	return EXIT_ACTION_RESUME;
+}
+
 enum exit_action exit_io(struct vp *vp, struct vp_exit *e)
 {
-	const struct io_range *r = io_find(vp->partition, e->io.port);
+	const struct io_range *r;
 	uint32_t v;
+
+	if (!vp->partition->is_root)
+		return io_to_root(vp, e);
+	r = io_find(vp->partition, e->io.port);
 
 	if (!r) {
 		/* Intercepted but unclaimed: no device answers. */

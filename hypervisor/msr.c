@@ -11,6 +11,7 @@
 #include "virt.h"
 #include "vpops.h"
 #include "apicfilter.h"
+#include "synic.h"
 #include "arch/x86/cpu.h"
 
 #define MSR_X2APIC_ICR 0x830
@@ -54,6 +55,8 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 		v = 1000000000ull;              /* the bus clock QEMU models */
 		break;
 	default:
+		if (synic_msr_read(vp, msr, &v))
+			break;
 		return EXIT_ACTION_INJECT_GP;   /* VM_CR, VM_HSAVE_PA, unknown */
 	}
 	vp->gpr[GPR_RAX] = (uint32_t)v;
@@ -89,6 +92,11 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 			  HV_X64_MSR_HYPERCALL_LOCKED))
 			return EXIT_ACTION_INJECT_GP;
 		return hypercall_msr_write(vp, v);
+	case HV_X64_MSR_SCONTROL ... HV_X64_MSR_SINT15:
+		if (msr > HV_X64_MSR_EOM && msr < HV_X64_MSR_SINT0)
+			return EXIT_ACTION_INJECT_GP;
+		return synic_msr_write(vp, msr, v) ? EXIT_ACTION_INJECT_GP :
+						     EXIT_ACTION_ADVANCE;
 	case MSR_X2APIC_ICR:
 		if (!apic_icr_allowed(vp, (uint32_t)v, (uint32_t)(v >> 32)))
 			return EXIT_ACTION_ADVANCE;

@@ -6,6 +6,8 @@
  * and addresses above everything mapped (the same). Each such access is
  * decoded by our own decoder, completed, counted and logged (rate-limited).
  */
+#include <string.h>
+#include <isovisor/hvtlfs.h>
 #include "hv.h"
 #include "apicfilter.h"
 #include "gmem.h"
@@ -176,8 +178,34 @@ static enum exit_action emulate(struct vp *vp, struct vp_exit *e, bool apic)
 	return EXIT_ACTION_ADVANCE;
 }
 
+/* A child's access to a GPA with no memory behind it is MMIO for the
+ * root's device models: a TLFS unmapped-GPA message with the bytes of the
+ * instruction, which the root decodes and completes. */
+static enum exit_action npf_to_root(struct vp *vp, struct vp_exit *e)
+{
+	struct hv_x64_memory_intercept_message m;
+	struct vp_regs_view r;
+	unsigned n = 0;
+	uint64_t lin;
+
+	memset(&m, 0, sizeof(m));
+	virt->vp_read_regs(vp, &r);
+	lin = vp_code_mode(vp) == X86_MODE_64 ? r.rip : r.cs_base + (uint32_t)r.rip;
+	while (n < sizeof(m.instruction_bytes) &&
+	       gva_read(vp, lin + n, &m.instruction_bytes[n], 1) == 0)
+		n++;
+	intercept_header(vp, &m.header, e->npf.fetch ? 2 : e->npf.write ? 1 : 0, 0);
+	m.instruction_byte_count = (uint8_t)n;
+	m.guest_physical_address = e->npf.gpa;
+	intercept_to_root(vp, HVMSG_UNMAPPED_GPA, &m, sizeof(m));
+	return EXIT_ACTION_RESUME;
+}
+
 enum exit_action exit_npf(struct vp *vp, struct vp_exit *e)
 {
+	if (!vp->partition->is_root)
+		return npf_to_root(vp, e);
+
 	bool apic = vp->partition->is_root &&
 		    (e->npf.gpa & ~0xfffull) == root_apic_base;
 

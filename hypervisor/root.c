@@ -296,7 +296,7 @@ static void mbi_mmap(struct mbi_writer *w, struct partition *p)
 }
 
 static uint64_t build_mbi(struct partition *p, const char *args,
-			  const struct elf_plan *plan)
+			  const struct elf_plan *plan, const struct mb2_module *self)
 {
 	static uint8_t buf[MBI_MAX] __attribute__((aligned(8)));
 	struct mbi_writer w = { buf, 8 };
@@ -310,6 +310,18 @@ static uint64_t build_mbi(struct partition *p, const char *args,
 	bm->mem_lower = mi->basic_mem_lower_kib;
 	bm->mem_upper = mi->basic_mem_upper_kib;
 	mbi_mmap(&w, p);
+	/* The other modules are the root's to use: guest images, configs. */
+	for (unsigned i = 0; i < mi->module_count; i++) {
+		const struct mb2_module *m = &mi->modules[i];
+		struct mb2_tag_module *t;
+
+		if (m == self)
+			continue;
+		t = mbi_tag(&w, MB2_TAG_MODULE, 16 + (uint32_t)strlen(m->cmdline) + 1);
+		t->mod_start = m->start;
+		t->mod_end = m->end;
+		memcpy(t->cmdline, m->cmdline, strlen(m->cmdline) + 1);
+	}
 	if (mi->rsdp_old) {
 		struct mb2_tag_acpi *t = mbi_tag(&w, MB2_TAG_ACPI_OLD, 8 + mi->rsdp_old_len);
 
@@ -389,7 +401,7 @@ bool root_create(void)
 		panic("cannot set up the root partition");
 	map_root(p);
 	load_elf(p, m, &plan);
-	mbi = build_mbi(p, args, &plan);
+	mbi = build_mbi(p, args, &plan, m);
 
 	for (unsigned i = 0; i < cpu_count; i++) {
 		struct vp *vp = pages_alloc_zeroed(ALIGN_UP(sizeof(*vp), PAGE_SIZE) /

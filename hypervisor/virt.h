@@ -40,7 +40,17 @@ struct virt_ops {
 	void (*msr_intercept)(struct partition *p, uint32_t msr, bool read,
 			      bool write);
 
+	/* Host address behind a partition's GPA, or -1 when unmapped. */
+	uint64_t (*gpa_translate)(struct partition *p, uint64_t gpa);
+	/* Every VP of the partition drops cached translations before it
+	 * next runs (after its nested tables changed). */
+	void (*partition_flush_tlb)(struct partition *p);
+
 	int (*vp_init)(struct vp *vp);
+	/* TLFS register access (architectural registers only; the suspend
+	 * registers are the core's). 0, or -1 for a name it does not know. */
+	int (*vp_get_reg)(struct vp *vp, uint32_t name, struct hv_register_assoc *r);
+	int (*vp_set_reg)(struct vp *vp, const struct hv_register_assoc *r);
 	void (*vp_set_context)(struct vp *vp,
 			       const struct hv_initial_vp_context *ctx);
 	/* Enter the guest until the next exit, which it normalizes. */

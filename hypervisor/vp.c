@@ -8,6 +8,7 @@
  * the real local APIC as it would natively.
  */
 #include <stdarg.h>
+#include <string.h>
 #include "hv.h"
 #include "virt.h"
 #include "vpops.h"
@@ -35,24 +36,51 @@ void irq_reflect(uint8_t vector)
 	vp->pending_irq[vector / 64] |= 1ull << (vector % 64);
 }
 
+void irq_post(struct vp *vp, uint8_t vector)
+{
+	__atomic_or_fetch(&vp->pending_irq[vector / 64], 1ull << (vector % 64),
+			  __ATOMIC_SEQ_CST);
+	vp->halted = false;
+	vp_kick(vp);
+}
+
 static int highest_pending(const struct vp *vp)
 {
-	for (int w = 3; w >= 0; w--)
-		if (vp->pending_irq[w])
-			return w * 64 + 63 - __builtin_clzll(vp->pending_irq[w]);
+	for (int w = 3; w >= 0; w--) {
+		uint64_t bits = __atomic_load_n(&vp->pending_irq[w], __ATOMIC_ACQUIRE);
+
+		if (bits)
+			return w * 64 + 63 - __builtin_clzll(bits);
+	}
 	return -1;
+}
+
+bool vp_has_pending_irq(const struct vp *vp)
+{
+	return highest_pending(vp) >= 0;
+}
+
+struct vp *current_vp_on(unsigned cpu)
+{
+	return current_vp[cpu];
+}
+
+void set_current_vp(unsigned cpu, struct vp *vp)
+{
+	current_vp[cpu] = vp;
 }
 
 /* Deliver the highest recorded interrupt if the VP can take one now, else
  * ask to exit as soon as it can. */
-static void deliver_pending(struct vp *vp)
+void vp_deliver_pending(struct vp *vp)
 {
 	int v = highest_pending(vp);
 
 	if (v < 0)
 		return;
 	if (virt->vp_irq_window_open(vp)) {
-		vp->pending_irq[v / 64] &= ~(1ull << (v % 64));
+		__atomic_and_fetch(&vp->pending_irq[v / 64], ~(1ull << (v % 64)),
+				   __ATOMIC_SEQ_CST);
 		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)v, false, 0);
 		if (highest_pending(vp) >= 0)
 			virt->vp_request_irq_window(vp);
@@ -73,8 +101,22 @@ enum exit_action exit_vintr(struct vp *vp, struct vp_exit *e)
  * inside this wait, and whatever arrives is recorded for the VP. */
 enum exit_action exit_hlt(struct vp *vp, struct vp_exit *e)
 {
-	while (highest_pending(vp) < 0 && !cpus_stopping) {
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	if (!vp->partition->is_root) {
+		/* A child waits for its next virtual interrupt. */
+		vp->halted = true;
+		return EXIT_ACTION_ADVANCE;
+	}
+	/* The root's CPU runs children while the root idles; a physical
+	 * interrupt (or a message for the root) ends the wait. */
+	for (;;) {
+		children_run_while_root_idles(vp);
+		if (highest_pending(vp) >= 0 || cpus_stopping)
+			break;
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+		if (highest_pending(vp) >= 0)
+			break;
+		if (!any_child_runnable_here())
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
 	return EXIT_ACTION_ADVANCE;
 }
@@ -85,7 +127,7 @@ void vp_loop(struct vp *vp)
 
 	current_vp[this_cpu()->index] = vp;
 	for (;;) {
-		deliver_pending(vp);
+		vp_deliver_pending(vp);
 		virt->vp_run(vp, &e);
 		if (cpus_stopping)
 			halt_forever();
@@ -135,9 +177,36 @@ void partition_stop(struct partition *p, struct vp *vp, const char *fmt, ...)
 		vp_dump(vp);
 		panic("root partition %s", why);
 	}
+	/* Only this partition stops; the root hears of it. */
+	p->stopped = true;
 	hv_log("partition %s stopped: %s", p->name, why);
 	vp_dump(vp);
-	halt_forever();
+	{
+		struct hv_x64_intercept_message_header h;
+
+		memset(&h, 0, sizeof(h));
+		intercept_header(vp, &h, 0, 0);
+		intercept_to_root(vp, HVMSG_UNRECOVERABLE_EXCEPTION, &h, sizeof(h));
+	}
+}
+
+bool any_child_runnable_here(void)
+{
+	unsigned cpu = this_cpu()->index;
+
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++) {
+		struct partition *p = child_partitions[i];
+
+		for (unsigned v = 0; p && v < p->vp_count; v++) {
+			struct vp *vp = p->vps[v];
+
+			if (vp->cpu == cpu && p->initialized && !p->stopped &&
+			    !vp->explicit_suspend && !vp->intercept_suspend &&
+			    (!vp->halted || vp_has_pending_irq(vp)))
+				return true;
+		}
+	}
+	return false;
 }
 
 static void print_exit_counters(struct partition *p)
@@ -160,6 +229,9 @@ void run_finish(bool root_pass, const char *why)
 	stop_other_cpus();
 	hv_log("run finished: %s", why);
 	print_exit_counters(&root_partition);
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
+		if (child_partitions[i])
+			print_exit_counters(child_partitions[i]);
 	if (boot.test_mode) {
 		hv_log("test result: %s (as reported by the root partition)",
 		       root_pass ? "PASS" : "FAIL");

@@ -23,6 +23,17 @@ enum gpr {
 
 struct partition;
 
+/* A VP's synthetic interrupt controller (TLFS chapter 11). */
+struct synic {
+	uint64_t scontrol;
+	uint64_t simp;                  /* message page GPA | enable */
+	uint64_t siefp;
+	uint64_t sint[HV_SYNIC_SINT_COUNT];
+	/* A message waiting for its slot to be freed (EOM). */
+	bool queued[HV_SYNIC_SINT_COUNT];
+	struct hv_message queue[HV_SYNIC_SINT_COUNT];
+};
+
 /* The parts of a VP's state that exit handling reads (decoding, paging
  * walks, privilege checks), read from the vendor's structure on demand. */
 struct vp_regs_view {
@@ -51,6 +62,12 @@ struct vp {
 	 * idled, to be delivered to it. */
 	uint64_t pending_irq[4];
 	uint64_t npf_logged;            /* rate limit for unowned-memory logs */
+	/* Run state of a child VP (the root's VPs are always runnable). */
+	bool explicit_suspend;          /* HV_REGISTER_EXPLICIT_SUSPEND */
+	bool intercept_suspend;         /* waiting for the root to complete */
+	bool halted;                    /* HLT until an interrupt is pending */
+	volatile bool tlb_flush;        /* flush before the next entry */
+	struct synic synic;
 };
 _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
 
@@ -85,7 +102,16 @@ struct partition {
 	struct console_uart uart;
 	struct io_range io[PARTITION_IO_RANGES];
 	unsigned io_count;
+	/* Children: the host frames behind their GPA pages, in GPA order
+	 * from 0 (entry 0 = GPA page 0); 0 where nothing is mapped. */
+	uint64_t *frames;
+	uint64_t frame_count;
+	bool initialized;
+	bool stopped;
 };
+
+#define MAX_CHILD_PARTITIONS 8
+extern struct partition *child_partitions[MAX_CHILD_PARTITIONS];
 
 extern struct partition root_partition;
 

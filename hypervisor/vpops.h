@@ -44,6 +44,21 @@ void cpu_idle_until_start(void) __attribute__((noreturn));
 void run_finish(bool root_pass, const char *why) __attribute__((noreturn));
 enum exit_action hypercall_msr_write(struct vp *vp, uint64_t msr_value);
 void irq_reflect(uint8_t vector);
+/* Make `vector` pending for `vp` (a virtual interrupt) and wake its CPU. */
+void irq_post(struct vp *vp, uint8_t vector);
+/* Run this CPU's runnable child VPs while its root VP idles; returns when
+ * the root has something to do. */
+void children_run_while_root_idles(struct vp *root_vp);
+bool vp_has_pending_irq(const struct vp *vp);
+void vp_deliver_pending(struct vp *vp);
+struct vp *current_vp_on(unsigned cpu);
+void set_current_vp(unsigned cpu, struct vp *vp);
+bool any_child_runnable_here(void);
+struct hv_x64_intercept_message_header;
+void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
+		      uint8_t access, uint8_t insn_len);
+void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
+		       uint8_t size);
 /* Wake the CPU a VP lives on (start requests, pending work). */
 void vp_kick(struct vp *vp);
 struct hv_isovisor_selftest;

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "root.h"
+#include "x86/klib.h"
 
 #define COM1 0x3f8
 #define UART_THR 0
@@ -96,15 +97,12 @@ void console_write(const char *s, size_t len)
 	spin_unlock(&console_lock);
 }
 
-void klog(const char *fmt, ...)
+static void vklog(const char *fmt, va_list ap)
 {
 	char line[LINE_MAX];
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	n = kvsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if (n > (int)sizeof(line) - 2)
@@ -117,6 +115,25 @@ void klog(const char *fmt, ...)
 		put_locked("\n", 1);
 	put_locked(line, (size_t)n);
 	spin_unlock(&console_lock);
+}
+
+void klog(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vklog(fmt, ap);
+	va_end(ap);
+}
+
+/* The library's lines (register dumps, backtraces) are the root's. */
+void klib_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vklog(fmt, ap);
+	va_end(ap);
 }
 
 struct console_stats console_get_stats(void)

@@ -100,7 +100,7 @@ void boot_main(uint32_t magic, uint64_t info)
 	acpi_init();
 	pic_disable();
 	apic_init();
-	time_init();
+	tsc_init(boot.acpi.pm_tmr, boot.acpi.pm_tmr_32bit);
 	smp_boot_vp_online();
 	if (boot.hv && hv_hypercall_init())
 		klog("hyperv: no hypercalls; only VP 0 will run");
@@ -114,5 +114,10 @@ void boot_main(uint32_t magic, uint64_t info)
 		root_selftests();
 		test_exit(tap_end());
 	}
+	/* Outside test mode the control function still runs the config's
+	 * partitions, and reports how each one ended. */
+	tap_begin();
+	partmgr_run();
+	tap_end();
 	power_off();
 }

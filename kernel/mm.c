@@ -17,6 +17,11 @@ struct memmap root_ram;
 static struct memmap free_mem;
 static uint64_t map_end;
 
+void *phys_to_virt(uint64_t pa)
+{
+	return (void *)pa;
+}
+
 void *page_alloc_zeroed(void)
 {
 	uint64_t pa = pmm_alloc(&root_pmm);

@@ -1,8 +1,10 @@
 /*
- * The root OS's common declarations: console, panic, boot configuration,
- * memory, virtual processors, local APIC, time, the TLFS hypercall
- * interface and test mode. The same image runs natively under GRUB and as
- * the root partition under isovisor; `boot.hv` says which.
+ * The root OS's common declarations: console, boot configuration, memory,
+ * virtual processors, the TLFS hypercall interface and test mode; traps,
+ * panic, locks, the local APIC, time and the GDT layout are the kernel
+ * library's (x86/ headers), shared with the hypervisor. The same image
+ * runs natively under GRUB and as the root partition under isovisor;
+ * `boot.hv` says which.
  */
 #ifndef ROOT_H
 #define ROOT_H
@@ -17,47 +19,25 @@
 #include "memmap.h"
 #include "pmm.h"
 #include "acpi.h"
+#include "x86/apic.h"
+#include "x86/gdt.h"
+#include "x86/panic.h"
+#include "x86/spinlock.h"
+#include "x86/traps.h"
+#include "x86/tsc.h"
 
 #ifndef ISOVISOR_VERSION
 #define ISOVISOR_VERSION "unknown"
 #endif
 
 #define ROOT_MAX_VPS 64
-#define ROOT_STACK_SIZE (16 * 1024)     /* boot.S's boot stack is the same */
+#define ROOT_STACK_SIZE KSTACK_SIZE     /* boot.S's boot stack is the same */
 
 #define MiB ((uint64_t)1 << 20)
 #define GiB ((uint64_t)1 << 30)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
-
-/* ---- locks -------------------------------------------------------------- */
-typedef struct {
-	volatile int locked;
-} spinlock_t;
-
-static inline void spin_lock(spinlock_t *l)
-{
-	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
-			cpu_relax();
-}
-
-/* True when taken within `spins` tries. */
-static inline bool spin_lock_timeout(spinlock_t *l, unsigned long spins)
-{
-	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
-		if (!spins--)
-			return false;
-		cpu_relax();
-	}
-	return true;
-}
-
-static inline void spin_unlock(spinlock_t *l)
-{
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-}
 
 /* ---- console (console.c) ------------------------------------------------ */
 struct console_stats {
@@ -75,14 +55,6 @@ void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void console_write(const char *s, size_t len);
 struct console_stats console_get_stats(void);
 void console_break_lock(void);
-
-/* ---- panic (panic.c) ---------------------------------------------------- */
-struct regs;
-void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void panic_regs(const struct regs *r, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 2, 3)));
-void halt_forever(void) __attribute__((noreturn));
-extern volatile bool panic_in_progress;
 
 /* ---- boot configuration (main.c) ---------------------------------------- */
 struct root_boot {
@@ -104,57 +76,21 @@ bool mm_is_ram(uint64_t addr, uint64_t len);
 /* Top of the identity map (at least 4 GiB). */
 uint64_t mm_map_end(void);
 void *page_alloc_zeroed(void);
+/* Identity: physical = virtual (the library's hook, x86/klib.h). */
+void *phys_to_virt(uint64_t pa);
 /* A zeroed stack of `bytes`; returns its top. */
 uint64_t stack_alloc(uint64_t bytes);
 extern char __image_start[], __image_end[];
 
-/* ---- traps (trap.c, entry.S) -------------------------------------------- */
-/* Pushed by entry.S: general registers, vector and error code, then the
- * CPU's interrupt frame. */
-struct regs {
-	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t vector, error;
-	uint64_t rip, cs, rflags, rsp, ss;
-};
+/* ---- interrupts (trap.c; the IDT and exceptions are x86/traps.h's) ------ */
+typedef void (*irq_handler)(struct cpu_regs *r);
 
-typedef void (*irq_handler)(struct regs *r);
-
-void idt_init(void);
-void idt_load(void);
 /* Route vector `vec` (>= 32) to `fn`; the handler sends its own EOI. */
 void irq_set_handler(uint8_t vec, irq_handler fn);
 /* Interrupts nobody asked for (acknowledged and counted). */
 extern volatile uint64_t irq_unexpected;
-void regs_dump(const struct regs *r);
-void backtrace_from(uint64_t rbp, uint64_t stack_top);
-/* Run one instruction with exception fixup: 0, or -1 when it faulted. */
-int rdmsr_safe(uint32_t msr, uint64_t *value);
-int wrmsr_safe(uint32_t msr, uint64_t value);
-int read_u64_safe(uint64_t addr, uint64_t *value);
-/* The vector of the last fault that a fixup absorbed. */
-extern volatile uint64_t extable_last_vector;
 
 /* ---- virtual processors (cpu.c, smp.c) ---------------------------------- */
-struct tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-_Static_assert(sizeof(struct tss64) == 104, "tss64");
-
-#define GDT_CODE64 0x08
-#define GDT_DATA   0x10
-#define GDT_TSS    0x18
-#define GDT_ENTRIES 5                   /* null, code, data, TSS (2 slots) */
-#define IST_NMI    1
-#define IST_DF     2
-#define IST_MC     3
-
 struct vp_cpu {
 	struct vp_cpu *self;            /* at %gs:0 */
 	unsigned slot;                  /* 0 = the boot VP, then MADT order */
@@ -206,25 +142,9 @@ extern volatile uint64_t watchdog_deadline;
 extern volatile bool watchdog_fired;
 #define VEC_WATCHDOG 0x41
 
-/* ---- local APIC (apic.c) ------------------------------------------------ */
-#define VEC_SPURIOUS 0xff
-void apic_init(void);
-uint32_t apic_id(void);
-void apic_eoi(void);
-void apic_send_init(uint32_t apic);
-void apic_send_sipi(uint32_t apic, uint8_t vector);
-void apic_send_fixed(uint32_t apic, uint8_t vector);
-void apic_send_nmi_all_but_self(void);
-/* One-shot timer: `count` ticks of the bus clock divided by 16. */
-void apic_timer_oneshot(uint8_t vector, uint32_t count);
-uint32_t apic_timer_current(void);
+/* ---- legacy PICs (pic.c); the local APIC is x86/apic.h's ---------------- */
 /* Remap the legacy PICs away from the exception vectors and mask them. */
 void pic_disable(void);
-
-/* ---- time (time.c) ------------------------------------------------------ */
-void time_init(void);
-void udelay(uint64_t us);
-uint64_t tsc_khz(void);
 
 /* ---- the hypervisor interface (hyperv.c) -------------------------------- */
 /* Not a TLFS status: no hypercall page to call. */
@@ -275,6 +195,9 @@ void root_selftests(void);
 void test_hv_cpuid(void);
 void test_hv_svm_hidden(void);
 void test_hv_hypercall_page(void);
+void test_child_partition(void);
+/* Run the partition config's children; their TAP joins the stream. */
+void partmgr_run(void);
 void test_hv_hypercall_errors(void);
 void test_hv_vp_index(void);
 

@@ -225,13 +225,13 @@ static void test_null_hypercalls(void)
 		   CPUID_LOOPS, after - before, CPUID_LOOPS + 1);
 }
 
-static void timer_handler(struct regs *r)
+static void timer_handler(struct cpu_regs *r)
 {
 	timer_fired++;
 	apic_eoi();
 }
 
-static void watchdog_handler(struct regs *r)
+static void watchdog_handler(struct cpu_regs *r)
 {
 	apic_eoi();
 }
@@ -348,6 +348,8 @@ void root_selftests(void)
 	test_pages();
 	test_exit_counters();
 	test_null_hypercalls();
+	test_child_partition();
+	partmgr_run();
 	test_hlt_timer();
 	test_console_long_line();
 	test_init_ipi();

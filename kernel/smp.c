@@ -1,7 +1,7 @@
 /*
  * Bringing up the other VPs, one per enabled MADT CPU. Natively that is
- * INIT-SIPI-SIPI into a real-mode trampoline, one AP at a time (they share
- * its parameter block). Under isovisor INIT and SIPI never reach a CPU:
+ * the library's INIT-SIPI-SIPI into a real-mode trampoline, one AP at a
+ * time (x86/smp.h). Under isovisor INIT and SIPI never reach a CPU:
  * the TLFS way is HvCallGetVpIndexFromApicId to learn each CPU's VP index,
  * then HvCallStartVirtualProcessor with the full long-mode register
  * context. Either way every AP ends in ap_main() on its own stack with
@@ -10,31 +10,11 @@
  */
 #include <string.h>
 #include "root.h"
+#include "x86/smp.h"
 
-struct trampoline_params {
-	uint16_t gdt_limit;
-	uint32_t gdt_base;
-	uint16_t pad0;
-	uint32_t pm32_target;
-	uint16_t pm32_sel;
-	uint16_t pad1;
-	uint32_t lm64_target;
-	uint16_t lm64_sel;
-	uint16_t pad2;
-	uint32_t cr3;
-	uint32_t efer;
-	uint64_t stack;
-	uint64_t entry;
-} __attribute__((packed));
-_Static_assert(sizeof(struct trampoline_params) == 48, "trampoline params");
-
-extern const char trampoline_start[], trampoline_end[], trampoline_params[];
-extern const char trampoline_gdt_offset[], trampoline_pm32_offset[],
-	trampoline_lm64_offset[];
 extern const char ap_entry64[];
 
 #define AP_START_TIMEOUT_US 3000000     /* nested emulation is slow */
-#define SIPI_WAIT_US 200000
 #define TSS_BUSY (0x2ull << 40)         /* type 0x9 -> 0xb */
 #define MSR_PAT 0x277
 
@@ -97,16 +77,6 @@ void smp_boot_vp_online(void)
 	vp_report_in(v);
 }
 
-static bool wait_online(struct vp_cpu *v, uint64_t us)
-{
-	for (uint64_t t = 0; t < us / 100; t++) {
-		if (__atomic_load_n(&v->online, __ATOMIC_ACQUIRE))
-			return true;
-		udelay(100);
-	}
-	return __atomic_load_n(&v->online, __ATOMIC_ACQUIRE);
-}
-
 /* The AP's stack holds its struct vp_cpu pointer: see ap_entry64. */
 static uint64_t ap_initial_rsp(struct vp_cpu *v)
 {
@@ -118,43 +88,10 @@ static uint64_t ap_initial_rsp(struct vp_cpu *v)
 
 /* ---- native: INIT-SIPI-SIPI ------------------------------------------- */
 
-static struct trampoline_params *trampoline_setup(uint64_t *page)
+static bool start_native(struct vp_cpu *v, const struct ap_trampoline *t)
 {
-	size_t size = (size_t)(trampoline_end - trampoline_start);
-	size_t params_off = (size_t)(trampoline_params - trampoline_start);
-	uint64_t tramp = pmm_alloc_below(&root_pmm, 0x100000);
-	struct trampoline_params *tp;
-
-	if (!tramp)
-		panic("no free page below 1 MiB for the AP trampoline");
-	if (read_cr3() >> 32)
-		panic("page tables above 4 GiB; APs cannot load them");
-	memcpy((void *)tramp, trampoline_start, size);
-	tp = (struct trampoline_params *)(tramp + params_off);
-	tp->gdt_base = (uint32_t)(tramp + (uint64_t)trampoline_gdt_offset);
-	tp->pm32_target = (uint32_t)(tramp + (uint64_t)trampoline_pm32_offset);
-	tp->lm64_target = (uint32_t)(tramp + (uint64_t)trampoline_lm64_offset);
-	tp->cr3 = (uint32_t)read_cr3();
-	tp->efer = (uint32_t)(rdmsr(MSR_EFER) & (EFER_LME | EFER_NXE));
-	tp->entry = (uint64_t)ap_entry64;
-	*page = tramp;
-	return tp;
-}
-
-static bool start_native(struct vp_cpu *v, uint64_t tramp,
-			 struct trampoline_params *tp)
-{
-	tp->stack = ap_initial_rsp(v);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-
-	apic_send_init(v->apic_id);
-	udelay(10000);
-	for (int sipi = 0; sipi < 2; sipi++) {
-		apic_send_sipi(v->apic_id, (uint8_t)(tramp >> 12));
-		if (wait_online(v, sipi ? AP_START_TIMEOUT_US : SIPI_WAIT_US))
-			return true;
-	}
-	return false;
+	return ap_start(t, v->apic_id, ap_initial_rsp(v), (uint64_t)v,
+			&v->online, AP_START_TIMEOUT_US);
 }
 
 /* ---- under isovisor: HvCallStartVirtualProcessor ------------------------ */
@@ -203,7 +140,7 @@ static bool start_hv(struct vp_cpu *v)
 		     v->vp_index, v->apic_id, hv_status_name(status), status);
 		return false;
 	}
-	return wait_online(v, AP_START_TIMEOUT_US);
+	return ap_wait_online(&v->online, AP_START_TIMEOUT_US);
 }
 
 /* VP indices of the MADT CPUs: the hypervisor's numbers, or natively our
@@ -231,13 +168,13 @@ static bool vp_indices(uint32_t *idx)
 void smp_start_vps(void)
 {
 	static uint32_t idx[ACPI_MAX_CPUS];
-	struct trampoline_params *tp = NULL;
-	uint64_t tramp = 0;
+	struct ap_trampoline tramp = { 0 };
 
 	if (!vp_indices(idx))
 		return;
 	if (!boot.hv)
-		tp = trampoline_setup(&tramp);
+		trampoline_install(&tramp, pmm_alloc_below(&root_pmm, 0x100000),
+				   (uint64_t)ap_entry64, read_cr3());
 	for (unsigned i = 0; i < boot.acpi.cpu_count; i++) {
 		uint32_t id = boot.acpi.cpus[i].apic_id;
 		struct vp_cpu *v;
@@ -254,7 +191,7 @@ void smp_start_vps(void)
 		vp_setup(v, vp_count, id, stack_alloc(ROOT_STACK_SIZE));
 		if (boot.hv)
 			v->vp_index = idx[i];
-		up = boot.hv ? start_hv(v) : start_native(v, tramp, tp);
+		up = boot.hv ? start_hv(v) : start_native(v, &tramp);
 		if (!up)
 			klog("vp %u (apic %u) did not come online", v->vp_index, id);
 	}

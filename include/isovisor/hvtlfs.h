@@ -62,6 +62,24 @@
 #define HV_X64_MSR_HYPERCALL_LOCKED     (1ull << 1)
 #define HV_X64_MSR_HYPERCALL_PAGE_SHIFT 12
 
+/* SynIC (TLFS chapter 11) */
+#define HV_X64_MSR_SCONTROL             0x40000080
+#define HV_X64_MSR_SVERSION             0x40000081
+#define HV_X64_MSR_SIEFP                0x40000082
+#define HV_X64_MSR_SIMP                 0x40000083
+#define HV_X64_MSR_EOM                  0x40000084
+#define HV_X64_MSR_SINT0                0x40000090
+#define HV_X64_MSR_SINT15               0x4000009f
+#define HV_SYNIC_SCONTROL_ENABLE        (1ull << 0)
+#define HV_SYNIC_SIMP_ENABLE            (1ull << 0)
+#define HV_SYNIC_SINT_MASKED            (1ull << 16)
+#define HV_SYNIC_SINT_AUTO_EOI          (1ull << 17)
+#define HV_SYNIC_SINT_VECTOR_MASK       0xffull
+#define HV_SYNIC_SINT_COUNT             16
+#define HV_SYNIC_VERSION                1
+/* Intercept messages for a child go to the root's SINT 0. */
+#define HV_SYNIC_INTERCEPTION_SINT_INDEX 0
+
 /* ---- hypercall input value (RCX) and result (RAX) ------------------------ */
 #define HV_HYPERCALL_CODE_MASK          0xffffull
 #define HV_HYPERCALL_FAST_BIT           (1ull << 16)
@@ -101,7 +119,16 @@
 #define HV_STATUS_NO_DATA                       0x001b
 
 /* ---- hypercall codes ---------------------------------------------------- */
+#define HVCALL_CREATE_PARTITION                 0x0040
+#define HVCALL_INITIALIZE_PARTITION             0x0041
+#define HVCALL_DELETE_PARTITION                 0x0043
 #define HVCALL_GET_PARTITION_ID                 0x0046
+#define HVCALL_MAP_GPA_PAGES                    0x004b
+#define HVCALL_CREATE_VP                        0x004e
+#define HVCALL_GET_VP_REGISTERS                 0x0050
+#define HVCALL_SET_VP_REGISTERS                 0x0051
+#define HVCALL_TRANSLATE_VIRTUAL_ADDRESS        0x0052
+#define HVCALL_ASSERT_VIRTUAL_INTERRUPT         0x0094
 #define HVCALL_START_VP                         0x0099
 #define HVCALL_GET_VP_INDEX_FROM_APIC_ID        0x009a
 /* isovisor's own (see the deviation note above). The null call (fast,
@@ -109,6 +136,15 @@
 #define HVCALL_ISOVISOR_NULL                    0x8000
 #define HVCALL_ISOVISOR_GET_EXIT_COUNTERS       0x8001
 #define HVCALL_ISOVISOR_GET_SELFTEST            0x8002
+/* Copy up to a page from the root's memory into a child's (the root no
+ * longer sees memory it gave away): {partition_id, child_gpa, root_gpa,
+ * bytes}. */
+#define HVCALL_ISOVISOR_COPY_TO_CHILD           0x8003
+/* The reverse: {partition_id, child_gpa, root_gpa, bytes}. */
+#define HVCALL_ISOVISOR_COPY_FROM_CHILD         0x8004
+/* One console line on behalf of a child: the hypervisor owns the console
+ * and prints "<source>: <text>". Input struct hv_isovisor_console_line. */
+#define HVCALL_ISOVISOR_CONSOLE_LINE            0x8005
 
 #define HV_PARTITION_ID_SELF    ((uint64_t)-1)
 #define HV_VP_INDEX_SELF        ((uint32_t)-2)
@@ -180,6 +216,192 @@ struct hv_isovisor_selftest {
 	uint32_t ok;                    /* 1 ok, 0 not ok */
 	char description[240];
 };
+
+/* ---- partition management ------------------------------------------------ */
+struct hv_input_create_partition {
+	uint64_t flags;
+	uint64_t proximity_domain_info;
+	uint32_t compatibility_version;
+	uint32_t padding;
+};
+
+struct hv_input_partition {                     /* Initialize, Delete */
+	uint64_t partition_id;
+};
+
+#define HV_MAP_GPA_READABLE     (1u << 0)
+#define HV_MAP_GPA_WRITABLE     (1u << 1)
+#define HV_MAP_GPA_EXECUTABLE   (1u << 2)
+struct hv_input_map_gpa_pages {                 /* rep: source GPA page numbers */
+	uint64_t target_partition_id;
+	uint64_t target_gpa_base;                /* page number */
+	uint32_t map_flags;
+	uint32_t padding;
+	uint64_t source_gpa_page_list[];
+};
+
+struct hv_input_create_vp {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t padding[3];
+	uint8_t subnode_type;
+	uint64_t subnode_id;
+	uint64_t proximity_domain_info;
+	uint64_t flags;
+};
+
+/* Register names (HV_REGISTER_NAME) */
+#define HV_REGISTER_EXPLICIT_SUSPEND    0x00000000
+#define HV_REGISTER_INTERCEPT_SUSPEND   0x00000001
+#define HV_X64_REGISTER_RAX             0x00020000  /* .. R15 = 0x0002000f */
+#define HV_X64_REGISTER_RIP             0x00020010
+#define HV_X64_REGISTER_RFLAGS          0x00020011
+#define HV_X64_REGISTER_CR0             0x00040000
+#define HV_X64_REGISTER_CR2             0x00040001
+#define HV_X64_REGISTER_CR3             0x00040002
+#define HV_X64_REGISTER_CR4             0x00040003
+#define HV_X64_REGISTER_ES              0x00060000  /* CS SS DS FS GS LDTR TR follow */
+#define HV_X64_REGISTER_TR              0x00060007
+#define HV_X64_REGISTER_IDTR            0x00070000
+#define HV_X64_REGISTER_GDTR            0x00070001
+#define HV_X64_REGISTER_EFER            0x00080001
+
+struct hv_register_assoc {
+	uint32_t name;
+	uint32_t reserved1;
+	uint64_t reserved2;
+	union {
+		uint64_t reg64;
+		uint64_t reg128[2];
+		struct hv_x64_segment_register segment;
+		struct hv_x64_table_register table;
+	} value;
+};
+
+struct hv_input_vp_registers {                  /* Get (names) / Set (assocs) */
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t input_vtl;
+	uint8_t rsvd_z8;
+	uint16_t rsvd_z16;
+};
+
+/* HvCallAssertVirtualInterrupt */
+#define HV_INTERRUPT_TYPE_FIXED 0
+struct hv_input_assert_virtual_interrupt {
+	uint64_t partition_id;
+	uint32_t interrupt_type;                /* HV_INTERRUPT_TYPE_*, bit 31 level */
+	uint32_t reserved;
+	uint64_t dest_address;                  /* the VP index for us */
+	uint32_t vector;
+	uint8_t target_vtl;
+	uint8_t rsvd_z0;
+	uint16_t rsvd_z1;
+};
+
+struct hv_isovisor_copy_to_child {
+	uint64_t partition_id;
+	uint64_t child_gpa;
+	uint64_t root_gpa;
+	uint64_t bytes;
+};
+
+struct hv_isovisor_console_line {
+	char source[16];                        /* [a-z0-9_-], NUL-terminated */
+	uint32_t length;
+	uint32_t pad;
+	char text[232];
+};
+
+/* HvCallTranslateVirtualAddress */
+#define HV_TRANSLATE_GVA_VALIDATE_READ  (1ull << 0)
+#define HV_TRANSLATE_GVA_SUCCESS        0
+#define HV_TRANSLATE_GVA_PAGE_NOT_PRESENT 1
+#define HV_TRANSLATE_GVA_GPA_UNMAPPED   4
+struct hv_input_translate_virtual_address {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t padding;
+	uint64_t control_flags;
+	uint64_t gva_page;
+};
+
+struct hv_output_translate_virtual_address {
+	uint32_t result_code;
+	uint32_t cache_type;
+	uint64_t gpa_page;
+};
+
+/* ---- SynIC messages ------------------------------------------------------ */
+#define HVMSG_NONE                      0x00000000
+#define HVMSG_UNMAPPED_GPA              0x80000000
+#define HVMSG_UNRECOVERABLE_EXCEPTION   0x80000021
+#define HVMSG_X64_IO_PORT_INTERCEPT     0x80010000
+#define HVMSG_X64_HALT                  0x80010007
+#define HV_MESSAGE_PAYLOAD_BYTES        240
+#define HV_MESSAGE_FLAG_PENDING         0x01
+
+struct hv_message_header {
+	uint32_t message_type;
+	uint8_t payload_size;
+	uint8_t message_flags;
+	uint8_t reserved[2];
+	uint64_t sender;
+};
+
+struct hv_message {
+	struct hv_message_header header;
+	uint8_t payload[HV_MESSAGE_PAYLOAD_BYTES];
+};
+
+struct hv_x64_intercept_message_header {
+	uint32_t vp_index;
+	uint8_t instruction_length;             /* bits 3:0 */
+	uint8_t intercept_access_type;          /* 0 read, 1 write, 2 execute */
+	uint16_t execution_state;
+	struct hv_x64_segment_register cs_segment;
+	uint64_t rip;
+	uint64_t rflags;
+} __attribute__((packed));
+
+struct hv_x64_io_port_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint16_t port_number;
+	uint8_t access_info;                    /* size 2:0, string 3, rep 4 */
+	uint8_t instruction_byte_count;
+	uint32_t reserved;
+	uint64_t rax;
+	uint8_t instruction_bytes[16];
+	struct hv_x64_segment_register ds_segment;
+	struct hv_x64_segment_register es_segment;
+	uint64_t rcx;
+	uint64_t rsi;
+	uint64_t rdi;
+} __attribute__((packed));
+
+struct hv_x64_memory_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint32_t cache_type;
+	uint8_t instruction_byte_count;
+	uint8_t memory_access_info;
+	uint8_t tpr_priority;
+	uint8_t reserved1;
+	uint64_t guest_virtual_address;
+	uint64_t guest_physical_address;
+	uint8_t instruction_bytes[16];
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct hv_message) == 256, "message slot");
+_Static_assert(sizeof(struct hv_isovisor_console_line) == 256, "console line");
+_Static_assert(sizeof(struct hv_input_translate_virtual_address) == 32, "translate input");
+_Static_assert(sizeof(struct hv_x64_intercept_message_header) == 40, "intercept header");
+_Static_assert(sizeof(struct hv_x64_io_port_intercept_message) == 128, "io intercept");
+_Static_assert(sizeof(struct hv_x64_memory_intercept_message) == 80, "memory intercept");
+_Static_assert(sizeof(struct hv_register_assoc) == 32, "register assoc");
+_Static_assert(sizeof(struct hv_input_vp_registers) == 16, "vp registers input");
+_Static_assert(sizeof(struct hv_input_create_vp) == 40, "create vp input");
+_Static_assert(sizeof(struct hv_input_map_gpa_pages) == 24, "map gpa input");
+_Static_assert(sizeof(struct hv_input_assert_virtual_interrupt) == 32, "assert interrupt");
 
 _Static_assert(sizeof(struct hv_x64_segment_register) == 16, "segment register");
 _Static_assert(sizeof(struct hv_x64_table_register) == 16, "table register");

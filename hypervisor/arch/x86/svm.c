@@ -99,8 +99,24 @@ static int svm_partition_init(struct partition *p)
 	npt_init(&s->npt, gb_pages);
 	s->iopm = pages_alloc_zeroed(3);
 	s->msrpm = pages_alloc_zeroed(2);
+	if (!p->is_root) {
+		/* A child reaches no port and no MSR directly. */
+		memset(s->iopm, 0xff, 3 * PAGE_SIZE);
+		memset(s->msrpm, 0xff, 2 * PAGE_SIZE);
+	}
 	p->vendor = s;
 	return 0;
+}
+
+static uint64_t svm_gpa_translate(struct partition *p, uint64_t gpa)
+{
+	return npt_translate(&((struct svm_partition *)p->vendor)->npt, gpa, NULL);
+}
+
+static void svm_partition_flush_tlb(struct partition *p)
+{
+	for (unsigned i = 0; i < p->vp_count; i++)
+		p->vps[i]->tlb_flush = true;
 }
 
 static int svm_gpa_map(struct partition *p, uint64_t gpa, uint64_t hpa,
@@ -160,6 +176,13 @@ static int svm_vp_init(struct vp *vp)
 	v->control.intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
 		SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI |
 		SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT;
+	if (!vp->partition->is_root) {
+		/* The root owns the physical interrupts: any that arrives
+		 * while a child runs sends the CPU back, whatever the child's
+		 * IF says (V_INTR_MASKING keeps the child's IF virtual). */
+		v->control.intercept_misc1 |= SVM_INTERCEPT_INTR;
+		v->control.vintr |= SVM_VINTR_MASKING;
+	}
 	v->control.iopm_base_pa = virt_to_phys(sp->iopm);
 	v->control.msrpm_base_pa = virt_to_phys(sp->msrpm);
 	v->control.asid = sp->asid;
@@ -303,6 +326,10 @@ static void svm_vp_run(struct vp *vp, struct vp_exit *e)
 
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
+	if (vp->tlb_flush) {
+		vp->tlb_flush = false;
+		v->control.tlb_control = svm_tlb_flush();
+	}
 	svm_vmrun(vp, s->vmcb_pa, host_vmcb_pa[this_cpu()->index]);
 	vp->gpr[GPR_RAX] = v->save.rax;
 	vp->gpr[GPR_RSP] = v->save.rsp;
@@ -329,6 +356,99 @@ static void svm_vp_read_regs(struct vp *vp, struct vp_regs_view *r)
 	r->cs_long = v->save.cs.attrib & (1u << 9);
 	r->cs_db = v->save.cs.attrib & (1u << 10);
 	r->cpl = v->save.cpl;
+}
+
+static struct vmcb_seg *seg_of(struct vmcb *v, uint32_t name)
+{
+	struct vmcb_seg *order[] = { &v->save.es, &v->save.cs, &v->save.ss,
+		&v->save.ds, &v->save.fs, &v->save.gs, &v->save.ldtr, &v->save.tr };
+
+	if (name >= HV_X64_REGISTER_ES && name <= HV_X64_REGISTER_TR)
+		return order[name - HV_X64_REGISTER_ES];
+	if (name == HV_X64_REGISTER_IDTR)
+		return &v->save.idtr;
+	if (name == HV_X64_REGISTER_GDTR)
+		return &v->save.gdtr;
+	return NULL;
+}
+
+static uint64_t *reg64_of(struct vp *vp, struct vmcb *v, uint32_t name)
+{
+	if (name >= HV_X64_REGISTER_RAX && name < HV_X64_REGISTER_RAX + 16)
+		return &vp->gpr[name - HV_X64_REGISTER_RAX];
+	switch (name) {
+	case HV_X64_REGISTER_RIP:
+		return &v->save.rip;
+	case HV_X64_REGISTER_RFLAGS:
+		return &v->save.rflags;
+	case HV_X64_REGISTER_CR0:
+		return &v->save.cr0;
+	case HV_X64_REGISTER_CR2:
+		return &v->save.cr2;
+	case HV_X64_REGISTER_CR3:
+		return &v->save.cr3;
+	case HV_X64_REGISTER_CR4:
+		return &v->save.cr4;
+	default:
+		return NULL;
+	}
+}
+
+static int svm_vp_get_reg(struct vp *vp, uint32_t name, struct hv_register_assoc *r)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+	struct vmcb_seg *sg = seg_of(v, name);
+	uint64_t *p = reg64_of(vp, v, name);
+
+	memset(&r->value, 0, sizeof(r->value));
+	r->name = name;
+	if (name == HV_X64_REGISTER_EFER) {
+		r->value.reg64 = v->save.efer & ~EFER_SVME;
+	} else if (p) {
+		r->value.reg64 = *p;
+	} else if (sg && (name == HV_X64_REGISTER_IDTR || name == HV_X64_REGISTER_GDTR)) {
+		r->value.table.limit = (uint16_t)sg->limit;
+		r->value.table.base = sg->base;
+	} else if (sg) {
+		r->value.segment.base = sg->base;
+		r->value.segment.limit = sg->limit;
+		r->value.segment.selector = sg->selector;
+		r->value.segment.attributes =
+			(uint16_t)((sg->attrib & 0xff) | ((sg->attrib & 0xf00) << 4));
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+static int svm_vp_set_reg(struct vp *vp, const struct hv_register_assoc *r)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+	struct vmcb_seg *sg = seg_of(v, r->name);
+	uint64_t *p = reg64_of(vp, v, r->name);
+
+	if (r->name == HV_X64_REGISTER_EFER) {
+		v->save.efer = r->value.reg64 | EFER_SVME;
+	} else if (p) {
+		*p = r->value.reg64;
+		if (r->name == HV_X64_REGISTER_RIP)
+			v->control.interrupt_shadow = 0;
+		if (r->name == HV_X64_REGISTER_RFLAGS)
+			v->save.rflags |= 2;
+	} else if (sg && (r->name == HV_X64_REGISTER_IDTR || r->name == HV_X64_REGISTER_GDTR)) {
+		sg->limit = r->value.table.limit;
+		sg->base = r->value.table.base;
+	} else if (sg) {
+		seg_load(sg, &r->value.segment);
+		if (r->name == HV_X64_REGISTER_ES + 2)  /* SS carries the CPL */
+			v->save.cpl = (uint8_t)((r->value.segment.attributes >> 5) & 3);
+	} else {
+		return -1;
+	}
+	if (r->name == HV_X64_REGISTER_CR0 || r->name == HV_X64_REGISTER_CR3 ||
+	    r->name == HV_X64_REGISTER_CR4 || r->name == HV_X64_REGISTER_EFER)
+		vp->tlb_flush = true;
+	return 0;
 }
 
 static void svm_vp_set_rip(struct vp *vp, uint64_t rip)
@@ -409,7 +529,11 @@ const struct virt_ops svm_ops = {
 	.gpa_map = svm_gpa_map,
 	.io_intercept = svm_io_intercept,
 	.msr_intercept = svm_msr_intercept,
+	.gpa_translate = svm_gpa_translate,
+	.partition_flush_tlb = svm_partition_flush_tlb,
 	.vp_init = svm_vp_init,
+	.vp_get_reg = svm_vp_get_reg,
+	.vp_set_reg = svm_vp_set_reg,
 	.vp_set_context = svm_vp_set_context,
 	.vp_run = svm_vp_run,
 	.vp_read_regs = svm_vp_read_regs,

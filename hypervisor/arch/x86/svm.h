@@ -12,7 +12,7 @@ struct vmcb_seg {
 	uint16_t attrib;                /* SVM packed form: type..G in 12 bits */
 	uint32_t limit;
 	uint64_t base;
-} __attribute__((packed));
+};
 
 struct vmcb_control {
 	uint32_t intercept_cr;          /* 0x000: reads 15:0, writes 31:16 */
@@ -48,7 +48,7 @@ struct vmcb_control {
 	uint8_t insn_len;               /* 0x0d0 */
 	uint8_t insn_bytes[15];
 	uint8_t reserved3[0x400 - 0x0e0];
-} __attribute__((packed));
+};
 
 struct vmcb_save {
 	struct vmcb_seg es, cs, ss, ds, fs, gs, gdtr, ldtr, idtr, tr;
@@ -74,13 +74,13 @@ struct vmcb_save {
 	uint8_t reserved4[0x668 - 0x648];
 	uint64_t g_pat;                 /* 0x668 */
 	uint64_t dbgctl, br_from, br_to, lastexcpfrom, lastexcpto;
-} __attribute__((packed));
+};
 
 struct vmcb {
 	struct vmcb_control control;
 	struct vmcb_save save;
 	uint8_t reserved[4096 - 0x400 - sizeof(struct vmcb_save)];
-} __attribute__((packed, aligned(4096)));
+} __attribute__((aligned(4096)));
 
 _Static_assert(__builtin_offsetof(struct vmcb_control, iopm_base_pa) == 0x40, "iopm");
 _Static_assert(__builtin_offsetof(struct vmcb_control, asid) == 0x58, "asid");

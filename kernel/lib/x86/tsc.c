@@ -1,9 +1,7 @@
-/*
- * Time: the TSC, calibrated at boot against the ACPI PM timer (3.579545
- * MHz on every ACPI machine) or, without one, PIT channel 2. Used for
- * the INIT-SIPI delays and for bounding waits.
- */
-#include "root.h"
+/* TSC calibration and delays (see tsc.h). */
+#include <isovisor/x86.h>
+#include "x86/klib.h"
+#include "x86/tsc.h"
 
 #define PM_TIMER_HZ 3579545ull
 #define PIT_HZ 1193182ull
@@ -11,22 +9,15 @@
 
 static uint64_t khz;
 
-static uint32_t pm_timer_read(void)
+static uint64_t calibrate_pm_timer(uint16_t port, bool wide)
 {
-	uint32_t v = inl((uint16_t)boot.acpi.pm_tmr);
-
-	return boot.acpi.pm_tmr_32bit ? v : v & 0xffffff;
-}
-
-static uint64_t calibrate_pm_timer(void)
-{
-	uint32_t mask = boot.acpi.pm_tmr_32bit ? 0xffffffff : 0xffffff;
+	uint32_t mask = wide ? 0xffffffff : 0xffffff;
 	uint32_t ticks = PM_TIMER_HZ * CALIBRATE_MS / 1000;
-	uint32_t start = pm_timer_read();
+	uint32_t start = inl(port) & mask;
 	uint64_t t0 = rdtsc();
 
 	for (unsigned long spin = 0;; spin++) {
-		if (((pm_timer_read() - start) & mask) >= ticks)
+		if (((inl(port) - start) & mask) >= ticks)
 			break;
 		if (spin > 100000000)
 			return 0;       /* the timer is not counting */
@@ -51,14 +42,15 @@ static uint64_t calibrate_pit(void)
 	return (rdtsc() - t0) / CALIBRATE_MS;
 }
 
-void time_init(void)
+void tsc_init(uint32_t pm_tmr_port, bool pm_tmr_32bit)
 {
-	if (boot.acpi.pm_tmr)
-		khz = calibrate_pm_timer();
+	khz = 0;
+	if (pm_tmr_port)
+		khz = calibrate_pm_timer((uint16_t)pm_tmr_port, pm_tmr_32bit);
 	if (!khz)
 		khz = calibrate_pit();
 	if (!khz) {
-		klog("time: no working PM timer or PIT; assuming a 1 GHz TSC");
+		klib_log("time: no working PM timer or PIT; assuming a 1 GHz TSC");
 		khz = 1000000;
 	}
 }

@@ -1,11 +1,12 @@
 /*
- * The local APIC, in xAPIC (MMIO) or x2APIC (MSR) mode, whichever the
- * firmware left enabled; and the legacy PICs, which the root keeps quiet.
- * Under isovisor the xAPIC page is mapped read-only and every store to it
- * is emulated (so INIT and STARTUP IPIs can be dropped): stores here are
- * plain 32-bit moves, which the hypervisor's decoder handles.
+ * Local APIC access (see apic.h). Under isovisor a partition's xAPIC page
+ * is mapped read-only and every store to it is emulated (so INIT and
+ * STARTUP IPIs can be dropped): stores here are plain 32-bit moves, which
+ * the hypervisor's decoder handles.
  */
-#include "root.h"
+#include <isovisor/x86.h>
+#include "x86/apic.h"
+#include "x86/klib.h"
 
 #define APIC_ID         0x020
 #define APIC_TPR        0x080
@@ -28,10 +29,9 @@
 #define ICR_ALL_BUT_SELF (3u << 18)
 #define LVT_MASKED      (1u << 16)
 #define TIMER_DIV_16    0x3
-#define XAPIC_DEFAULT_BASE 0xfee00000ull
 
 static bool x2apic;
-static volatile uint32_t *xapic = (volatile uint32_t *)XAPIC_DEFAULT_BASE;
+static volatile uint32_t *xapic;        /* set, in either mode, by apic_init */
 
 static uint32_t apic_read(uint32_t reg)
 {
@@ -48,7 +48,6 @@ static void apic_write(uint32_t reg, uint32_t v)
 		xapic[reg / 4] = v;
 }
 
-/* Per VP: each has its own local APIC; the mode is the same on all. */
 void apic_init(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
@@ -58,7 +57,7 @@ void apic_init(void)
 		wrmsr(MSR_APIC_BASE, base);
 	}
 	x2apic = base & APIC_BASE_EXTD;
-	xapic = (volatile uint32_t *)(base & 0xffffff000ull);
+	xapic = phys_to_virt(base & 0xffffff000ull);
 	apic_write(APIC_TPR, 0);
 	apic_write(APIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
 	apic_write(APIC_LVT_TIMER, LVT_MASKED);
@@ -74,13 +73,18 @@ void apic_eoi(void)
 	apic_write(APIC_EOI, 0);
 }
 
+bool apic_icr_idle(void)
+{
+	return x2apic || !(apic_read(APIC_ICR_LO) & ICR_BUSY);
+}
+
 static void apic_send_ipi(uint32_t dest, uint32_t lo)
 {
 	if (x2apic) {
 		wrmsr(0x800 + (APIC_ICR_LO >> 4), ((uint64_t)dest << 32) | lo);
 		return;
 	}
-	for (unsigned i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & ICR_BUSY); i++)
+	for (unsigned i = 0; i < 1000000 && !apic_icr_idle(); i++)
 		cpu_relax();
 	apic_write(APIC_ICR_HI, dest << 24);
 	apic_write(APIC_ICR_LO, lo);
@@ -103,7 +107,8 @@ void apic_send_fixed(uint32_t apic, uint8_t vector)
 
 void apic_send_nmi_all_but_self(void)
 {
-	apic_send_ipi(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
+	if (xapic)
+		apic_send_ipi(0, ICR_NMI | ICR_ASSERT | ICR_ALL_BUT_SELF);
 }
 
 void apic_timer_oneshot(uint8_t vector, uint32_t count)
@@ -116,23 +121,4 @@ void apic_timer_oneshot(uint8_t vector, uint32_t count)
 uint32_t apic_timer_current(void)
 {
 	return apic_read(APIC_TIMER_CUR);
-}
-
-/*
- * The BIOS leaves the PICs' vectors on top of the CPU exceptions (IRQ 0 on
- * vector 8, #DF): move them to 0x20-0x2f, then mask every line. The root
- * takes interrupts through the local APIC only.
- */
-void pic_disable(void)
-{
-	outb(0x20, 0x11);               /* ICW1: edge, cascade, ICW4 */
-	outb(0xa0, 0x11);
-	outb(0x21, 0x20);               /* ICW2: vector bases */
-	outb(0xa1, 0x28);
-	outb(0x21, 0x04);               /* ICW3: slave on IRQ 2 */
-	outb(0xa1, 0x02);
-	outb(0x21, 0x01);               /* ICW4: 8086 mode */
-	outb(0xa1, 0x01);
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
 }

@@ -1,11 +1,10 @@
 /*
- * Native AP start-up trampoline (not used under isovisor, which starts
- * VPs straight in long mode from HvCallStartVirtualProcessor's context).
- * smp.c copies this blob to a page below 1 MiB, fills in the parameter
- * block at its end and points the SIPI vector at the page. Real mode ->
- * 32-bit protected mode -> long mode on the root's page tables ->
- * ap_entry64 on the AP's stack. Everything is addressed relative to the
- * page, whose address is only known at run time.
+ * Application processor start-up trampoline. smp_start.c copies this blob
+ * to a page below 1 MiB and fills in the parameter block at its end; the
+ * SIPI vector points the AP at the page. Real mode -> 32-bit protected
+ * mode -> long mode with the boot CPU's CR0, CR3 and EFER -> entry(arg)
+ * on the AP's stack. Everything here is addressed relative to the page,
+ * since the blob runs at an address only known at run time.
  */
 
 #define REL(x) ((x) - trampoline_start)
@@ -44,8 +43,9 @@ tramp_pm32:
 	rdmsr
 	orl REL(tramp_efer)(%ebx), %eax
 	wrmsr
-	movl %cr0, %eax
-	orl $0x80010023, %eax           /* PG | WP | NE | MP | PE */
+	/* The BSP's CR0 (PG | PE and the rest) replaces INIT's, which also
+	 * clears the CD and NW that INIT sets: caches on. */
+	movl REL(tramp_cr0)(%ebx), %eax
 	movl %eax, %cr0
 	ljmpl *REL(tramp_lm64_ptr)(%ebx)
 
@@ -57,6 +57,7 @@ tramp_lm64:
 	movw %ax, %es
 	movw %ax, %ss
 	movq REL(tramp_stack)(%rbx), %rsp
+	movq REL(tramp_arg)(%rbx), %rdi
 	movq REL(tramp_entry)(%rbx), %rax
 	xorl %ebp, %ebp
 	jmp *%rax
@@ -69,7 +70,7 @@ tramp_gdt:
 	.quad 0x00af9a000000ffff        /* 0x18: 64-bit code */
 tramp_gdt_end:
 
-	/* Parameter block, filled in by smp.c (struct trampoline_params). */
+	/* Parameter block, filled in by smp_start.c (struct trampoline_params). */
 	.balign 8
 	.globl trampoline_params
 trampoline_params:
@@ -85,11 +86,16 @@ tramp_lm64_ptr:
 	.long 0                         /* linear address of tramp_lm64 */
 	.short 0x18
 	.short 0
+tramp_cr0:
+	.long 0
 tramp_cr3:
 	.long 0
 tramp_efer:
 	.long 0
+	.long 0
 tramp_stack:
+	.quad 0
+tramp_arg:
 	.quad 0
 tramp_entry:
 	.quad 0

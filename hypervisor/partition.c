@@ -1,0 +1,521 @@
+/*
+ * Child partitions: the TLFS partition management hypercalls the root
+ * uses (create, initialize, delete, map GPA pages, create VP, get/set VP
+ * registers, assert a virtual interrupt), and running child VPs.
+ *
+ * Memory: a page the root maps into a child leaves the root's view (its
+ * nested page table entry goes, and it stops being root RAM for every
+ * hypervisor check), is zeroed, and only then appears in the child. When
+ * the child is deleted each page is zeroed again before it returns.
+ *
+ * Scheduling: a child VP is bound to one CPU and runs there while that
+ * CPU's root VP idles (HLT). Any physical interrupt belongs to the root,
+ * so a child VP runs with the INTR intercept on and its own IF kept
+ * virtual: a child spinning with interrupts off is still preempted by the
+ * root's next timer tick, and a child halted forever just never runs.
+ * Intercepted port I/O and unmapped GPA accesses become TLFS intercept
+ * messages on the root's SINT 0; the child VP waits (intercept suspend)
+ * until the root completes the access with HvCallSetVpRegisters.
+ */
+#include <string.h>
+#include <isovisor/hvtlfs.h>
+#include "hv.h"
+#include "gmem.h"
+#include "hypercall.h"
+#include "synic.h"
+#include "virt.h"
+#include "vpops.h"
+#include "arch/x86/cpu.h"
+
+#define CHILD_MAX_PAGES 65536           /* 256 MiB of GPA space */
+#define CHILD_MAX_VPS 8
+
+struct partition *child_partitions[MAX_CHILD_PARTITIONS];
+static uint64_t next_id = 2;            /* 1 is the root */
+static spinlock_t partitions_lock;
+static char partition_names[MAX_CHILD_PARTITIONS][16];
+
+static bool caller_is_root(const struct hc_ctx *c)
+{
+	return c->vp->partition->is_root;
+}
+
+static struct partition *child_by_id(uint64_t id)
+{
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
+		if (child_partitions[i] && child_partitions[i]->id == id)
+			return child_partitions[i];
+	return NULL;
+}
+
+static struct vp *child_vp(uint64_t id, uint32_t index, uint16_t *status)
+{
+	struct partition *p = child_by_id(id);
+
+	if (!p) {
+		*status = HV_STATUS_INVALID_PARTITION_ID;
+		return NULL;
+	}
+	if (index >= p->vp_count) {
+		*status = HV_STATUS_INVALID_VP_INDEX;
+		return NULL;
+	}
+	return p->vps[index];
+}
+
+uint16_t hc_create_partition(struct hc_ctx *c)
+{
+	const struct hv_input_create_partition *in = (const void *)c->in;
+	struct partition *p;
+	unsigned slot = 0;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (in->flags || in->padding)
+		return HV_STATUS_INVALID_PARAMETER;
+	spin_lock(&partitions_lock);
+	while (slot < MAX_CHILD_PARTITIONS && child_partitions[slot])
+		slot++;
+	if (slot == MAX_CHILD_PARTITIONS) {
+		spin_unlock(&partitions_lock);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	p = pages_alloc_zeroed(ALIGN_UP(sizeof(*p), PAGE_SIZE) / PAGE_SIZE);
+	p->id = next_id++;
+	ksnprintf(partition_names[slot], sizeof(partition_names[slot]), "guest%u", slot + 1);
+	p->name = partition_names[slot];
+	p->frame_count = CHILD_MAX_PAGES;
+	p->frames = pages_alloc_zeroed(CHILD_MAX_PAGES * 8 / PAGE_SIZE);
+	if (virt->partition_init(p)) {
+		spin_unlock(&partitions_lock);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	child_partitions[slot] = p;
+	spin_unlock(&partitions_lock);
+	memcpy(c->out, &p->id, 8);
+	hv_log("partition %s created (id %lu)", p->name, p->id);
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_initialize_partition(struct hc_ctx *c)
+{
+	const struct hv_input_partition *in = (const void *)c->in;
+	struct partition *p = child_by_id(in->partition_id);
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (p->initialized)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	p->initialized = true;
+	return HV_STATUS_SUCCESS;
+}
+
+/* Give one root page to the child at `gpa_page`. */
+static uint16_t lend_page(struct partition *child, uint64_t gpa_page,
+			  uint64_t root_page, unsigned rights)
+{
+	struct partition *root = &root_partition;
+	uint64_t spa = root_page << 12;
+
+	if (gpa_page >= child->frame_count || child->frames[gpa_page])
+		return HV_STATUS_INVALID_PARAMETER;
+	if (!gpa_to_hva(root, spa, PAGE_SIZE))
+		return HV_STATUS_INVALID_PARAMETER;    /* not the root's to give */
+	if (memmap_remove(&root->ram, spa, spa + PAGE_SIZE))
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	virt->gpa_map(root, spa, spa, PAGE_SIZE, 0);
+	memset(phys_to_virt(spa), 0, PAGE_SIZE);
+	virt->gpa_map(child, gpa_page << 12, spa, PAGE_SIZE, rights);
+	child->frames[gpa_page] = spa;
+	if (memmap_add(&child->ram, gpa_page << 12, (gpa_page + 1) << 12))
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_map_gpa_pages(struct hc_ctx *c)
+{
+	const struct hv_input_map_gpa_pages *in = (const void *)c->in;
+	struct partition *p = child_by_id(in->target_partition_id);
+	unsigned rights = 0;
+	uint16_t status = HV_STATUS_SUCCESS;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (in->map_flags & ~(HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE |
+			      HV_MAP_GPA_EXECUTABLE) || in->padding)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (in->map_flags & HV_MAP_GPA_READABLE)
+		rights |= GPA_READ;
+	if (in->map_flags & HV_MAP_GPA_WRITABLE)
+		rights |= GPA_WRITE;
+	if (in->map_flags & HV_MAP_GPA_EXECUTABLE)
+		rights |= GPA_EXEC;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		status = lend_page(p, in->target_gpa_base + i,
+				   in->source_gpa_page_list[i], rights);
+		if (status != HV_STATUS_SUCCESS)
+			break;
+		c->reps_done = i + 1;
+	}
+	/* The root must not keep cached translations of what it gave. */
+	virt->partition_flush_tlb(&root_partition);
+	return status;
+}
+
+uint16_t hc_delete_partition(struct hc_ctx *c)
+{
+	const struct hv_input_partition *in = (const void *)c->in;
+	struct partition *p = child_by_id(in->partition_id);
+	struct partition *root = &root_partition;
+	uint64_t returned = 0;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	p->stopped = true;
+	for (unsigned i = 0; i < p->vp_count; i++)
+		if (p->vps[i]->cpu != this_cpu()->index &&
+		    current_vp_on(p->vps[i]->cpu) == p->vps[i])
+			return HV_STATUS_OBJECT_IN_USE;        /* still running */
+	for (uint64_t g = 0; g < p->frame_count; g++) {
+		uint64_t spa = p->frames[g];
+
+		if (!spa)
+			continue;
+		virt->gpa_map(p, g << 12, spa, PAGE_SIZE, 0);
+		memset(phys_to_virt(spa), 0, PAGE_SIZE);
+		memmap_add(&root->ram, spa, spa + PAGE_SIZE);
+		virt->gpa_map(root, spa, spa, PAGE_SIZE, GPA_RWX);
+		p->frames[g] = 0;
+		returned++;
+	}
+	spin_lock(&partitions_lock);
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
+		if (child_partitions[i] == p)
+			child_partitions[i] = NULL;
+	spin_unlock(&partitions_lock);
+	hv_log("partition %s deleted: %lu pages returned to the root, zeroed",
+	       p->name, returned);
+	return HV_STATUS_SUCCESS;
+}
+
+/* GRUB's machine state, as for the root: a new VP waits, suspended, for
+ * the root to set its registers and resume it. */
+static void initial_context(struct vp *vp)
+{
+	struct hv_initial_vp_context ctx;
+	const struct hv_x64_segment_register code = { 0, 0xffffffff, 0x10, 0xc09b };
+	const struct hv_x64_segment_register data = { 0, 0xffffffff, 0x18, 0xc093 };
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.rflags = 2;
+	ctx.cs = code;
+	ctx.ds = ctx.es = ctx.fs = ctx.gs = ctx.ss = data;
+	ctx.tr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x008b };
+	ctx.ldtr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x0082 };
+	ctx.gdtr.limit = 0xffff;
+	ctx.idtr.limit = 0xffff;
+	ctx.cr0 = CR0_PE | CR0_ET;
+	virt->vp_set_context(vp, &ctx);
+}
+
+uint16_t hc_create_vp(struct hc_ctx *c)
+{
+	const struct hv_input_create_vp *in = (const void *)c->in;
+	struct partition *p = child_by_id(in->partition_id);
+	struct vp *vp;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (in->vp_index != p->vp_count || in->vp_index >= CHILD_MAX_VPS)
+		return HV_STATUS_INVALID_VP_INDEX;
+	vp = pages_alloc_zeroed(ALIGN_UP(sizeof(*vp), PAGE_SIZE) / PAGE_SIZE);
+	vp->partition = p;
+	vp->index = in->vp_index;
+	/* It runs where the root VP that created it runs, while that VP
+	 * idles. */
+	vp->cpu = this_cpu()->index;
+	vp->explicit_suspend = true;
+	if (virt->vp_init(vp))
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	initial_context(vp);
+	p->vps[p->vp_count++] = vp;
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_get_vp_registers(struct hc_ctx *c)
+{
+	const struct hv_input_vp_registers *in = (const void *)c->in;
+	const uint32_t *names = (const uint32_t *)(c->in + sizeof(*in));
+	uint16_t status = HV_STATUS_SUCCESS;
+	struct vp *vp;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (in->input_vtl || in->rsvd_z8 || in->rsvd_z16)
+		return HV_STATUS_INVALID_PARAMETER;
+	vp = child_vp(in->partition_id, in->vp_index, &status);
+	if (!vp)
+		return status;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		struct hv_register_assoc r;
+		uint64_t *out = (uint64_t *)(c->out + 16 * i);
+
+		if (names[i] == HV_REGISTER_EXPLICIT_SUSPEND)
+			r.value.reg64 = vp->explicit_suspend;
+		else if (names[i] == HV_REGISTER_INTERCEPT_SUSPEND)
+			r.value.reg64 = vp->intercept_suspend;
+		else if (virt->vp_get_reg(vp, names[i], &r))
+			return HV_STATUS_INVALID_PARAMETER;
+		memcpy(out, &r.value, 16);
+		c->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_set_vp_registers(struct hc_ctx *c)
+{
+	const struct hv_input_vp_registers *in = (const void *)c->in;
+	const struct hv_register_assoc *regs =
+		(const struct hv_register_assoc *)(c->in + sizeof(*in));
+	uint16_t status = HV_STATUS_SUCCESS;
+	struct vp *vp;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (in->input_vtl || in->rsvd_z8 || in->rsvd_z16)
+		return HV_STATUS_INVALID_PARAMETER;
+	vp = child_vp(in->partition_id, in->vp_index, &status);
+	if (!vp)
+		return status;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		const struct hv_register_assoc *r = &regs[i];
+
+		if (r->reserved1 || r->reserved2)
+			return HV_STATUS_INVALID_PARAMETER;
+		if (r->name == HV_REGISTER_EXPLICIT_SUSPEND ||
+		    r->name == HV_REGISTER_INTERCEPT_SUSPEND) {
+			if (r->value.reg64 & ~1ull)
+				return HV_STATUS_INVALID_PARAMETER;
+			if (r->name == HV_REGISTER_EXPLICIT_SUSPEND)
+				vp->explicit_suspend = r->value.reg64;
+			else
+				vp->intercept_suspend = r->value.reg64;
+		} else if (virt->vp_set_reg(vp, r)) {
+			return HV_STATUS_INVALID_PARAMETER;
+		}
+		c->reps_done = i + 1;
+	}
+	vp_kick(vp);
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
+{
+	const struct hv_input_assert_virtual_interrupt *in = (const void *)c->in;
+	uint16_t status = HV_STATUS_SUCCESS;
+	struct vp *vp;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if ((in->interrupt_type & 0x7fffffff) != HV_INTERRUPT_TYPE_FIXED ||
+	    in->vector < 16 || in->vector > 255 || in->target_vtl ||
+	    in->reserved || in->rsvd_z0 || in->rsvd_z1 || in->dest_address >> 32)
+		return HV_STATUS_INVALID_PARAMETER;
+	vp = child_vp(in->partition_id, (uint32_t)in->dest_address, &status);
+	if (!vp)
+		return status;
+	irq_post(vp, (uint8_t)in->vector);
+	return HV_STATUS_SUCCESS;
+}
+
+/* Copy between the root's memory and a child's, a page at most; the
+ * child side may cross a page boundary (its pages are scattered). */
+static uint16_t copy_child(struct hc_ctx *c, bool to_child)
+{
+	const struct hv_isovisor_copy_to_child *in = (const void *)c->in;
+	struct partition *p = child_by_id(in->partition_id);
+	uint8_t *rootbuf;
+	uint64_t done = 0;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (in->bytes > PAGE_SIZE || in->child_gpa + in->bytes < in->child_gpa)
+		return HV_STATUS_INVALID_PARAMETER;
+	rootbuf = gpa_to_hva(&root_partition, in->root_gpa, in->bytes);
+	if (!rootbuf && in->bytes)
+		return HV_STATUS_INVALID_PARAMETER;
+	while (done < in->bytes) {
+		uint64_t gpa = in->child_gpa + done;
+		uint64_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		uint8_t *child;
+
+		if (chunk > in->bytes - done)
+			chunk = in->bytes - done;
+		child = gpa_to_hva(p, gpa, chunk);
+		if (!child)
+			return HV_STATUS_INVALID_PARAMETER;
+		if (to_child)
+			memcpy(child, rootbuf + done, chunk);
+		else
+			memcpy(rootbuf + done, child, chunk);
+		done += chunk;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_copy_to_child(struct hc_ctx *c)
+{
+	return copy_child(c, true);
+}
+
+uint16_t hc_copy_from_child(struct hc_ctx *c)
+{
+	return copy_child(c, false);
+}
+
+uint16_t hc_translate_virtual_address(struct hc_ctx *c)
+{
+	const struct hv_input_translate_virtual_address *in = (const void *)c->in;
+	struct hv_output_translate_virtual_address *out = (void *)c->out;
+	uint16_t status = HV_STATUS_SUCCESS;
+	struct vp *vp;
+	uint64_t gpa;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (in->padding || (in->control_flags & ~HV_TRANSLATE_GVA_VALIDATE_READ))
+		return HV_STATUS_INVALID_PARAMETER;
+	vp = child_vp(in->partition_id, in->vp_index, &status);
+	if (!vp)
+		return status;
+	if (gva_to_gpa(vp, in->gva_page << 12, &gpa)) {
+		out->result_code = HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
+		return HV_STATUS_SUCCESS;
+	}
+	out->result_code = gpa_to_hva(vp->partition, gpa & ~0xfffull, 1) ?
+			   HV_TRANSLATE_GVA_SUCCESS : HV_TRANSLATE_GVA_GPA_UNMAPPED;
+	out->gpa_page = gpa >> 12;
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t hc_console_line(struct hc_ctx *c)
+{
+	const struct hv_isovisor_console_line *in = (const void *)c->in;
+	char source[sizeof(in->source)];
+	size_t n = strnlen(in->source, sizeof(in->source));
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!n || n == sizeof(in->source) || in->length > sizeof(in->text))
+		return HV_STATUS_INVALID_PARAMETER;
+	memcpy(source, in->source, n + 1);
+	for (size_t i = 0; i < n; i++)
+		if (!((source[i] >= 'a' && source[i] <= 'z') ||
+		      (source[i] >= '0' && source[i] <= '9') ||
+		      source[i] == '_' || source[i] == '-'))
+			return HV_STATUS_INVALID_PARAMETER;
+	/* The sources the hypervisor and the root speak as are not a child's. */
+	if (!strcmp(source, "hv") || !strcmp(source, "root"))
+		return HV_STATUS_INVALID_PARAMETER;
+	console_log_prefixed(source, in->text, in->length);
+	return HV_STATUS_SUCCESS;
+}
+
+/* ---- running children ---------------------------------------------------- */
+
+static bool child_runnable(const struct vp *vp)
+{
+	const struct partition *p = vp->partition;
+
+	return p->initialized && !p->stopped && !vp->explicit_suspend &&
+	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
+}
+
+static struct vp *pick_child(unsigned cpu)
+{
+	static unsigned cursor[HV_MAX_CPUS];
+
+	for (unsigned n = 0; n < MAX_CHILD_PARTITIONS * CHILD_MAX_VPS; n++) {
+		unsigned k = (cursor[cpu] + n) % (MAX_CHILD_PARTITIONS * CHILD_MAX_VPS);
+		struct partition *p = child_partitions[k / CHILD_MAX_VPS];
+		struct vp *vp;
+
+		if (!p || k % CHILD_MAX_VPS >= p->vp_count)
+			continue;
+		vp = p->vps[k % CHILD_MAX_VPS];
+		if (vp->cpu == cpu && child_runnable(vp)) {
+			cursor[cpu] = k + 1;
+			return vp;
+		}
+	}
+	return NULL;
+}
+
+void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
+		      uint8_t access, uint8_t insn_len)
+{
+	struct vp_regs_view r;
+	struct hv_register_assoc cs;
+
+	virt->vp_read_regs(vp, &r);
+	virt->vp_get_reg(vp, HV_X64_REGISTER_ES + 1, &cs);
+	h->vp_index = vp->index;
+	h->instruction_length = insn_len & 0xf;
+	h->intercept_access_type = access;
+	h->execution_state = (uint16_t)(r.cpl | ((r.cr0 & CR0_PE) ? 4 : 0) |
+					((r.efer & EFER_LMA) ? 16 : 0));
+	h->cs_segment = cs.value.segment;
+	h->rip = r.rip;
+	h->rflags = r.rflags;
+}
+
+/* Post an intercept for the root VP of this CPU and park the child VP. */
+void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
+		       uint8_t size)
+{
+	struct hv_message m;
+	struct vp *root_vp = root_partition.vps[this_cpu()->index];
+
+	memset(&m, 0, sizeof(m));
+	m.header.message_type = type;
+	m.header.payload_size = size;
+	/* Which child it came from (the root has one message page per VP,
+	 * not one per child VP as Hyper-V's intercept pages). */
+	m.header.sender = vp->partition->id;
+	memcpy(m.payload, payload, size);
+	vp->intercept_suspend = true;
+	if (synic_post(root_vp, HV_SYNIC_INTERCEPTION_SINT_INDEX, &m))
+		hv_log("%s vp %u: intercept message lost: the root's SINT 0 "
+		       "is full", vp->partition->name, vp->index);
+}
+
+void children_run_while_root_idles(struct vp *root_vp)
+{
+	unsigned cpu = this_cpu()->index;
+	struct vp_exit e;
+	struct vp *vp;
+
+	while (!vp_has_pending_irq(root_vp) && !cpus_stopping &&
+	       (vp = pick_child(cpu))) {
+		set_current_vp(cpu, vp);
+		vp_deliver_pending(vp);
+		virt->vp_run(vp, &e);
+		set_current_vp(cpu, root_vp);
+		if (e.reason == EXIT_INTR || e.reason == EXIT_NMI) {
+			vp->exits[e.reason]++;
+			/* The interrupt is the root's: it takes it on entry. */
+			return;
+		}
+		exit_handle(vp, &e);
+	}
+}

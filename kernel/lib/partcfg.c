@@ -1,0 +1,194 @@
+/* The partition config parser; see partcfg.h for the format. */
+#include <stdbool.h>
+#include <string.h>
+#include "format.h"
+#include "partcfg.h"
+
+struct cursor {
+	const char *s;
+	size_t len, pos;
+	unsigned line;
+};
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} devices[] = {
+	{ "uart", PARTCFG_DEV_UART }, { "ata", PARTCFG_DEV_ATA },
+	{ "pit", PARTCFG_DEV_PIT }, { "pic", PARTCFG_DEV_PIC },
+	{ "rtc", PARTCFG_DEV_RTC }, { "pci", PARTCFG_DEV_PCI },
+	{ "testexit", PARTCFG_DEV_TESTEXIT },
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* The next word of the current line into w (NUL-terminated, truncated
+ * words are an error); false at the end of the line. */
+static int next_word(struct cursor *c, char *w, size_t wlen)
+{
+	size_t n = 0;
+
+	while (c->pos < c->len && is_space(c->s[c->pos]))
+		c->pos++;
+	if (c->pos >= c->len || c->s[c->pos] == '\n' || c->s[c->pos] == '#')
+		return 0;
+	while (c->pos < c->len && !is_space(c->s[c->pos]) && c->s[c->pos] != '\n') {
+		if (n + 1 >= wlen || c->s[c->pos] == '\0')
+			return -1;
+		w[n++] = c->s[c->pos++];
+	}
+	w[n] = '\0';
+	return 1;
+}
+
+static void skip_line(struct cursor *c)
+{
+	while (c->pos < c->len && c->s[c->pos] != '\n')
+		c->pos++;
+	if (c->pos < c->len)
+		c->pos++;
+	c->line++;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= PARTCFG_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > hi)
+			return false;
+	}
+	if (v < lo)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static int fail(char *err, size_t errlen, unsigned line, const char *what,
+		const char *word)
+{
+	ksnprintf(err, errlen, "line %u: %s%s%s", line, what, word ? ": " : "",
+		  word ? word : "");
+	return -1;
+}
+
+/* The rest of the line after "args", trimmed, as the command line. */
+static int rest_of_line(struct cursor *c, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (c->pos < c->len && is_space(c->s[c->pos]))
+		c->pos++;
+	while (c->pos < c->len && c->s[c->pos] != '\n') {
+		if (n + 1 >= outlen || c->s[c->pos] == '\0')
+			return -1;
+		out[n++] = c->s[c->pos++];
+	}
+	while (n && is_space(out[n - 1]))
+		n--;
+	out[n] = '\0';
+	return 0;
+}
+
+int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
+		  char *err, size_t errlen)
+{
+	struct cursor c = { text, len, 0, 1 };
+	struct partcfg_partition *cur = NULL;
+	char w[PARTCFG_ARGS_MAX];
+
+	memset(cfg, 0, sizeof(*cfg));
+	while (c.pos < c.len) {
+		int r = next_word(&c, w, sizeof(w));
+
+		if (r < 0)
+			return fail(err, errlen, c.line, "word too long or NUL in text", NULL);
+		if (r == 0) {
+			skip_line(&c);
+			continue;
+		}
+		if (!strcmp(w, "partition")) {
+			if (cur)
+				return fail(err, errlen, c.line, "partition inside a partition", NULL);
+			if (cfg->count == PARTCFG_MAX)
+				return fail(err, errlen, c.line, "too many partitions", NULL);
+			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
+				return fail(err, errlen, c.line, "bad partition name", w);
+			for (unsigned i = 0; i < cfg->count; i++)
+				if (!strcmp(cfg->p[i].name, w))
+					return fail(err, errlen, c.line, "duplicate name", w);
+			cur = &cfg->p[cfg->count];
+			memcpy(cur->name, w, strlen(w) + 1);
+			cur->memory_mib = 16;
+			cur->vps = 1;
+		} else if (!cur) {
+			return fail(err, errlen, c.line, "keyword outside a partition", w);
+		} else if (!strcmp(w, "end")) {
+			if (!cur->image[0])
+				return fail(err, errlen, c.line, "partition without an image", cur->name);
+			if (cur->disk_mib && !(cur->devices & PARTCFG_DEV_ATA))
+				return fail(err, errlen, c.line, "a disk needs the ata device", cur->name);
+			cfg->count++;
+			cur = NULL;
+		} else if (!strcmp(w, "image")) {
+			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
+				return fail(err, errlen, c.line, "bad image name", w);
+			memcpy(cur->image, w, strlen(w) + 1);
+		} else if (!strcmp(w, "memory") || !strcmp(w, "vps") || !strcmp(w, "disk")) {
+			bool mem = w[0] == 'm', vps = w[0] == 'v';
+			uint32_t *field = mem ? &cur->memory_mib : vps ? &cur->vps : &cur->disk_mib;
+
+			if (next_word(&c, w, sizeof(w)) != 1 ||
+			    !parse_u32(w, mem || vps ? 1 : 0, mem ? 256 : vps ? 8 : 1024, field))
+				return fail(err, errlen, c.line, "number out of range", w);
+		} else if (!strcmp(w, "devices")) {
+			int r2;
+
+			while ((r2 = next_word(&c, w, sizeof(w))) == 1) {
+				unsigned i = 0;
+
+				while (i < sizeof(devices) / sizeof(devices[0]) &&
+				       strcmp(devices[i].name, w))
+					i++;
+				if (i == sizeof(devices) / sizeof(devices[0]))
+					return fail(err, errlen, c.line, "unknown device", w);
+				cur->devices |= devices[i].bit;
+			}
+			if (r2 < 0)
+				return fail(err, errlen, c.line, "word too long", NULL);
+			continue;       /* the line is consumed */
+		} else if (!strcmp(w, "args")) {
+			if (rest_of_line(&c, cur->args, sizeof(cur->args)))
+				return fail(err, errlen, c.line, "args too long", NULL);
+			continue;
+		} else {
+			return fail(err, errlen, c.line, "unknown keyword", w);
+		}
+		if (next_word(&c, w, sizeof(w)) != 0)
+			return fail(err, errlen, c.line, "extra words", w);
+	}
+	if (cur)
+		return fail(err, errlen, c.line, "missing end", cur->name);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/*
+ * The partition config: a text module on the GRUB command line that tells
+ * the partition manager which child partitions to create. Untrusted text:
+ * parsed once into fixed-size records, every field range-checked, the
+ * first error reported with its line number.
+ *
+ *   # comment
+ *   partition guest1          a name: 1-15 of [a-z0-9_-], unique
+ *     image legacy            the GRUB module whose first word is this
+ *     memory 32               MiB of RAM, 1..256
+ *     vps 1                   virtual processors, 1..8
+ *     devices uart ata pit pic rtc pci testexit
+ *     disk 8                  MiB of emulated disk (needs ata), 0..1024
+ *     args test               the guest's command line (rest of the line)
+ *   end
+ */
+#ifndef KLIB_PARTCFG_H
+#define KLIB_PARTCFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARTCFG_MAX 8
+#define PARTCFG_NAME_MAX 16
+#define PARTCFG_ARGS_MAX 128
+
+enum partcfg_device {
+	PARTCFG_DEV_UART = 1u << 0,
+	PARTCFG_DEV_ATA = 1u << 1,
+	PARTCFG_DEV_PIT = 1u << 2,
+	PARTCFG_DEV_PIC = 1u << 3,
+	PARTCFG_DEV_RTC = 1u << 4,
+	PARTCFG_DEV_PCI = 1u << 5,
+	PARTCFG_DEV_TESTEXIT = 1u << 6,
+};
+
+struct partcfg_partition {
+	char name[PARTCFG_NAME_MAX];
+	char image[PARTCFG_NAME_MAX];
+	uint32_t memory_mib;
+	uint32_t vps;
+	uint32_t devices;               /* enum partcfg_device bits */
+	uint32_t disk_mib;
+	char args[PARTCFG_ARGS_MAX];
+};
+
+struct partcfg {
+	struct partcfg_partition p[PARTCFG_MAX];
+	unsigned count;
+};
+
+/* 0, or -1 with a message (naming the line) in err[0..errlen). */
+int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
+		  char *err, size_t errlen);
+
+#endif

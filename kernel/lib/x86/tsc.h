@@ -1,0 +1,19 @@
+/*
+ * Time from the TSC, calibrated once at boot against the ACPI PM timer
+ * (3.579545 MHz on every ACPI machine) or, without one, PIT channel 2.
+ * Used for the INIT-SIPI delays and for bounding waits.
+ */
+#ifndef KLIB_X86_TSC_H
+#define KLIB_X86_TSC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Calibrate; `pm_tmr_port` is the ACPI PM timer's I/O port (0: none),
+ * 32 or 24 bits wide. Falls back to 1 GHz, and says so, when neither
+ * timer counts. */
+void tsc_init(uint32_t pm_tmr_port, bool pm_tmr_32bit);
+uint64_t tsc_khz(void);
+void udelay(uint64_t us);
+
+#endif

@@ -1,0 +1,95 @@
+/* Host tests for the partition config parser (kernel/lib/partcfg.c). */
+#include <string.h>
+#include "check.h"
+#include "format.h"
+#include "partcfg.h"
+
+static struct partcfg cfg;
+static char err[128];
+
+static int parse(const char *text)
+{
+	err[0] = '\0';
+	return partcfg_parse(text, strlen(text), &cfg, err, sizeof(err));
+}
+
+int main(void)
+{
+	const char *good =
+		"# two legacy guests\n"
+		"partition guest1\n"
+		"  image legacy\n"
+		"  memory 32\n"
+		"  vps 2\n"
+		"  devices uart ata pit pic rtc pci testexit\n"
+		"  disk 8\n"
+		"  args test  seed=1  \n"
+		"end\n"
+		"\n"
+		"partition guest2   # trailing comment\n"
+		"\timage legacy\n"
+		"end";
+
+	CHECK(parse(good) == 0, "a well-formed config parses (%s)", err);
+	CHECK(cfg.count == 2, "two partitions");
+	CHECK(!strcmp(cfg.p[0].name, "guest1") && !strcmp(cfg.p[0].image, "legacy"),
+	      "names and images");
+	CHECK(cfg.p[0].memory_mib == 32 && cfg.p[0].vps == 2 && cfg.p[0].disk_mib == 8,
+	      "numbers");
+	CHECK(cfg.p[0].devices == (PARTCFG_DEV_UART | PARTCFG_DEV_ATA | PARTCFG_DEV_PIT |
+				   PARTCFG_DEV_PIC | PARTCFG_DEV_RTC | PARTCFG_DEV_PCI |
+				   PARTCFG_DEV_TESTEXIT), "every device");
+	CHECK(!strcmp(cfg.p[0].args, "test  seed=1"), "args: the rest of the line, trimmed ('%s')",
+	      cfg.p[0].args);
+	CHECK(cfg.p[1].memory_mib == 16 && cfg.p[1].vps == 1 && !cfg.p[1].devices,
+	      "defaults: 16 MiB, 1 VP, no devices");
+	CHECK(parse("") == 0 && cfg.count == 0, "an empty config is no partitions");
+
+	CHECK(parse("partition g\nimage x\nmemory 0\nend\n") == -1 && strstr(err, "line 3"),
+	      "memory 0 refused, with its line (%s)", err);
+	CHECK(parse("partition g\nimage x\nmemory 257\nend\n") == -1, "memory 257 refused");
+	CHECK(parse("partition g\nimage x\nmemory 99999999999999999999\nend\n") == -1,
+	      "a number that overflows refused");
+	CHECK(parse("partition g\nimage x\nmemory -1\nend\n") == -1, "a negative number refused");
+	CHECK(parse("partition g\nimage x\nvps 9\nend\n") == -1, "9 VPs refused");
+	CHECK(parse("partition g\nimage x\ndevices uart floppy\nend\n") == -1 &&
+	      strstr(err, "floppy"), "unknown device refused (%s)", err);
+	CHECK(parse("partition g\nimage x\ndisk 8\nend\n") == -1,
+	      "a disk without the ata device refused (%s)", err);
+	CHECK(parse("partition g\nmemory 8\nend\n") == -1, "a partition without an image refused");
+	CHECK(parse("partition g\nimage x\n") == -1 && strstr(err, "missing end"),
+	      "missing end refused (%s)", err);
+	CHECK(parse("image x\n") == -1, "a keyword outside a partition refused");
+	CHECK(parse("partition g\npartition h\n") == -1, "nested partitions refused");
+	CHECK(parse("partition Guest\nimage x\nend\n") == -1, "upper case name refused");
+	CHECK(parse("partition g/../x\nimage x\nend\n") == -1, "name with a slash refused");
+	CHECK(parse("partition abcdefghijklmnopq\nimage x\nend\n") == -1, "16-char name refused");
+	CHECK(parse("partition g\nimage x\nend\npartition g\nimage y\nend\n") == -1 &&
+	      strstr(err, "duplicate"), "duplicate names refused (%s)", err);
+	CHECK(parse("partition g\nimage x\nmemory 8 9\nend\n") == -1 && strstr(err, "extra"),
+	      "extra words refused (%s)", err);
+	CHECK(parse("partition g\nimage x\nfrobnicate\nend\n") == -1, "unknown keyword refused");
+	{
+		char big[2048];
+		size_t n = 0;
+
+		for (unsigned i = 0; i < 9; i++)
+			n += (size_t)ksnprintf(big + n, sizeof(big) - n,
+					      "partition g%u\nimage x\nend\n", i);
+		CHECK(parse(big) == -1 && strstr(err, "too many"), "a ninth partition refused");
+	}
+	{
+		char longargs[300] = "partition g\nimage x\nargs ";
+
+		memset(longargs + strlen(longargs), 'a', 200);
+		longargs[sizeof(longargs) - 1] = '\0';
+		CHECK(parse(longargs) == -1, "args longer than %u refused", PARTCFG_ARGS_MAX);
+	}
+	{
+		const char nul[] = "partition g\nimage x\0y\nend\n";
+
+		CHECK(partcfg_parse(nul, sizeof(nul) - 1, &cfg, err, sizeof(err)) == -1,
+		      "a NUL inside the text refused (%s)", err);
+	}
+	return done_testing();
+}
