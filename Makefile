@@ -51,7 +51,12 @@ ROOT_C   := $(wildcard kernel/*.c)
 ROOT_S   := kernel/lib/x86/boot.S $(wildcard kernel/*.S)
 ROOT_OBJ := $(patsubst %,$(O)/obj/%.o,$(ROOT_S) $(ROOT_C) $(LIB_PORTABLE) $(LIB_TARGET) $(DRIVERS))
 
-all: $(O)/hypervisor.elf $(O)/root.elf
+# The legacy guest (images/legacy): emulated devices only, linked at 2 MiB.
+LEGACY_C   := $(wildcard images/legacy/*.c)
+LEGACY_S   := kernel/lib/x86/boot.S $(wildcard images/legacy/*.S)
+LEGACY_OBJ := $(patsubst %,$(O)/obj/%.o,$(LEGACY_S) $(LEGACY_C) $(LIB_PORTABLE) $(LIB_TARGET))
+
+all: $(O)/hypervisor.elf $(O)/root.elf $(O)/legacy.elf
 
 $(O)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,6 +71,9 @@ $(O)/hypervisor.elf: $(HV_OBJ) hypervisor/arch/x86/hypervisor.ld
 
 $(O)/root.elf: $(ROOT_OBJ) kernel/root.ld
 	$(LD) $(KLDFLAGS) -T kernel/root.ld -o $@ $(ROOT_OBJ)
+
+$(O)/legacy.elf: $(LEGACY_OBJ) images/legacy/legacy.ld
+	$(LD) $(KLDFLAGS) -T images/legacy/legacy.ld -o $@ $(LEGACY_OBJ)
 
 # ---- host-side unit tests and fuzz targets -------------------------------
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)

@@ -178,6 +178,7 @@ uint16_t hc_delete_partition(struct hc_ctx *c)
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
 	p->stopped = true;
+	print_exit_counters(p);
 	for (unsigned i = 0; i < p->vp_count; i++)
 		if (p->vps[i]->cpu != this_cpu()->index &&
 		    current_vp_on(p->vps[i]->cpu) == p->vps[i])

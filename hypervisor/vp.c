@@ -209,7 +209,7 @@ bool any_child_runnable_here(void)
 	return false;
 }
 
-static void print_exit_counters(struct partition *p)
+void print_exit_counters(struct partition *p)
 {
 	for (unsigned i = 0; i < p->vp_count; i++) {
 		struct vp *vp = p->vps[i];

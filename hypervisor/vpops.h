@@ -54,6 +54,8 @@ void vp_deliver_pending(struct vp *vp);
 struct vp *current_vp_on(unsigned cpu);
 void set_current_vp(unsigned cpu, struct vp *vp);
 bool any_child_runnable_here(void);
+/* One line of exit counters per VP of the partition. */
+void print_exit_counters(struct partition *p);
 struct hv_x64_intercept_message_header;
 void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
 		      uint8_t access, uint8_t insn_len);

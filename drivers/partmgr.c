@@ -9,11 +9,13 @@
  * see the same platform interface they would inside the hypervisor.
  * Each child's TAP lines are gathered into the root's single stream.
  */
+#include <stdarg.h>
 #include <string.h>
 #include <isovisor/hvtlfs.h>
 #include <isovisor/multiboot2.h>
-#include "root.h"
 #include "elf.h"
+#include "format.h"
+#include "partsvc.h"
 #include "partcfg.h"
 #include "x86_decode.h"
 #include "uart16550.h"
@@ -24,12 +26,7 @@
 #include "pcicfg.h"
 #include "testexit.h"
 
-#define SINT_VECTOR 0x51
-#define TICK_VECTOR 0x52
-#define TICK_COUNT 62500                /* ~1 ms of QEMU's 1 GHz APIC clock / 16 */
 #define CHILD_MBI_GPA 0x8000
-#define MAP_BATCH 500                   /* GPA pages per MapGpaPages call */
-#define RUN_SECONDS 240
 #define MAX_TAP 32
 
 struct child {
@@ -45,44 +42,54 @@ struct child {
 	struct testexit tx;
 	struct block_backend disk;
 	uint8_t *disk_mem;
-	bool started, done, crashed;
+	bool created, started, done, crashed;
 	uint32_t exit_code;
 	char why[80];
 	unsigned tap_count, plan;
 	struct {
 		bool ok;
-		char desc[160];
+		char desc[200];
 	} tap[MAX_TAP];
 };
 
 static struct child children[PARTCFG_MAX];
 static unsigned child_count;
-static struct hv_message simp[16] __attribute__((aligned(4096)));
-static uint8_t in_page[4096] __attribute__((aligned(4096)));
-static uint8_t out_page[4096] __attribute__((aligned(4096)));
-static uint8_t bounce[4096] __attribute__((aligned(4096)));
-static volatile uint64_t ticks;
+static const struct partsvc *ps;
 
-static uint16_t call(uint16_t code, unsigned reps)
+static void pm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void pm_log(const char *fmt, ...)
 {
-	return hv_status(hv_hypercall(code | ((uint64_t)reps << 32),
-				      (uint64_t)in_page, (uint64_t)out_page));
+	char line[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ps->log(line);
+}
+
+static void tapf(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tapf(bool ok, const char *fmt, ...)
+{
+	char line[240];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ps->tap(ok, line);
 }
 
 /* ---- the platform the device models see ----------------------------------- */
 
 static void deliver_irqs(struct child *c)
 {
-	while (pic_pending_vector(&c->pic) >= 0) {
+	while (c->started && !c->done && pic_pending_vector(&c->pic) >= 0) {
 		int v = pic_acknowledge(&c->pic);
-		struct hv_input_assert_virtual_interrupt *in = (void *)in_page;
 
 		if (v < 0)
 			break;
-		memset(in_page, 0, sizeof(*in));
-		in->partition_id = c->id;
-		in->vector = (uint32_t)v;
-		call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0);
+		ps->assert_irq(c->id, 0, (uint8_t)v);
 	}
 }
 
@@ -96,9 +103,7 @@ static void plat_irq_set(void *ctx, unsigned irq, bool level)
 
 static uint64_t plat_now_ns(void *ctx)
 {
-	uint64_t khz = tsc_khz();
-
-	return khz ? rdtsc() / khz * 1000000 + rdtsc() % khz * 1000000 / khz : 0;
+	return ps->now_ns();
 }
 
 static void record_tap(struct child *c, const char *t, size_t len)
@@ -122,21 +127,22 @@ static void record_tap(struct child *c, const char *t, size_t len)
 		return;
 	d += 2;
 	c->tap[c->tap_count].ok = ok;
-	ksnprintf(c->tap[c->tap_count].desc, sizeof(c->tap[0].desc), "%.*s",
-		  (int)(len - (size_t)(d - t)), d);
+	{
+		size_t n = len - (size_t)(d - t);
+
+		if (n >= sizeof(c->tap[0].desc))
+			n = sizeof(c->tap[0].desc) - 1;
+		memcpy(c->tap[c->tap_count].desc, d, n);
+		c->tap[c->tap_count].desc[n] = '\0';
+	}
 	c->tap_count++;
 }
 
 static void plat_console_line(void *ctx, const char *text, size_t len)
 {
 	struct child *c = ctx;
-	struct hv_isovisor_console_line *in = (void *)in_page;
 
-	memset(in_page, 0, sizeof(*in));
-	memcpy(in->source, c->cfg.name, strlen(c->cfg.name) + 1);
-	in->length = (uint32_t)(len < sizeof(in->text) ? len : sizeof(in->text));
-	memcpy(in->text, text, in->length);
-	call(HVCALL_ISOVISOR_CONSOLE_LINE, 0);
+	ps->console_line(c->cfg.name, text, len);
 	record_tap(c, text, len);
 }
 
@@ -152,7 +158,7 @@ static void plat_log(void *ctx, const char *msg)
 {
 	struct child *c = ctx;
 
-	klog("%s devices: %s\n", c->cfg.name, msg);
+	pm_log("%s devices: %s", c->cfg.name, msg);
 }
 
 static int disk_read(void *ctx, uint64_t lba, unsigned count, void *buf)
@@ -172,73 +178,6 @@ static int disk_write(void *ctx, uint64_t lba, unsigned count, const void *buf)
 }
 
 /* ---- creating a child -------------------------------------------------------- */
-
-static const struct mb2_module *find_module(const char *word)
-{
-	size_t n = strlen(word);
-
-	for (unsigned i = 0; i < boot.mb2.module_count; i++) {
-		const char *c = boot.mb2.modules[i].cmdline;
-
-		if (!strncmp(c, word, n) && (c[n] == ' ' || !c[n]))
-			return &boot.mb2.modules[i];
-	}
-	return NULL;
-}
-
-static uint16_t copy_to_child(struct child *c, uint64_t gpa, const void *src,
-			      uint64_t bytes)
-{
-	struct hv_isovisor_copy_to_child *in = (void *)in_page;
-
-	while (bytes) {
-		uint64_t n = bytes < 4096 ? bytes : 4096;
-		uint16_t s;
-
-		memcpy(bounce, src, n);
-		memset(in_page, 0, sizeof(*in));
-		in->partition_id = c->id;
-		in->child_gpa = gpa;
-		in->root_gpa = (uint64_t)bounce;
-		in->bytes = n;
-		s = call(HVCALL_ISOVISOR_COPY_TO_CHILD, 0);
-		if (s)
-			return s;
-		gpa += n;
-		src = (const uint8_t *)src + n;
-		bytes -= n;
-	}
-	return 0;
-}
-
-static uint16_t give_memory(struct child *c)
-{
-	uint64_t pages = (uint64_t)c->cfg.memory_mib * 256;
-	struct hv_input_map_gpa_pages *in = (void *)in_page;
-
-	for (uint64_t done = 0; done < pages;) {
-		unsigned n = pages - done < MAP_BATCH ? (unsigned)(pages - done) : MAP_BATCH;
-		uint16_t s;
-
-		memset(in_page, 0, sizeof(*in));
-		in->target_partition_id = c->id;
-		in->target_gpa_base = done;
-		in->map_flags = HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE |
-				HV_MAP_GPA_EXECUTABLE;
-		for (unsigned i = 0; i < n; i++) {
-			uint64_t pa = pmm_alloc(&root_pmm);
-
-			if (!pa)
-				return HV_STATUS_INSUFFICIENT_MEMORY;
-			in->source_gpa_page_list[i] = pa >> 12;
-		}
-		s = call(HVCALL_MAP_GPA_PAGES, n);
-		if (s)
-			return s;
-		done += n;
-	}
-	return 0;
-}
 
 /* The boot information a child gets, as GRUB would build it. */
 static uint16_t build_child_mbi(struct child *c)
@@ -271,7 +210,7 @@ static uint16_t build_child_mbi(struct child *c)
 	len += 8;                               /* end tag: zeros, type 0 size 8 */
 	((uint32_t *)(buf + len - 8))[1] = 8;
 	((struct mb2_info_header *)buf)->total_size = len;
-	return copy_to_child(c, CHILD_MBI_GPA, buf, len);
+	return ps->copy_to(c->id, CHILD_MBI_GPA, buf, len) ? 1 : 0;
 }
 
 static void set_reg(struct hv_register_assoc *r, uint32_t name, uint64_t v)
@@ -281,61 +220,45 @@ static void set_reg(struct hv_register_assoc *r, uint32_t name, uint64_t v)
 	r->value.reg64 = v;
 }
 
-static uint16_t set_regs(struct child *c, const struct hv_register_assoc *r,
-			 unsigned n)
+static int set_regs(struct child *c, const struct hv_register_assoc *r,
+		    unsigned n)
 {
-	struct hv_input_vp_registers *in = (void *)in_page;
-
-	memset(in_page, 0, sizeof(*in));
-	in->partition_id = c->id;
-	memcpy(in_page + sizeof(*in), r, n * sizeof(*r));
-	return call(HVCALL_SET_VP_REGISTERS, n);
+	return ps->set_regs(c->id, 0, r, n);
 }
 
 static const char *create_child(struct child *c)
 {
-	const struct mb2_module *m = find_module(c->cfg.image);
+	size_t size;
+	const uint8_t *img = ps->module(c->cfg.image, &size);
 	struct elf_plan plan;
 	struct hv_register_assoc r[4];
 	const char *err;
 
-	if (!m)
+	if (!img)
 		return "no module with that image name";
-	if (elf_plan((const void *)(uint64_t)m->start, m->end - m->start, &plan, &err))
+	if (elf_plan(img, size, &plan, &err))
 		return err;
 	if (plan.mb2_header_offset < 0)
 		return "image has no multiboot2 header";
 	if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
 		return "image does not fit in the partition's memory";
-	memset(in_page, 0, 64);
-	if (call(HVCALL_CREATE_PARTITION, 0))
-		return "CreatePartition failed";
-	memcpy(&c->id, out_page, 8);
-	memset(in_page, 0, 64);
-	memcpy(in_page, &c->id, 8);
-	if (call(HVCALL_INITIALIZE_PARTITION, 0))
-		return "InitializePartition failed";
-	memset(in_page, 0, 64);
-	memcpy(in_page, &c->id, 8);
-	if (call(HVCALL_CREATE_VP, 0))
-		return "CreateVp failed";
-	if (give_memory(c))
+	if (ps->create(&c->id))
+		return "creating the partition failed";
+	c->created = true;
+	if (ps->give_memory(c->id, (uint64_t)c->cfg.memory_mib << 20))
 		return "not enough memory for the partition";
 	for (unsigned i = 0; i < plan.count; i++)
-		if (copy_to_child(c, plan.seg[i].paddr,
-				  (const void *)(m->start + plan.seg[i].offset),
-				  plan.seg[i].filesz))
+		if (ps->copy_to(c->id, plan.seg[i].paddr, img + plan.seg[i].offset,
+				plan.seg[i].filesz))
 			return "loading the image failed";
 	if (build_child_mbi(c))
 		return "writing the boot information failed";
 	if (c->cfg.disk_mib) {
 		uint64_t bytes = (uint64_t)c->cfg.disk_mib << 20;
-		uint64_t pa = pmm_alloc_contig(&root_pmm, bytes / 4096, 4096);
 
-		if (!pa)
+		c->disk_mem = ps->alloc(bytes);
+		if (!c->disk_mem)
 			return "no memory for the disk";
-		c->disk_mem = (uint8_t *)pa;
-		memset(c->disk_mem, 0, bytes);
 		c->disk = (struct block_backend){ c, bytes / 512, disk_read, disk_write, NULL };
 	}
 	c->plat = (struct platform){ c, plat_irq_set, plat_now_ns, plat_console_line,
@@ -384,45 +307,21 @@ static bool port_io(struct child *c, uint16_t port, unsigned size, bool write,
 	return false;
 }
 
-/* The GPA behind a child's linear address, or -1. */
-static uint64_t child_gva_to_gpa(struct child *c, uint64_t gva)
-{
-	struct hv_input_translate_virtual_address *in = (void *)in_page;
-	struct hv_output_translate_virtual_address *out = (void *)out_page;
-
-	memset(in_page, 0, sizeof(*in));
-	in->partition_id = c->id;
-	in->gva_page = gva >> 12;
-	if (call(HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0) ||
-	    out->result_code != HV_TRANSLATE_GVA_SUCCESS)
-		return (uint64_t)-1;
-	return (out->gpa_page << 12) | (gva & 0xfff);
-}
-
+/* Copy between a child's linear addresses and a buffer, page by page
+ * through its page tables. */
 static bool child_copy(struct child *c, uint64_t gva, void *buf, uint64_t bytes,
 		       bool to_child)
 {
-	struct hv_isovisor_copy_to_child *in = (void *)in_page;
-
 	while (bytes) {
-		uint64_t n = 4096 - (gva & 0xfff), gpa = child_gva_to_gpa(c, gva);
+		uint64_t n = 4096 - (gva & 0xfff), gpa = ps->gva_to_gpa(c->id, 0, gva);
 
 		if (n > bytes)
 			n = bytes;
 		if (gpa == (uint64_t)-1)
 			return false;
-		if (to_child)
-			memcpy(bounce, buf, n);
-		memset(in_page, 0, sizeof(*in));
-		in->partition_id = c->id;
-		in->child_gpa = gpa;
-		in->root_gpa = (uint64_t)bounce;
-		in->bytes = n;
-		if (call(to_child ? HVCALL_ISOVISOR_COPY_TO_CHILD :
-				    HVCALL_ISOVISOR_COPY_FROM_CHILD, 0))
+		if (to_child ? ps->copy_to(c->id, gpa, buf, n) :
+			       ps->copy_from(c->id, gpa, buf, n))
 			return false;
-		if (!to_child)
-			memcpy(buf, bounce, n);
 		gva += n;
 		buf = (uint8_t *)buf + n;
 		bytes -= n;
@@ -568,40 +467,59 @@ static struct child *child_by_id(uint64_t id)
 	return NULL;
 }
 
-static bool handle_message(void)
+void partmgr_message(const struct hv_message *m)
 {
-	struct hv_message *m = &simp[HV_SYNIC_INTERCEPTION_SINT_INDEX];
-	uint32_t type = __atomic_load_n(&m->header.message_type, __ATOMIC_ACQUIRE);
-	struct child *c;
+	struct child *c = child_by_id(m->header.sender);
 
-	if (type == HVMSG_NONE)
-		return false;
-	c = child_by_id(m->header.sender);
-	if (c && !c->done) {
-		if (type == HVMSG_X64_IO_PORT_INTERCEPT)
-			handle_io(c, (const void *)m->payload);
-		else if (type == HVMSG_UNMAPPED_GPA)
-			handle_mmio(c, (const void *)m->payload);
-		else if (type == HVMSG_UNRECOVERABLE_EXCEPTION)
-			stop_child(c, "the partition stopped (triple fault or unhandled exit)");
+	if (!c || c->done)
+		return;
+	switch (m->header.message_type) {
+	case HVMSG_X64_IO_PORT_INTERCEPT:
+		handle_io(c, (const void *)m->payload);
+		break;
+	case HVMSG_UNMAPPED_GPA:
+		handle_mmio(c, (const void *)m->payload);
+		break;
+	case HVMSG_UNRECOVERABLE_EXCEPTION:
+		stop_child(c, "the partition stopped (triple fault or unhandled exit)");
+		break;
 	}
-	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_RELEASE);
-	wrmsr(HV_X64_MSR_EOM, 0);
-	return true;
 }
 
-static void sint_handler(struct cpu_regs *r)
+void partmgr_tick(void)
 {
+	for (unsigned i = 0; i < child_count; i++) {
+		struct child *c = &children[i];
+
+		if (!c->started || c->done)
+			continue;
+		pit_update(&c->pit);
+		rtc_update(&c->rtc);
+		deliver_irqs(c);
+	}
 }
 
-static void tick_handler(struct cpu_regs *r)
+uint64_t partmgr_next_event_ns(void)
 {
-	ticks++;
-	apic_eoi();
-	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned i = 0; i < child_count; i++) {
+		struct child *c = &children[i];
+		uint64_t t;
+
+		if (!c->started || c->done)
+			continue;
+		t = pit_next_event_ns(&c->pit);
+		if (t < next)
+			next = t;
+		t = rtc_next_event_ns(&c->rtc);
+		if (t < next)
+			next = t;
+	}
+	return next;
 }
 
-static bool all_done(void)
+bool partmgr_all_done(void)
 {
 	for (unsigned i = 0; i < child_count; i++)
 		if (children[i].started && !children[i].done)
@@ -609,81 +527,54 @@ static bool all_done(void)
 	return true;
 }
 
-static void delete_child(struct child *c)
+int partmgr_start(const struct partsvc *svc)
 {
-	memset(in_page, 0, 64);
-	memcpy(in_page, &c->id, 8);
-	call(HVCALL_DELETE_PARTITION, 0);
-}
-
-/* Run the config's partitions to completion; report each one's TAP
- * results (and its fate) in the root's stream. */
-void partmgr_run(void)
-{
-	const struct mb2_module *cfgmod = find_module("config");
 	static struct partcfg cfg;
+	const char *text;
+	size_t len;
 	char err[96];
-	uint64_t deadline;
 
-	if (!cfgmod)
-		return;
-	if (!boot.hv) {
-		tap_skip("native boot", "root partitions: the config's partitions need the hypervisor");
-		return;
+	ps = svc;
+	text = ps->module("config", &len);
+	if (!text)
+		return -1;
+	if (partcfg_parse(text, len, &cfg, err, sizeof(err))) {
+		tapf(false, "partitions: the partition config parses (%s)", err);
+		return 0;
 	}
-	if (partcfg_parse((const char *)(uint64_t)cfgmod->start,
-			  cfgmod->end - cfgmod->start, &cfg, err, sizeof(err))) {
-		tap_result(false, "root partitions: the partition config parses (%s)", err);
-		return;
-	}
-	irq_set_handler(SINT_VECTOR, sint_handler);
-	irq_set_handler(TICK_VECTOR, tick_handler);
-	wrmsr(HV_X64_MSR_SIMP, (uint64_t)simp | HV_SYNIC_SIMP_ENABLE);
-	wrmsr(HV_X64_MSR_SINT0, SINT_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
-	wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_SCONTROL_ENABLE);
 	for (unsigned i = 0; i < cfg.count; i++) {
 		struct child *c = &children[child_count++];
 		const char *why;
 
+		memset(c, 0, sizeof(*c));
 		c->cfg = cfg.p[i];
 		why = create_child(c);
 		if (why) {
 			ksnprintf(c->why, sizeof(c->why), "not started: %s", why);
 			c->done = true;
 		}
-		klog("partition %s: %s (%u MiB, image %s)\n", c->cfg.name,
-			       why ? c->why : "started", c->cfg.memory_mib, c->cfg.image);
+		pm_log("partition %s: %s (%u MiB, image %s)", c->cfg.name,
+		     why ? c->why : "started", c->cfg.memory_mib, c->cfg.image);
 	}
-	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
-	deadline = rdtsc() + tsc_khz() * 1000 * RUN_SECONDS;
-	while (!all_done() && (int64_t)(rdtsc() - deadline) < 0) {
-		if (handle_message())
-			continue;
-		for (unsigned i = 0; i < child_count; i++) {
-			struct child *c = &children[i];
+	return (int)child_count;
+}
 
-			if (!c->started || c->done)
-				continue;
-			pit_update(&c->pit);
-			rtc_update(&c->rtc);
-			deliver_irqs(c);
-		}
-		__asm__ volatile("sti; hlt; cli");
-	}
-	apic_timer_oneshot(TICK_VECTOR, 0);
+void partmgr_finish(void)
+{
 	for (unsigned i = 0; i < child_count; i++) {
 		struct child *c = &children[i];
 
 		if (c->started && !c->done)
-			ksnprintf(c->why, sizeof(c->why), "did not finish in %u s", RUN_SECONDS);
+			ksnprintf(c->why, sizeof(c->why), "did not finish in time");
 		for (unsigned t = 0; t < c->tap_count; t++)
-			tap_result(c->tap[t].ok, "%s %s", c->cfg.name, c->tap[t].desc);
-		tap_result(c->done && !c->crashed && c->exit_code == 0 &&
-			   c->plan == c->tap_count && c->tap_count > 0,
-			   "%s: finished with exit code %u, %u of %u TAP results%s%s",
-			   c->cfg.name, c->exit_code, c->tap_count, c->plan,
-			   c->why[0] ? ": " : "", c->why);
-		if (c->started)
-			delete_child(c);
+			tapf(c->tap[t].ok, "%s %s", c->cfg.name, c->tap[t].desc);
+		tapf(c->done && !c->crashed && c->exit_code == 0 &&
+		     c->plan == c->tap_count && c->tap_count > 0,
+		     "%s: finished with exit code %u, %u of %u TAP results%s%s",
+		     c->cfg.name, c->exit_code, c->tap_count, c->plan,
+		     c->why[0] ? ": " : "", c->why);
+		if (c->created)
+			ps->destroy(c->id);
+		c->created = false;
 	}
 }

@@ -1,0 +1,285 @@
+/*
+ * Partition services for the microkernelized design: the root partition
+ * serves drivers/partmgr.c with TLFS hypercalls, and runs the loop that
+ * takes the children's intercept messages from its SynIC (SINT 0) and
+ * keeps their device timers going with its own local APIC timer. While
+ * it waits in HLT, the hypervisor runs the children on this CPU.
+ */
+#include <string.h>
+#include <isovisor/hvtlfs.h>
+#include "root.h"
+#include "partsvc.h"
+
+#define SINT_VECTOR 0x51
+#define TICK_VECTOR 0x52
+#define TICK_COUNT 62500                /* ~1 ms at QEMU's 1 GHz APIC clock / 16 */
+#define MAP_BATCH 500                   /* GPA pages per MapGpaPages call */
+#define RUN_SECONDS 300
+
+static struct hv_message simp[16] __attribute__((aligned(4096)));
+static uint8_t in_page[4096] __attribute__((aligned(4096)));
+static uint8_t out_page[4096] __attribute__((aligned(4096)));
+static uint8_t bounce[4096] __attribute__((aligned(4096)));
+
+static uint16_t call(uint16_t code, unsigned reps)
+{
+	return hv_status(hv_hypercall(code | ((uint64_t)reps << 32),
+				      (uint64_t)in_page, (uint64_t)out_page));
+}
+
+static uint16_t call_id(uint16_t code, uint64_t id)
+{
+	memset(in_page, 0, 64);
+	memcpy(in_page, &id, 8);
+	return call(code, 0);
+}
+
+static int svc_create(uint64_t *id)
+{
+	memset(in_page, 0, 64);
+	if (call(HVCALL_CREATE_PARTITION, 0))
+		return -1;
+	memcpy(id, out_page, 8);
+	if (call_id(HVCALL_INITIALIZE_PARTITION, *id) ||
+	    call_id(HVCALL_CREATE_VP, *id))
+		return -1;
+	return 0;
+}
+
+static int svc_give_memory(uint64_t id, uint64_t bytes)
+{
+	struct hv_input_map_gpa_pages *in = (void *)in_page;
+	uint64_t pages = bytes >> 12;
+
+	for (uint64_t done = 0; done < pages;) {
+		unsigned n = pages - done < MAP_BATCH ? (unsigned)(pages - done) : MAP_BATCH;
+
+		memset(in_page, 0, sizeof(*in));
+		in->target_partition_id = id;
+		in->target_gpa_base = done;
+		in->map_flags = HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE |
+				HV_MAP_GPA_EXECUTABLE;
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t pa = pmm_alloc(&root_pmm);
+
+			if (!pa)
+				return -1;
+			in->source_gpa_page_list[i] = pa >> 12;
+		}
+		if (call(HVCALL_MAP_GPA_PAGES, n))
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+static int copy(uint16_t code, uint64_t id, uint64_t gpa, uint64_t len)
+{
+	struct hv_isovisor_copy_to_child *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->child_gpa = gpa;
+	in->root_gpa = (uint64_t)bounce;
+	in->bytes = len;
+	return call(code, 0) ? -1 : 0;
+}
+
+static int svc_copy_to(uint64_t id, uint64_t gpa, const void *src, uint64_t len)
+{
+	while (len) {
+		uint64_t n = len < 4096 ? len : 4096;
+
+		memcpy(bounce, src, n);
+		if (copy(HVCALL_ISOVISOR_COPY_TO_CHILD, id, gpa, n))
+			return -1;
+		gpa += n;
+		src = (const uint8_t *)src + n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int svc_copy_from(uint64_t id, uint64_t gpa, void *dst, uint64_t len)
+{
+	while (len) {
+		uint64_t n = len < 4096 ? len : 4096;
+
+		if (copy(HVCALL_ISOVISOR_COPY_FROM_CHILD, id, gpa, n))
+			return -1;
+		memcpy(dst, bounce, n);
+		gpa += n;
+		dst = (uint8_t *)dst + n;
+		len -= n;
+	}
+	return 0;
+}
+
+static uint64_t svc_gva_to_gpa(uint64_t id, uint32_t vp, uint64_t gva)
+{
+	struct hv_input_translate_virtual_address *in = (void *)in_page;
+	struct hv_output_translate_virtual_address *out = (void *)out_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->vp_index = vp;
+	in->gva_page = gva >> 12;
+	if (call(HVCALL_TRANSLATE_VIRTUAL_ADDRESS, 0) ||
+	    out->result_code != HV_TRANSLATE_GVA_SUCCESS)
+		return (uint64_t)-1;
+	return (out->gpa_page << 12) | (gva & 0xfff);
+}
+
+static int svc_set_regs(uint64_t id, uint32_t vp, const struct hv_register_assoc *r,
+			unsigned n)
+{
+	struct hv_input_vp_registers *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->vp_index = vp;
+	memcpy(in_page + sizeof(*in), r, n * sizeof(*r));
+	return call(HVCALL_SET_VP_REGISTERS, n) ? -1 : 0;
+}
+
+static int svc_assert_irq(uint64_t id, uint32_t vp, uint8_t vector)
+{
+	struct hv_input_assert_virtual_interrupt *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->dest_address = vp;
+	in->vector = vector;
+	return call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0) ? -1 : 0;
+}
+
+static int svc_destroy(uint64_t id)
+{
+	return call_id(HVCALL_DELETE_PARTITION, id) ? -1 : 0;
+}
+
+static void svc_console_line(const char *source, const char *text, size_t len)
+{
+	struct hv_isovisor_console_line *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	memcpy(in->source, source, strnlen(source, sizeof(in->source) - 1));
+	in->length = (uint32_t)(len < sizeof(in->text) ? len : sizeof(in->text));
+	memcpy(in->text, text, in->length);
+	call(HVCALL_ISOVISOR_CONSOLE_LINE, 0);
+}
+
+static void svc_log(const char *text)
+{
+	klog("%s", text);
+}
+
+static void svc_tap(bool ok, const char *text)
+{
+	tap_result(ok, "%s", text);
+}
+
+static uint64_t svc_now_ns(void)
+{
+	uint64_t khz = tsc_khz(), t = rdtsc();
+
+	return khz ? t / khz * 1000000 + t % khz * 1000000 / khz : 0;
+}
+
+static const void *svc_module(const char *word, size_t *len)
+{
+	size_t n = strlen(word);
+
+	for (unsigned i = 0; i < boot.mb2.module_count; i++) {
+		const struct mb2_module *m = &boot.mb2.modules[i];
+
+		if (!strncmp(m->cmdline, word, n) && (m->cmdline[n] == ' ' || !m->cmdline[n])) {
+			*len = m->end - m->start;
+			return (const void *)(uint64_t)m->start;
+		}
+	}
+	return NULL;
+}
+
+static void *svc_alloc(uint64_t bytes)
+{
+	uint64_t pa = pmm_alloc_contig(&root_pmm, (bytes + 4095) / 4096, 4096);
+
+	if (!pa)
+		return NULL;
+	memset((void *)pa, 0, bytes);
+	return (void *)pa;
+}
+
+static const struct partsvc root_partsvc = {
+	.create = svc_create,
+	.give_memory = svc_give_memory,
+	.copy_to = svc_copy_to,
+	.copy_from = svc_copy_from,
+	.gva_to_gpa = svc_gva_to_gpa,
+	.set_regs = svc_set_regs,
+	.assert_irq = svc_assert_irq,
+	.destroy = svc_destroy,
+	.console_line = svc_console_line,
+	.log = svc_log,
+	.tap = svc_tap,
+	.now_ns = svc_now_ns,
+	.module = svc_module,
+	.alloc = svc_alloc,
+};
+
+static void sint_handler(struct cpu_regs *r)
+{
+	/* Auto-EOI: the message page is read by the loop. */
+}
+
+static void tick_handler(struct cpu_regs *r)
+{
+	apic_eoi();
+	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
+}
+
+/* Take the message in SINT 0's slot, if any. */
+static bool take_message(void)
+{
+	struct hv_message *m = &simp[HV_SYNIC_INTERCEPTION_SINT_INDEX];
+	static struct hv_message copy_out;
+
+	if (__atomic_load_n(&m->header.message_type, __ATOMIC_ACQUIRE) == HVMSG_NONE)
+		return false;
+	/* Copy it out and free the slot before acting on it. */
+	copy_out = *m;
+	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_RELEASE);
+	wrmsr(HV_X64_MSR_EOM, 0);
+	partmgr_message(&copy_out);
+	return true;
+}
+
+void partmgr_run(void)
+{
+	uint64_t deadline;
+
+	if (!boot.hv) {
+		if (svc_module("config", &(size_t){ 0 }))
+			tap_skip("native boot", "root partitions: the config's partitions "
+				 "need the hypervisor");
+		return;
+	}
+	irq_set_handler(SINT_VECTOR, sint_handler);
+	irq_set_handler(TICK_VECTOR, tick_handler);
+	wrmsr(HV_X64_MSR_SIMP, (uint64_t)simp | HV_SYNIC_SIMP_ENABLE);
+	wrmsr(HV_X64_MSR_SINT0, SINT_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
+	wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_SCONTROL_ENABLE);
+	if (partmgr_start(&root_partsvc) <= 0)
+		return;
+	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
+	deadline = rdtsc() + tsc_khz() * 1000 * RUN_SECONDS;
+	while (!partmgr_all_done() && (int64_t)(rdtsc() - deadline) < 0) {
+		if (take_message())
+			continue;
+		partmgr_tick();
+		__asm__ volatile("sti; hlt; cli");
+	}
+	apic_timer_oneshot(TICK_VECTOR, 0);
+	partmgr_finish();
+}
