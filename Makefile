@@ -43,9 +43,14 @@ LIB_X86      := kernel/lib/x86/trap_entry.S kernel/lib/x86/trampoline.S \
                 kernel/lib/x86/gdt.c kernel/lib/x86/smp_start.c
 LIB_TARGET   := kernel/lib/string.c $(LIB_X86)
 
-HV_C   := $(filter-out $(HV_PORTABLE),$(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)) $(HV_PORTABLE)
+# The two designs differ only in these files (hypervisor/design.h).
+HV_MICRO := hypervisor/design_microkernel.c hypervisor/root.c
+HV_MONO  := hypervisor/design_monolithic.c
+HV_C   := $(filter-out $(HV_PORTABLE) $(HV_MICRO) $(HV_MONO),$(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)) $(HV_PORTABLE)
 HV_S   := kernel/lib/x86/boot.S $(wildcard hypervisor/arch/x86/*.S)
 HV_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_S) $(HV_C) $(LIB_PORTABLE) $(LIB_TARGET))
+HV_MICRO_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_MICRO))
+HV_MONO_OBJ  := $(patsubst %,$(O)/obj/%.o,$(HV_MONO) $(DRIVERS))
 
 ROOT_C   := $(wildcard kernel/*.c)
 ROOT_S   := kernel/lib/x86/boot.S $(wildcard kernel/*.S)
@@ -56,7 +61,7 @@ LEGACY_C   := $(wildcard images/legacy/*.c)
 LEGACY_S   := kernel/lib/x86/boot.S $(wildcard images/legacy/*.S)
 LEGACY_OBJ := $(patsubst %,$(O)/obj/%.o,$(LEGACY_S) $(LEGACY_C) $(LIB_PORTABLE) $(LIB_TARGET))
 
-all: $(O)/hypervisor.elf $(O)/root.elf $(O)/legacy.elf
+all: $(O)/hypervisor.elf $(O)/hypervisor-monolithic.elf $(O)/root.elf $(O)/legacy.elf
 
 $(O)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -66,8 +71,11 @@ $(O)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(KASFLAGS) -c $< -o $@
 
-$(O)/hypervisor.elf: $(HV_OBJ) hypervisor/arch/x86/hypervisor.ld
-	$(LD) $(KLDFLAGS) -T hypervisor/arch/x86/hypervisor.ld -o $@ $(HV_OBJ)
+$(O)/hypervisor.elf: $(HV_OBJ) $(HV_MICRO_OBJ) hypervisor/arch/x86/hypervisor.ld
+	$(LD) $(KLDFLAGS) -T hypervisor/arch/x86/hypervisor.ld -o $@ $(HV_OBJ) $(HV_MICRO_OBJ)
+
+$(O)/hypervisor-monolithic.elf: $(HV_OBJ) $(HV_MONO_OBJ) hypervisor/arch/x86/hypervisor.ld
+	$(LD) $(KLDFLAGS) -T hypervisor/arch/x86/hypervisor.ld -o $@ $(HV_OBJ) $(HV_MONO_OBJ)
 
 $(O)/root.elf: $(ROOT_OBJ) kernel/root.ld
 	$(LD) $(KLDFLAGS) -T kernel/root.ld -o $@ $(ROOT_OBJ)

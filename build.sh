@@ -25,10 +25,12 @@ usage: ./build.sh [subcommand] [options]
   build           compile the hypervisor (the default subcommand)
   iso [--test]    write out/isovisor.iso (GRUB menu, interactive console);
                   --test also writes out/isovisor-test.iso, which boots the
-                  test-mode entry with no menu delay
+                  test-mode entry with no menu delay, and
+                  out/isovisor-test-monolithic.iso (the monolithic design)
   run [--uefi]    build the ISO and boot it in QEMU (TCG, -cpu max), serial
                   on this terminal, no window; returns at power-off.
-                  Options: --smp N, --mem SIZE, --test (boot the test ISO)
+                  Options: --smp N, --mem SIZE, --test (boot the test ISO),
+                  --monolithic (boot the monolithic design's test ISO)
   test            build, then run the whole default test suite (bats)
   clean           remove out/
 USAGE
@@ -115,6 +117,9 @@ cmd_iso() {
 		step "iso: out/isovisor-test.iso"
 		iso/mkiso.sh "$O/isovisor-test.iso" 1 0 ||
 			die "iso: assembling out/isovisor-test.iso failed"
+		step "iso: out/isovisor-test-monolithic.iso"
+		iso/mkiso.sh "$O/isovisor-test-monolithic.iso" 5 0 ||
+			die "iso: assembling out/isovisor-test-monolithic.iso failed"
 	fi
 }
 
@@ -127,6 +132,7 @@ cmd_run() {
 		--smp) smp=$2; shift ;;
 		--mem) mem=$2; shift ;;
 		--test) test=--test; iso=$O/isovisor-test.iso ;;
+		--monolithic) test=--test; iso=$O/isovisor-test-monolithic.iso ;;
 		*) die "run: unknown option $1" ;;
 		esac
 		shift

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "hv.h"
+#include "design.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
@@ -73,11 +74,17 @@ void boot_main(uint32_t magic, uint64_t info)
 	boot.cmdline = boot.mb2.cmdline;
 	boot.uefi = boot.mb2.efi64 || boot.mb2.efi_mmap;
 	boot.test_mode = cmdline_has(boot.cmdline, "test");
-	hv_log("isovisor %s booting (%s)", ISOVISOR_VERSION,
-	       boot.uefi ? "uefi" : "bios");
+	hv_log("isovisor %s booting (%s, %s)", ISOVISOR_VERSION,
+	       boot.uefi ? "uefi" : "bios", design_name);
 	if (boot.cmdline[0])
 		hv_log("command line: %s", boot.cmdline);
 
+	/* The firmware may leave the 8259s delivering on vectors that are
+	 * CPU exceptions (IRQ 0 on vector 8): mask them; whoever owns the
+	 * devices (the root, or the monolithic design's models) uses the
+	 * local APIC and reprograms them if it wants them. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 	mm_init(info);
 	acpi_init();
 	apic_init();
@@ -107,17 +114,7 @@ static void hv_main_on_cpu_stack(void)
 		__asm__ volatile("ud2");
 
 	virt->cpu_enable();
-	if (!root_create()) {
-		hv_log("no root partition module; nothing to run");
-		if (boot.test_mode)
-			test_exit(selftest_report());
-		power_off();
-	}
-	__atomic_store_n(&hv_ready, true, __ATOMIC_RELEASE);
-	for (unsigned i = 1; i < cpu_count; i++)
-		if (cpus[i] && cpus[i]->online)
-			apic_send_fixed(cpus[i]->apic_id, VEC_IPI_WAKE);
-	vp_loop(root_partition.vps[0]);
+	design_start();
 }
 
 /* Pick the vendor back-end this CPU supports; the rest of the hypervisor

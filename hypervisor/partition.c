@@ -22,6 +22,7 @@
 #include "hv.h"
 #include "gmem.h"
 #include "hypercall.h"
+#include "design.h"
 #include "synic.h"
 #include "virt.h"
 #include "vpops.h"
@@ -30,6 +31,7 @@
 #define CHILD_MAX_PAGES 65536           /* 256 MiB of GPA space */
 #define CHILD_MAX_VPS 8
 
+struct partition root_partition;
 struct partition *child_partitions[MAX_CHILD_PARTITIONS];
 static uint64_t next_id = 2;            /* 1 is the root */
 static spinlock_t partitions_lock;
@@ -40,7 +42,7 @@ static bool caller_is_root(const struct hc_ctx *c)
 	return c->vp->partition->is_root;
 }
 
-static struct partition *child_by_id(uint64_t id)
+struct partition *child_by_id(uint64_t id)
 {
 	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
 		if (child_partitions[i] && child_partitions[i]->id == id)
@@ -63,22 +65,17 @@ static struct vp *child_vp(uint64_t id, uint32_t index, uint16_t *status)
 	return p->vps[index];
 }
 
-uint16_t hc_create_partition(struct hc_ctx *c)
+struct partition *partition_new(void)
 {
-	const struct hv_input_create_partition *in = (const void *)c->in;
 	struct partition *p;
 	unsigned slot = 0;
 
-	if (!caller_is_root(c))
-		return HV_STATUS_ACCESS_DENIED;
-	if (in->flags || in->padding)
-		return HV_STATUS_INVALID_PARAMETER;
 	spin_lock(&partitions_lock);
 	while (slot < MAX_CHILD_PARTITIONS && child_partitions[slot])
 		slot++;
 	if (slot == MAX_CHILD_PARTITIONS) {
 		spin_unlock(&partitions_lock);
-		return HV_STATUS_INSUFFICIENT_MEMORY;
+		return NULL;
 	}
 	p = pages_alloc_zeroed(ALIGN_UP(sizeof(*p), PAGE_SIZE) / PAGE_SIZE);
 	p->id = next_id++;
@@ -88,12 +85,27 @@ uint16_t hc_create_partition(struct hc_ctx *c)
 	p->frames = pages_alloc_zeroed(CHILD_MAX_PAGES * 8 / PAGE_SIZE);
 	if (virt->partition_init(p)) {
 		spin_unlock(&partitions_lock);
-		return HV_STATUS_INSUFFICIENT_MEMORY;
+		return NULL;
 	}
 	child_partitions[slot] = p;
 	spin_unlock(&partitions_lock);
-	memcpy(c->out, &p->id, 8);
 	hv_log("partition %s created (id %lu)", p->name, p->id);
+	return p;
+}
+
+uint16_t hc_create_partition(struct hc_ctx *c)
+{
+	const struct hv_input_create_partition *in = (const void *)c->in;
+	struct partition *p;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (in->flags || in->padding)
+		return HV_STATUS_INVALID_PARAMETER;
+	p = partition_new();
+	if (!p)
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	memcpy(c->out, &p->id, 8);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -112,7 +124,21 @@ uint16_t hc_initialize_partition(struct hc_ctx *c)
 	return HV_STATUS_SUCCESS;
 }
 
-/* Give one root page to the child at `gpa_page`. */
+uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
+			    uint64_t spa, unsigned rights)
+{
+	if (gpa_page >= child->frame_count || child->frames[gpa_page])
+		return HV_STATUS_INVALID_PARAMETER;
+	memset(phys_to_virt(spa), 0, PAGE_SIZE);
+	virt->gpa_map(child, gpa_page << 12, spa, PAGE_SIZE, rights);
+	child->frames[gpa_page] = spa;
+	if (memmap_add(&child->ram, gpa_page << 12, (gpa_page + 1) << 12))
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	return HV_STATUS_SUCCESS;
+}
+
+/* Give one root page to the child at `gpa_page`: it leaves the root's
+ * view first, then is zeroed and mapped. */
 static uint16_t lend_page(struct partition *child, uint64_t gpa_page,
 			  uint64_t root_page, unsigned rights)
 {
@@ -126,12 +152,7 @@ static uint16_t lend_page(struct partition *child, uint64_t gpa_page,
 	if (memmap_remove(&root->ram, spa, spa + PAGE_SIZE))
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	virt->gpa_map(root, spa, spa, PAGE_SIZE, 0);
-	memset(phys_to_virt(spa), 0, PAGE_SIZE);
-	virt->gpa_map(child, gpa_page << 12, spa, PAGE_SIZE, rights);
-	child->frames[gpa_page] = spa;
-	if (memmap_add(&child->ram, gpa_page << 12, (gpa_page + 1) << 12))
-		return HV_STATUS_INSUFFICIENT_MEMORY;
-	return HV_STATUS_SUCCESS;
+	return partition_map_page(child, gpa_page, spa, rights);
 }
 
 uint16_t hc_map_gpa_pages(struct hc_ctx *c)
@@ -170,13 +191,18 @@ uint16_t hc_delete_partition(struct hc_ctx *c)
 {
 	const struct hv_input_partition *in = (const void *)c->in;
 	struct partition *p = child_by_id(in->partition_id);
-	struct partition *root = &root_partition;
-	uint64_t returned = 0;
 
 	if (!caller_is_root(c))
 		return HV_STATUS_ACCESS_DENIED;
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
+	return partition_destroy(p);
+}
+
+uint16_t partition_destroy(struct partition *p)
+{
+	uint64_t returned = 0;
+
 	p->stopped = true;
 	print_exit_counters(p);
 	for (unsigned i = 0; i < p->vp_count; i++)
@@ -190,8 +216,7 @@ uint16_t hc_delete_partition(struct hc_ctx *c)
 			continue;
 		virt->gpa_map(p, g << 12, spa, PAGE_SIZE, 0);
 		memset(phys_to_virt(spa), 0, PAGE_SIZE);
-		memmap_add(&root->ram, spa, spa + PAGE_SIZE);
-		virt->gpa_map(root, spa, spa, PAGE_SIZE, GPA_RWX);
+		design_page_reclaimed(spa);
 		p->frames[g] = 0;
 		returned++;
 	}
@@ -200,8 +225,8 @@ uint16_t hc_delete_partition(struct hc_ctx *c)
 		if (child_partitions[i] == p)
 			child_partitions[i] = NULL;
 	spin_unlock(&partitions_lock);
-	hv_log("partition %s deleted: %lu pages returned to the root, zeroed",
-	       p->name, returned);
+	hv_log("partition %s deleted: %lu pages returned, zeroed", p->name,
+	       returned);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -229,7 +254,6 @@ uint16_t hc_create_vp(struct hc_ctx *c)
 {
 	const struct hv_input_create_vp *in = (const void *)c->in;
 	struct partition *p = child_by_id(in->partition_id);
-	struct vp *vp;
 
 	if (!caller_is_root(c))
 		return HV_STATUS_ACCESS_DENIED;
@@ -237,18 +261,27 @@ uint16_t hc_create_vp(struct hc_ctx *c)
 		return HV_STATUS_INVALID_PARTITION_ID;
 	if (in->vp_index != p->vp_count || in->vp_index >= CHILD_MAX_VPS)
 		return HV_STATUS_INVALID_VP_INDEX;
+	return partition_new_vp(p) ? HV_STATUS_SUCCESS : HV_STATUS_INSUFFICIENT_MEMORY;
+}
+
+struct vp *partition_new_vp(struct partition *p)
+{
+	struct vp *vp;
+
+	if (p->vp_count >= CHILD_MAX_VPS)
+		return NULL;
 	vp = pages_alloc_zeroed(ALIGN_UP(sizeof(*vp), PAGE_SIZE) / PAGE_SIZE);
 	vp->partition = p;
-	vp->index = in->vp_index;
+	vp->index = p->vp_count;
 	/* It runs where the root VP that created it runs, while that VP
 	 * idles. */
 	vp->cpu = this_cpu()->index;
 	vp->explicit_suspend = true;
 	if (virt->vp_init(vp))
-		return HV_STATUS_INSUFFICIENT_MEMORY;
+		return NULL;
 	initial_context(vp);
 	p->vps[p->vp_count++] = vp;
-	return HV_STATUS_SUCCESS;
+	return vp;
 }
 
 uint16_t hc_get_vp_registers(struct hc_ctx *c)
@@ -296,7 +329,13 @@ uint16_t hc_set_vp_registers(struct hc_ctx *c)
 	vp = child_vp(in->partition_id, in->vp_index, &status);
 	if (!vp)
 		return status;
-	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+	return vp_set_registers(vp, regs, c->rep_start, c->rep_count, &c->reps_done);
+}
+
+uint16_t vp_set_registers(struct vp *vp, const struct hv_register_assoc *regs,
+			  unsigned from, unsigned to, unsigned *done)
+{
+	for (unsigned i = from; i < to; i++) {
 		const struct hv_register_assoc *r = &regs[i];
 
 		if (r->reserved1 || r->reserved2)
@@ -312,7 +351,7 @@ uint16_t hc_set_vp_registers(struct hc_ctx *c)
 		} else if (virt->vp_set_reg(vp, r)) {
 			return HV_STATUS_INVALID_PARAMETER;
 		}
-		c->reps_done = i + 1;
+		*done = i + 1;
 	}
 	vp_kick(vp);
 	return HV_STATUS_SUCCESS;
@@ -442,7 +481,7 @@ static bool child_runnable(const struct vp *vp)
 	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
 }
 
-static struct vp *pick_child(unsigned cpu)
+struct vp *pick_child(unsigned cpu)
 {
 	static unsigned cursor[HV_MAX_CPUS];
 
@@ -485,7 +524,6 @@ void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
 		       uint8_t size)
 {
 	struct hv_message m;
-	struct vp *root_vp = root_partition.vps[this_cpu()->index];
 
 	memset(&m, 0, sizeof(m));
 	m.header.message_type = type;
@@ -495,9 +533,7 @@ void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
 	m.header.sender = vp->partition->id;
 	memcpy(m.payload, payload, size);
 	vp->intercept_suspend = true;
-	if (synic_post(root_vp, HV_SYNIC_INTERCEPTION_SINT_INDEX, &m))
-		hv_log("%s vp %u: intercept message lost: the root's SINT 0 "
-		       "is full", vp->partition->name, vp->index);
+	design_intercept(vp, &m);
 }
 
 void children_run_while_root_idles(struct vp *root_vp)

@@ -22,7 +22,6 @@
 #define HV_POOL_BYTES (16 * MiB)        /* the hypervisor's after handover */
 #define MBI_MAX (16 * 1024)
 
-struct partition root_partition;
 static uint64_t hv_owned_bytes;
 
 /* ---- the devices the hypervisor emulates for the root -------------------- */

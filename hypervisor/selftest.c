@@ -12,7 +12,7 @@
 #define MiB (1ul << 20)
 #define GiB (1ul << 30)
 
-#define MAX_RESULTS 32
+#define MAX_RESULTS 64
 
 static struct {
 	bool ok;

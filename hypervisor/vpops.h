@@ -54,6 +54,18 @@ void vp_deliver_pending(struct vp *vp);
 struct vp *current_vp_on(unsigned cpu);
 void set_current_vp(unsigned cpu, struct vp *vp);
 bool any_child_runnable_here(void);
+/* Child partitions (partition.c), for both designs. */
+struct partition *partition_new(void);
+struct vp *partition_new_vp(struct partition *p);
+uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
+			    uint64_t spa, unsigned rights);
+uint16_t partition_destroy(struct partition *p);
+struct partition *child_by_id(uint64_t id);
+/* The next runnable child VP bound to `cpu`, round robin, or NULL. */
+struct vp *pick_child(unsigned cpu);
+struct hv_register_assoc;
+uint16_t vp_set_registers(struct vp *vp, const struct hv_register_assoc *regs,
+			  unsigned from, unsigned to, unsigned *done);
 /* One line of exit counters per VP of the partition. */
 void print_exit_counters(struct partition *p);
 struct hv_x64_intercept_message_header;

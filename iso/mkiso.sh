@@ -46,7 +46,8 @@ sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
     -e "s|@CMDLINE@|$extra|" -e "s|@ROOTARGS@|$rootextra|" \
     -e "s|@CONFIG@|partitions.cfg|" \
     "$here/grub.cfg" > "$work/stage/boot/grub/grub.cfg"
-cp "$O/hypervisor.elf" "$O/root.elf" "$O/legacy.elf" "$work/stage/boot/isovisor/"
+cp "$O/hypervisor.elf" "$O/hypervisor-monolithic.elf" "$O/root.elf" "$O/legacy.elf" \
+   "$work/stage/boot/isovisor/"
 cp "$config" "$work/stage/boot/isovisor/partitions.cfg"
 echo "isovisor boot medium" > "$work/stage/isovisor.id"
 find "$work/stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

@@ -65,9 +65,9 @@ static void check_console(void)
 		   (iir & 0x0f) == 0x01 && (iir & 0xc0) == 0xc0 &&
 		   lcr == 0x03 && scr1 == 0x5a && scr2 == 0xa5,
 		   "legacy console: a line written in pieces arrives "
-		   "(LSR %#02x, IIR %#02x, LCR %#02x, scratch %02x/%02x%s)",
+		   "(LSR %#02x IIR %#02x LCR %#02x SCR %02x/%02x%s)",
 		   lsr, iir, lcr, scr1, scr2,
-		   drained ? "" : ", transmitter never idle");
+		   drained ? "" : "; never idle");
 }
 
 static bool printable(const char *s)
@@ -99,12 +99,10 @@ static void check_identify(void)
 		      drive.sectors28 == drive.sectors48);
 	tap_result(drive.model[0] && printable(drive.model) &&
 		   drive.sectors28 && consistent,
-		   "legacy ata: IDENTIFY model '%s', LBA28 %u sectors, LBA48 %s "
-		   "%lu sectors%s, READ/WRITE MULTIPLE up to %u",
-		   drive.model, drive.sectors28,
-		   drive.lba48 ? "supported," : "NOT supported,",
-		   drive.sectors48, consistent ? "" : " (inconsistent)",
-		   drive.max_multiple);
+		   "legacy ata: IDENTIFY '%s', LBA28 %u, LBA48%s %lu sectors%s, "
+		   "MULTIPLE <= %u", drive.model, drive.sectors28,
+		   drive.lba48 ? "" : " NOT supported,", drive.sectors48,
+		   consistent ? "" : " (inconsistent)", drive.max_multiple);
 }
 
 struct pattern_run {
@@ -209,6 +207,7 @@ static void check_pattern(void)
 		}
 	if (ata_nodata(ATA_CMD_FLUSH_CACHE, 0, &res)) {
 		step = "FLUSH CACHE";
+		lba = start;
 		goto out;
 	}
 	for (lba = start; lba < start + PATTERN_SECTORS; lba += READ_CHUNK)
@@ -219,7 +218,7 @@ static void check_pattern(void)
 		}
 out:
 	if (step[0]) {
-		tap_result(false, PATTERN_DESC ": %s at LBA %lu: %s (status "
+		tap_result(false, PATTERN_DESC ": %s (from LBA %lu): %s (status "
 			   "%#02x error %#02x)", step, lba, res.why,
 			   res.status, res.error);
 		return;
@@ -229,10 +228,9 @@ out:
 		kprint("# ata: %lu sector(s) differ from the pattern, the "
 		       "first at LBA %lu", rd.mismatched, rd.first_bad);
 	tap_result(wr.crc == rd.crc && !rd.mismatched,
-		   PATTERN_DESC " (written %08x, read %08x; seed %lu, LBA "
-		   "%lu-%lu, WRITE MULTIPLE %u sectors/block, READ SECTORS "
-		   "EXT, %lu bad sectors)", wr.crc, rd.crc, boot.seed, start,
-		   start + PATTERN_SECTORS - 1, mult, rd.mismatched);
+		   PATTERN_DESC " (wrote %08x, read %08x; seed %lu, LBA %lu+%lu, "
+		   "WRITE MULTIPLE x%u, READ SECTORS EXT)", wr.crc, rd.crc,
+		   boot.seed, start, (uint64_t)PATTERN_SECTORS, mult);
 }
 
 static const char *error_bits(uint8_t error)
@@ -281,13 +279,13 @@ static void check_bad_commands(void)
 		    (!pattern_on_disk || !rd.mismatched);
 	tap_result(op_ok && end_ok && recovered,
 		   "legacy ata: bad commands get the drive's error bits "
-		   "(opcode 0x52: status %#02x error %#02x %s; READ SECTORS%s "
-		   "at LBA %lu: status %#02x error %#02x %s; then LBA %lu reads "
-		   "%s)", bad_op.status, bad_op.error, error_bits(bad_op.error),
-		   cap < LBA28_LIMIT ? "" : " EXT", lba, past_end.status,
-		   past_end.error, error_bits(past_end.error), boot.disk_lba,
-		   !recovered ? (after.why[0] ? after.why : "other data") :
-		   pattern_on_disk ? "back the pattern" : "again");
+		   "(status/error: opcode 0x52 %02x/%02x %s; READ SECTORS%s at "
+		   "LBA %lu %02x/%02x %s; then %s)", bad_op.status, bad_op.error,
+		   error_bits(bad_op.error), cap < LBA28_LIMIT ? "" : " EXT",
+		   lba, past_end.status, past_end.error,
+		   error_bits(past_end.error),
+		   !recovered ? (after.why[0] ? after.why : "reads other data") :
+		   pattern_on_disk ? "reads the pattern" : "reads again");
 }
 
 /* Spin until the RTC seconds register differs from `from`; its new value,
@@ -342,7 +340,7 @@ static void check_pit(void)
 	     t2 - t1 <= PIT_TEST_HZ + PIT_TOLERANCE;
 	tap_result(ok, "legacy pit: interrupts arrive at the programmed rate "
 		   "(%lu IRQ 0 in one RTC second at %u Hz, want %u-%u; RTC "
-		   "%02x -> %02x -> %02x; %lu spurious)", t2 - t1, PIT_TEST_HZ,
+		   "%02x->%02x->%02x; %lu spurious)", t2 - t1, PIT_TEST_HZ,
 		   PIT_TEST_HZ - PIT_TOLERANCE, PIT_TEST_HZ + PIT_TOLERANCE,
 		   s0, s1, s2, irq_spurious);
 }
@@ -431,13 +429,12 @@ static void check_memory(void)
 		       sc.first_value, sc.sticky ? " (RAM: a write stuck)" : "");
 	ok = sc.read && !sc.faults && !sc.other && !sc.sticky &&
 	     (!sc.zeros || !sc.ones);
-	tap_result(ok, MEMORY_DESC " (%u pages at %#lx-%#lx above RAM top "
-		   "%#lx: %u all ones, %u zero%s, %u other, %u faults, %u "
-		   "skipped as map entries)", sc.read, start, end - 1, top,
-		   sc.ones, sc.zeros,
-		   sc.zeros ? (sc.sticky ? " (writable: RAM!)" :
-			       " (writes dropped: unassigned)") : "",
-		   sc.other, sc.faults, sc.skipped);
+	kprint("# memory: RAM top %#lx; scanned %#lx-%#lx, %u pages read, %u "
+	       "skipped as map entries", top, start, end - 1, sc.read,
+	       sc.skipped);
+	tap_result(ok, MEMORY_DESC " (%u pages from %#lx: %u all ones, %u "
+		   "zero, %u RAM, %u other, %u faults)", sc.read, start,
+		   sc.ones, sc.zeros, sc.sticky, sc.other, sc.faults);
 }
 
 /* 7. Fails without configuration mechanism #1, without a host bridge
@@ -474,10 +471,10 @@ static void check_pci(void)
 	tap_result(mech1 && (host_id & 0xffff) != 0xffff &&
 		   (host_class >> 8) == 0x0600 && !bad_absent && !zero_vendor,
 		   "legacy pci: bus 0 lists only devices that exist (%u "
-		   "functions; 00:00.0 %04x:%04x class %06x; %u absent not all "
-		   "ones, %u vendor 0%s)", present, host_id & 0xffff,
+		   "functions; 00:00.0 %04x:%04x class %06x; bad absent %u, "
+		   "vendor 0 %u%s)", present, host_id & 0xffff,
 		   host_id >> 16, host_class, bad_absent, zero_vendor,
-		   mech1 ? "" : "; no configuration mechanism #1");
+		   mech1 ? "" : "; no mechanism #1");
 }
 
 /* 8. Reads leaves 0 and 1 only, never 0x40000000+. Fails when leaf 0's
@@ -501,8 +498,8 @@ static void check_cpuid(void)
 			if (vendor[i] < ' ' || vendor[i] > '~')
 				vendor[i] = '?';
 	tap_result(ok, "legacy cpuid: no hypervisor enlightenments are used "
-		   "(vendor '%s', max leaf %#x, CPUID.1:ECX[31] hypervisor "
-		   "%s; leaves 0x40000000+ not read)", vendor, r0.eax,
+		   "(vendor '%s', max leaf %#x, hypervisor bit %s; 0x40000000+ "
+		   "not read)", vendor, r0.eax,
 		   r1.ecx & (1u << 31) ? "set" : "clear");
 }
 

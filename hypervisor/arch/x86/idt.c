@@ -8,6 +8,7 @@
  */
 #include "../../hv.h"
 #include "cpu.h"
+#include "../../design.h"
 #include "x86/klib.h"
 #include "../../vpops.h"
 
@@ -29,8 +30,7 @@ void trap_dispatch(struct cpu_regs *r)
 	case VEC_SPURIOUS:
 		return;         /* no EOI for spurious interrupts */
 	default:
-		/* A device interrupt of the root's: it acknowledges it. */
-		irq_reflect((uint8_t)r->vector);
+		design_device_irq((uint8_t)r->vector);
 		return;
 	}
 }

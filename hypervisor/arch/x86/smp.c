@@ -8,6 +8,7 @@
 #include "x86/smp.h"
 #include "../../virt.h"
 #include "../../vpops.h"
+#include "../../design.h"
 
 #define AP_START_TIMEOUT_US 200000
 
@@ -26,8 +27,7 @@ static void ap_main(struct percpu *p)
 	/* Wait for the boot CPU to set up the root partition. */
 	while (!__atomic_load_n(&hv_ready, __ATOMIC_ACQUIRE))
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
-	virt->cpu_enable();
-	cpu_idle_until_start();
+	design_ap_start();
 }
 
 void smp_boot_aps(void)

@@ -7,7 +7,8 @@
  * order, see vp.h). The host's FS/GS/TR/syscall state is kept in its own
  * per-CPU VMCB with VMSAVE/VMLOAD, since VMRUN does not save it. GIF is
  * clear from here until the host state is back, so no NMI can run on a
- * half-restored host.
+ * half-restored host. The host runs with IF clear, so an interrupt that
+ * ended the guest's run stays pending for the caller to decide about.
  */
 
 #define GPR(n) (8 * (n))
@@ -45,7 +46,13 @@ svm_vmrun:
 	movq GPR(7)(%rdi), %rdi
 
 	vmload %rax
+	/* With V_INTR_MASKING (children) the host's IF at VMRUN decides
+	 * whether physical interrupts reach the CPU while the guest runs:
+	 * it must be set, or a child spinning with its own IF clear could
+	 * never be preempted. GIF is clear, so nothing is taken here. */
+	sti
 	vmrun %rax
+	cli
 	vmsave %rax
 
 	pushq %rdi                      /* guest RDI */

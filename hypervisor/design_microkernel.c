@@ -1,0 +1,58 @@
+/*
+ * The microkernelized design (Hyper-V-like): the root partition (root.c)
+ * owns the devices and runs the control function and the device models;
+ * children's intercepts go to it as SynIC messages, device interrupts are
+ * its, and memory a deleted child leaves goes back to it.
+ */
+#include "hv.h"
+#include "design.h"
+#include "synic.h"
+#include "virt.h"
+#include "vpops.h"
+#include "arch/x86/cpu.h"
+
+const char design_name[] = "microkernel";
+
+void design_start(void)
+{
+	if (!root_create()) {
+		hv_log("no root partition module; nothing to run");
+		if (boot.test_mode)
+			test_exit(selftest_report());
+		power_off();
+	}
+	__atomic_store_n(&hv_ready, true, __ATOMIC_RELEASE);
+	for (unsigned i = 1; i < cpu_count; i++)
+		if (cpus[i] && cpus[i]->online)
+			apic_send_fixed(cpus[i]->apic_id, VEC_IPI_WAKE);
+	vp_loop(root_partition.vps[0]);
+}
+
+void design_ap_start(void)
+{
+	virt->cpu_enable();
+	cpu_idle_until_start();
+}
+
+void design_intercept(struct vp *vp, const struct hv_message *m)
+{
+	struct vp *root_vp = root_partition.vps[this_cpu()->index];
+
+	if (synic_post(root_vp, HV_SYNIC_INTERCEPTION_SINT_INDEX, m))
+		hv_log("%s vp %u: intercept message lost: the root's SINT 0 "
+		       "is full", vp->partition->name, vp->index);
+}
+
+void design_device_irq(uint8_t vector)
+{
+	/* The root owns the devices; it acknowledges the interrupt itself. */
+	irq_reflect(vector);
+}
+
+void design_page_reclaimed(uint64_t spa)
+{
+	struct partition *root = &root_partition;
+
+	memmap_add(&root->ram, spa, spa + PAGE_SIZE);
+	virt->gpa_map(root, spa, spa, PAGE_SIZE, GPA_RWX);
+}

@@ -1,0 +1,268 @@
+/*
+ * The monolithic design (ESXi-like): no root partition. The control
+ * function and the device models (drivers/partmgr.c and its models) are
+ * linked into the hypervisor and served through the same partition
+ * services interface the root implements with hypercalls; here each one
+ * is a direct call. A child's intercept is handled at the exit itself, on
+ * the CPU that took it, and the child resumes without a round trip.
+ * Children run on the boot CPU; the hypervisor's own local APIC timer
+ * drives the device models' timers.
+ */
+#include <string.h>
+#include "hv.h"
+#include "design.h"
+#include "gmem.h"
+#include "partsvc.h"
+#include "virt.h"
+#include "vpops.h"
+#include "arch/x86/cpu.h"
+
+#define TICK_COUNT 62500                /* ~1 ms at QEMU's 1 GHz APIC clock / 16 */
+#define RUN_SECONDS 300
+
+const char design_name[] = "monolithic";
+static volatile bool tick_due;
+static volatile uint64_t ticks;
+
+static struct vp *vp0(uint64_t id)
+{
+	struct partition *p = child_by_id(id);
+
+	return p && p->vp_count ? p->vps[0] : NULL;
+}
+
+static int svc_create(uint64_t *id)
+{
+	struct partition *p = partition_new();
+
+	if (!p || !partition_new_vp(p))
+		return -1;
+	p->initialized = true;
+	*id = p->id;
+	return 0;
+}
+
+static int svc_give_memory(uint64_t id, uint64_t bytes)
+{
+	struct partition *p = child_by_id(id);
+
+	if (!p)
+		return -1;
+	for (uint64_t g = 0; g < bytes >> 12; g++) {
+		uint64_t spa = virt_to_phys(page_alloc_zeroed());
+
+		if (partition_map_page(p, g, spa, GPA_RWX))
+			return -1;
+	}
+	return 0;
+}
+
+static int copy(uint64_t id, uint64_t gpa, void *buf, uint64_t len, bool to)
+{
+	struct partition *p = child_by_id(id);
+
+	while (p && len) {
+		uint64_t n = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+		uint8_t *h;
+
+		if (n > len)
+			n = len;
+		h = gpa_to_hva(p, gpa, n);
+		if (!h)
+			return -1;
+		if (to)
+			memcpy(h, buf, n);
+		else
+			memcpy(buf, h, n);
+		gpa += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+	return p ? 0 : -1;
+}
+
+static int svc_copy_to(uint64_t id, uint64_t gpa, const void *src, uint64_t len)
+{
+	return copy(id, gpa, (void *)src, len, true);
+}
+
+static int svc_copy_from(uint64_t id, uint64_t gpa, void *dst, uint64_t len)
+{
+	return copy(id, gpa, dst, len, false);
+}
+
+static uint64_t svc_gva_to_gpa(uint64_t id, uint32_t vpi, uint64_t gva)
+{
+	struct vp *vp = vp0(id);
+	uint64_t gpa;
+
+	if (!vp || vpi != 0 || gva_to_gpa(vp, gva, &gpa) ||
+	    !gpa_to_hva(vp->partition, gpa & ~0xfffull, 1))
+		return (uint64_t)-1;
+	return gpa;
+}
+
+static int svc_set_regs(uint64_t id, uint32_t vpi, const struct hv_register_assoc *r,
+			unsigned n)
+{
+	struct vp *vp = vp0(id);
+	unsigned done = 0;
+
+	if (!vp || vpi != 0)
+		return -1;
+	return vp_set_registers(vp, r, 0, n, &done) ? -1 : 0;
+}
+
+static int svc_assert_irq(uint64_t id, uint32_t vpi, uint8_t vector)
+{
+	struct vp *vp = vp0(id);
+
+	if (!vp || vpi != 0)
+		return -1;
+	irq_post(vp, vector);
+	return 0;
+}
+
+static int svc_destroy(uint64_t id)
+{
+	struct partition *p = child_by_id(id);
+
+	return p ? partition_destroy(p) : -1;
+}
+
+static void svc_console_line(const char *source, const char *text, size_t len)
+{
+	console_log_prefixed(source, text, len);
+}
+
+static void svc_log(const char *text)
+{
+	hv_log("%s", text);
+}
+
+static void svc_tap(bool ok, const char *text)
+{
+	tap_result(ok, "%s", text);
+}
+
+static uint64_t svc_now_ns(void)
+{
+	uint64_t khz = tsc_khz(), t = rdtsc();
+
+	return khz ? t / khz * 1000000 + t % khz * 1000000 / khz : 0;
+}
+
+static const void *svc_module(const char *word, size_t *len)
+{
+	size_t n = strlen(word);
+
+	for (unsigned i = 0; i < boot.mb2.module_count; i++) {
+		const struct mb2_module *m = &boot.mb2.modules[i];
+
+		if (!strncmp(m->cmdline, word, n) && (m->cmdline[n] == ' ' || !m->cmdline[n])) {
+			*len = m->end - m->start;
+			return phys_to_virt(m->start);
+		}
+	}
+	return NULL;
+}
+
+static void *svc_alloc(uint64_t bytes)
+{
+	return pages_alloc_zeroed((unsigned)(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE));
+}
+
+static const struct partsvc hv_partsvc = {
+	.create = svc_create,
+	.give_memory = svc_give_memory,
+	.copy_to = svc_copy_to,
+	.copy_from = svc_copy_from,
+	.gva_to_gpa = svc_gva_to_gpa,
+	.set_regs = svc_set_regs,
+	.assert_irq = svc_assert_irq,
+	.destroy = svc_destroy,
+	.console_line = svc_console_line,
+	.log = svc_log,
+	.tap = svc_tap,
+	.now_ns = svc_now_ns,
+	.module = svc_module,
+	.alloc = svc_alloc,
+};
+
+void design_intercept(struct vp *vp, const struct hv_message *m)
+{
+	/* In the hypervisor, at the exit: completing it clears the child's
+	 * intercept suspend before we return to the run loop. */
+	partmgr_message(m);
+}
+
+void design_device_irq(uint8_t vector)
+{
+	apic_eoi();
+	if (vector == VEC_TIMER) {
+		tick_due = true;
+		ticks++;
+		apic_timer_oneshot(VEC_TIMER, TICK_COUNT);
+	}
+}
+
+void design_page_reclaimed(uint64_t spa)
+{
+	pmm_free(&hv_pmm, spa);
+}
+
+void design_ap_start(void)
+{
+	/* Children run on the boot CPU in this design. */
+	for (;;)
+		halt();
+}
+
+/* Run the children on this CPU until every one has finished. */
+static void run_children(void)
+{
+	uint64_t deadline = rdtsc() + tsc_khz() * 1000 * RUN_SECONDS;
+	struct vp_exit e;
+
+	apic_timer_oneshot(VEC_TIMER, TICK_COUNT);
+	while (!partmgr_all_done() && (int64_t)(rdtsc() - deadline) < 0) {
+		struct vp *vp = pick_child(this_cpu()->index);
+
+		if (tick_due) {
+			tick_due = false;
+			partmgr_tick();
+		}
+		if (!vp) {
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+			continue;
+		}
+		set_current_vp(this_cpu()->index, vp);
+		vp_deliver_pending(vp);
+		virt->vp_run(vp, &e);
+		set_current_vp(this_cpu()->index, NULL);
+		if (e.reason == EXIT_INTR) {
+			vp->exits[e.reason]++;
+			/* Our own timer: take it now. */
+			__asm__ volatile("sti; nop; cli" ::: "memory");
+			continue;
+		}
+		exit_handle(vp, &e);
+	}
+	apic_timer_oneshot(VEC_TIMER, 0);
+}
+
+void design_start(void)
+{
+	int n = partmgr_start(&hv_partsvc);
+
+	if (n < 0)
+		hv_log("no partition config module; nothing to run");
+	else
+		run_children();
+	partmgr_finish();
+	stop_other_cpus();
+	hv_log("run finished: %d partition(s), %lu timer ticks", n < 0 ? 0 : n, ticks);
+	if (boot.test_mode)
+		test_exit(selftest_report());
+	power_off();
+}
