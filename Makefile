@@ -113,3 +113,17 @@ unit: $(UNIT_BIN) $(FUZZ_BIN)
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Hostile guests (images/hostile): a triple fault, a spin with IF clear.
+$(O)/obj/images/hostile/triple.o: images/hostile/hostile.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -DHOSTILE_TRIPLE -c $< -o $@
+
+$(O)/obj/images/hostile/spin.o: images/hostile/hostile.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+$(O)/hostile-%.elf: $(O)/obj/images/hostile/%.o images/hostile/hostile.ld
+	$(LD) $(KLDFLAGS) -T images/hostile/hostile.ld -o $@ $<
+
+all: $(O)/hostile-triple.elf $(O)/hostile-spin.elf

@@ -43,6 +43,7 @@ struct child {
 	struct block_backend disk;
 	uint8_t *disk_mem;
 	bool created, started, done, crashed;
+	uint64_t deadline_ns;
 	uint32_t exit_code;
 	char why[80];
 	unsigned tap_count, plan;
@@ -242,7 +243,7 @@ static const char *create_child(struct child *c)
 		return "image has no multiboot2 header";
 	if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
 		return "image does not fit in the partition's memory";
-	if (ps->create(&c->id))
+	if (ps->create(c->cfg.name, &c->id))
 		return "creating the partition failed";
 	c->created = true;
 	if (ps->give_memory(c->id, (uint64_t)c->cfg.memory_mib << 20))
@@ -278,6 +279,7 @@ static const char *create_child(struct child *c)
 	if (set_regs(c, r, 4))
 		return "SetVpRegisters failed";
 	c->started = true;
+	c->deadline_ns = ps->now_ns() + (uint64_t)c->cfg.timeout_s * 1000000000ull;
 	return NULL;
 }
 
@@ -331,10 +333,18 @@ static bool child_copy(struct child *c, uint64_t gva, void *buf, uint64_t bytes,
 
 static void stop_child(struct child *c, const char *why)
 {
+	struct hv_register_assoc r;
+
 	if (!c->done)
 		ksnprintf(c->why, sizeof(c->why), "%s", why);
 	c->done = true;
 	c->crashed = true;
+	/* It runs no more: whatever it was doing is over. */
+	memset(&r, 0, sizeof(r));
+	r.name = HV_REGISTER_EXPLICIT_SUSPEND;
+	r.value.reg64 = 1;
+	if (c->created)
+		ps->set_regs(c->id, 0, &r, 1);
 }
 
 /* REP INS/OUTS as a whole: the data moves in big pieces through the
@@ -493,6 +503,14 @@ void partmgr_tick(void)
 
 		if (!c->started || c->done)
 			continue;
+		if (ps->now_ns() > c->deadline_ns) {
+			char why[48];
+
+			ksnprintf(why, sizeof(why), "did not finish in %u s",
+				  c->cfg.timeout_s);
+			stop_child(c, why);
+			continue;
+		}
 		pit_update(&c->pit);
 		rtc_update(&c->rtc);
 		deliver_irqs(c);

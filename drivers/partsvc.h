@@ -15,8 +15,9 @@
 #include <isovisor/hvtlfs.h>
 
 struct partsvc {
-	/* Create and initialize a partition with one (suspended) VP. */
-	int (*create)(uint64_t *id);
+	/* Create and initialize a partition with one (suspended) VP, named
+	 * `name` in the logs. */
+	int (*create)(const char *name, uint64_t *id);
 	/* RAM at GPA [0, bytes), zeroed. */
 	int (*give_memory)(uint64_t id, uint64_t bytes);
 	int (*copy_to)(uint64_t id, uint64_t gpa, const void *src, uint64_t len);

@@ -31,12 +31,13 @@ static struct vp *vp0(uint64_t id)
 	return p && p->vp_count ? p->vps[0] : NULL;
 }
 
-static int svc_create(uint64_t *id)
+static int svc_create(const char *name, uint64_t *id)
 {
 	struct partition *p = partition_new();
 
-	if (!p || !partition_new_vp(p))
+	if (!p || !partition_new_vp(p) || !partition_name_valid(name, 16))
 		return -1;
+	partition_set_name(p, name);
 	p->initialized = true;
 	*id = p->id;
 	return 0;

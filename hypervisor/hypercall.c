@@ -152,6 +152,8 @@ static const struct hypercall_def hypercalls[] = {
 	    sizeof(struct hv_output_translate_virtual_address), 0, false } },
 	{ HVCALL_ISOVISOR_CONSOLE_LINE, "IsovisorConsoleLine", hc_console_line,
 	  { sizeof(struct hv_isovisor_console_line), 0, 0, 0, false } },
+	{ HVCALL_ISOVISOR_SET_PARTITION_NAME, "IsovisorSetPartitionName",
+	  hc_set_partition_name, { 24, 0, 0, 0, false } },
 	{ HVCALL_START_VP, "StartVirtualProcessor", hc_start_vp,
 	  { sizeof(struct hv_start_vp_input), 0, 0, 0, false } },
 	{ HVCALL_GET_VP_INDEX_FROM_APIC_ID, "GetVpIndexFromApicId",

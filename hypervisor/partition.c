@@ -37,9 +37,48 @@ static uint64_t next_id = 2;            /* 1 is the root */
 static spinlock_t partitions_lock;
 static char partition_names[MAX_CHILD_PARTITIONS][16];
 
+/* [a-z0-9_-], 1..15 characters, not a name the hypervisor or root uses. */
+bool partition_name_valid(const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (!n || n == cap || !strcmp(s, "hv") || !strcmp(s, "root"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+void partition_set_name(struct partition *p, const char *name)
+{
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
+		if (child_partitions[i] == p)
+			memcpy(partition_names[i], name, strlen(name) + 1);
+}
+
+
 static bool caller_is_root(const struct hc_ctx *c)
 {
 	return c->vp->partition->is_root;
+}
+
+uint16_t hc_set_partition_name(struct hc_ctx *c)
+{
+	struct partition *p;
+	char name[16];
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	memcpy(name, c->in + 8, sizeof(name));
+	p = child_by_id(*(const uint64_t *)c->in);
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (!partition_name_valid(name, sizeof(name)))
+		return HV_STATUS_INVALID_PARAMETER;
+	partition_set_name(p, name);
+	return HV_STATUS_SUCCESS;
 }
 
 struct partition *child_by_id(uint64_t id)
@@ -452,20 +491,13 @@ uint16_t hc_console_line(struct hc_ctx *c)
 {
 	const struct hv_isovisor_console_line *in = (const void *)c->in;
 	char source[sizeof(in->source)];
-	size_t n = strnlen(in->source, sizeof(in->source));
 
 	if (!caller_is_root(c))
 		return HV_STATUS_ACCESS_DENIED;
-	if (!n || n == sizeof(in->source) || in->length > sizeof(in->text))
-		return HV_STATUS_INVALID_PARAMETER;
-	memcpy(source, in->source, n + 1);
-	for (size_t i = 0; i < n; i++)
-		if (!((source[i] >= 'a' && source[i] <= 'z') ||
-		      (source[i] >= '0' && source[i] <= '9') ||
-		      source[i] == '_' || source[i] == '-'))
-			return HV_STATUS_INVALID_PARAMETER;
+	memcpy(source, in->source, sizeof(source));
 	/* The sources the hypervisor and the root speak as are not a child's. */
-	if (!strcmp(source, "hv") || !strcmp(source, "root"))
+	if (!partition_name_valid(source, sizeof(source)) ||
+	    in->length > sizeof(in->text))
 		return HV_STATUS_INVALID_PARAMETER;
 	console_log_prefixed(source, in->text, in->length);
 	return HV_STATUS_SUCCESS;

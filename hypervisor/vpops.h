@@ -61,6 +61,8 @@ uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
 			    uint64_t spa, unsigned rights);
 uint16_t partition_destroy(struct partition *p);
 struct partition *child_by_id(uint64_t id);
+bool partition_name_valid(const char *s, size_t cap);
+void partition_set_name(struct partition *p, const char *name);
 /* The next runnable child VP bound to `cpu`, round robin, or NULL. */
 struct vp *pick_child(unsigned cpu);
 struct hv_register_assoc;

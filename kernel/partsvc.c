@@ -34,12 +34,17 @@ static uint16_t call_id(uint16_t code, uint64_t id)
 	return call(code, 0);
 }
 
-static int svc_create(uint64_t *id)
+static int svc_create(const char *name, uint64_t *id)
 {
 	memset(in_page, 0, 64);
 	if (call(HVCALL_CREATE_PARTITION, 0))
 		return -1;
 	memcpy(id, out_page, 8);
+	memset(in_page, 0, 64);
+	memcpy(in_page, id, 8);
+	memcpy(in_page + 8, name, strnlen(name, 15));
+	if (call(HVCALL_ISOVISOR_SET_PARTITION_NAME, 0))
+		return -1;
 	if (call_id(HVCALL_INITIALIZE_PARTITION, *id) ||
 	    call_id(HVCALL_CREATE_VP, *id))
 		return -1;

@@ -89,7 +89,7 @@ teardown() {
 # CPU count, and a memory size within [lo, hi] MiB.
 assert_boot_lines() {
 	local firmware=$1 cpus=$2 lo=$3 hi=$4 mib
-	assert_line --regexp "^hv: isovisor [^ ]+ booting \($firmware\)$"
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \($firmware, microkernel\)$"
 	assert_line --regexp "^hv: memory [0-9]+ MiB usable in [0-9]+ ranges$"
 	assert_line "hv: cpus $cpus online"
 	mib=$(sed -n 's/^hv: memory \([0-9]*\) MiB usable.*/\1/p' <<<"$output")

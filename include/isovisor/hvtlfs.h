@@ -145,6 +145,8 @@
 /* One console line on behalf of a child: the hypervisor owns the console
  * and prints "<source>: <text>". Input struct hv_isovisor_console_line. */
 #define HVCALL_ISOVISOR_CONSOLE_LINE            0x8005
+/* Name a child (for the logs): {partition_id, char name[16]}. */
+#define HVCALL_ISOVISOR_SET_PARTITION_NAME      0x8006
 
 #define HV_PARTITION_ID_SELF    ((uint64_t)-1)
 #define HV_VP_INDEX_SELF        ((uint32_t)-2)

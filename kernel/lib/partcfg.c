@@ -142,6 +142,7 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			memcpy(cur->name, w, strlen(w) + 1);
 			cur->memory_mib = 16;
 			cur->vps = 1;
+			cur->timeout_s = 300;
 		} else if (!cur) {
 			return fail(err, errlen, c.line, "keyword outside a partition", w);
 		} else if (!strcmp(w, "end")) {
@@ -155,12 +156,22 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
 				return fail(err, errlen, c.line, "bad image name", w);
 			memcpy(cur->image, w, strlen(w) + 1);
-		} else if (!strcmp(w, "memory") || !strcmp(w, "vps") || !strcmp(w, "disk")) {
-			bool mem = w[0] == 'm', vps = w[0] == 'v';
-			uint32_t *field = mem ? &cur->memory_mib : vps ? &cur->vps : &cur->disk_mib;
+		} else if (!strcmp(w, "memory") || !strcmp(w, "vps") ||
+			   !strcmp(w, "disk") || !strcmp(w, "timeout")) {
+			static const struct {
+				char key;
+				uint32_t lo, hi;
+			} lim[] = { { 'm', 1, 256 }, { 'v', 1, 8 }, { 'd', 0, 1024 },
+				    { 't', 1, 3600 } };
+			uint32_t *field = w[0] == 'm' ? &cur->memory_mib :
+					  w[0] == 'v' ? &cur->vps :
+					  w[0] == 'd' ? &cur->disk_mib : &cur->timeout_s;
+			unsigned k = 0;
 
+			while (lim[k].key != w[0])
+				k++;
 			if (next_word(&c, w, sizeof(w)) != 1 ||
-			    !parse_u32(w, mem || vps ? 1 : 0, mem ? 256 : vps ? 8 : 1024, field))
+			    !parse_u32(w, lim[k].lo, lim[k].hi, field))
 				return fail(err, errlen, c.line, "number out of range", w);
 		} else if (!strcmp(w, "devices")) {
 			int r2;

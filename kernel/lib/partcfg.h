@@ -12,6 +12,7 @@
  *     devices uart ata pit pic rtc pci testexit
  *     disk 8                  MiB of emulated disk (needs ata), 0..1024
  *     args test               the guest's command line (rest of the line)
+ *     timeout 300             seconds it may run, 1..3600 (default 300)
  *   end
  */
 #ifndef KLIB_PARTCFG_H
@@ -41,6 +42,7 @@ struct partcfg_partition {
 	uint32_t vps;
 	uint32_t devices;               /* enum partcfg_device bits */
 	uint32_t disk_mib;
+	uint32_t timeout_s;
 	char args[PARTCFG_ARGS_MAX];
 };
 

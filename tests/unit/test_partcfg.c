@@ -41,8 +41,8 @@ int main(void)
 				   PARTCFG_DEV_TESTEXIT), "every device");
 	CHECK(!strcmp(cfg.p[0].args, "test  seed=1"), "args: the rest of the line, trimmed ('%s')",
 	      cfg.p[0].args);
-	CHECK(cfg.p[1].memory_mib == 16 && cfg.p[1].vps == 1 && !cfg.p[1].devices,
-	      "defaults: 16 MiB, 1 VP, no devices");
+	CHECK(cfg.p[1].memory_mib == 16 && cfg.p[1].vps == 1 && !cfg.p[1].devices &&
+	      cfg.p[1].timeout_s == 300, "defaults: 16 MiB, 1 VP, no devices, 300 s");
 	CHECK(parse("") == 0 && cfg.count == 0, "an empty config is no partitions");
 
 	CHECK(parse("partition g\nimage x\nmemory 0\nend\n") == -1 && strstr(err, "line 3"),
@@ -52,6 +52,9 @@ int main(void)
 	      "a number that overflows refused");
 	CHECK(parse("partition g\nimage x\nmemory -1\nend\n") == -1, "a negative number refused");
 	CHECK(parse("partition g\nimage x\nvps 9\nend\n") == -1, "9 VPs refused");
+	CHECK(parse("partition g\nimage x\ntimeout 0\nend\n") == -1, "timeout 0 refused");
+	CHECK(parse("partition g\nimage x\ntimeout 20\nend\n") == 0 && cfg.p[0].timeout_s == 20,
+	      "timeout 20 accepted");
 	CHECK(parse("partition g\nimage x\ndevices uart floppy\nend\n") == -1 &&
 	      strstr(err, "floppy"), "unknown device refused (%s)", err);
 	CHECK(parse("partition g\nimage x\ndisk 8\nend\n") == -1,

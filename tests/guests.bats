@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# Child partitions on the emulated path, in both designs: two legacy
+# guests beside the root (microkernelized) or inside the hypervisor's own
+# control function (monolithic), each running its TAP self-tests against
+# the emulated COM1, ATA disk, PIT/PIC, RTC and PCI.
+
+load helpers
+
+MICRO=$O/isovisor-test.iso
+MONO=$O/isovisor-test-monolithic.iso
+
+setup_file() {
+	export SOURCE_DATE_EPOCH=1767225600
+	mkdir -p "$O/tests"
+	"$TOP/iso/mkiso.sh" "$O/tests/isolation.iso" 1 0 "" "" "$TOP/tests/isolation.cfg"
+	"$TOP/iso/mkiso.sh" "$O/tests/isolation-monolithic.iso" 5 0 "" "" "$TOP/tests/isolation.cfg"
+}
+
+# Both guests' 8 checks, gathered into the run's stream, all ok; the run
+# passed; each guest's exit counters were printed.
+assert_two_guests_passed() {
+	local prefix=$1 g
+	assert_boot_passed
+	for g in guest1 guest2; do
+		assert_line --regexp "^$prefix: ok [0-9]+ - $g legacy ata: 4 MiB deterministic pattern written and read back, crc32 match"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $g legacy pit: interrupts arrive at the programmed rate"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $g: finished with exit code 0, 8 of 8 TAP results$"
+		assert_line --regexp "^hv: vp $g/0 exits: .*io=[0-9]+"
+		assert_line --regexp "^$g: test result: PASS \(8 of 8\)$"
+	done
+	refute_line --regexp "^$prefix: not ok "
+}
+
+@test "microkernel, bios, 1 cpu: two legacy guests pass beside the root" {
+	boot guests-micro-bios-smp1 "$MICRO" -- -cpu max -smp 1 -m 512M
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \(bios, microkernel\)$"
+	assert_two_guests_passed root
+}
+
+@test "microkernel, uefi, 2 cpus: two legacy guests pass beside the root" {
+	boot guests-micro-uefi-smp2 "$MICRO" --uefi -- -cpu max -smp 2 -m 512M
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \(uefi, microkernel\)$"
+	assert_two_guests_passed root
+}
+
+@test "monolithic, bios, 2 cpus: the same guests pass with no root partition" {
+	boot guests-mono-bios-smp2 "$MONO" -- -cpu max -smp 2 -m 512M
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \(bios, monolithic\)$"
+	refute_line --regexp "^root: "
+	assert_two_guests_passed hv
+}
+
+@test "monolithic, uefi, 1 cpu: the same guests pass with no root partition" {
+	boot guests-mono-uefi-smp1 "$MONO" --uefi -- -cpu max -smp 1 -m 512M
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \(uefi, monolithic\)$"
+	assert_two_guests_passed hv
+}
+
+@test "the microkernel's emulated path costs root hypercalls; the monolithic one has no root at all" {
+	# Same guests, same work: the monolithic design's root VP makes no
+	# hypercalls at all, the microkernel's root completes every exit.
+	boot guests-micro-count "$MICRO" -- -cpu max -smp 1 -m 512M
+	assert_boot_passed
+	assert_line --regexp "^hv: vp root/0 exits: .*hypercall=[0-9]{5,}"
+	boot guests-mono-count "$MONO" -- -cpu max -smp 1 -m 512M
+	assert_boot_passed
+	refute_line --regexp "^hv: vp root/"
+}
+
+# A triple-faulting guest and a spinning one stop alone; guest1 passes.
+assert_isolated() {
+	local prefix=$1
+	assert_boot_failed
+	assert_line "hv: partition crasher stopped: triple fault"
+	assert_line "crasher: hostile: about to triple fault"
+	assert_line "spinner: hostile: spinning with interrupts off"
+	assert_line --regexp "^$prefix: not ok [0-9]+ - crasher: finished .*the partition stopped"
+	assert_line --regexp "^$prefix: not ok [0-9]+ - spinner: finished .*did not finish in 20 s$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - guest1: finished with exit code 0, 8 of 8 TAP results$"
+	refute_line --regexp "^$prefix: not ok [0-9]+ - guest1"
+}
+
+@test "failure isolation, microkernel, 1 cpu: a crashing and a spinning guest stop alone" {
+	boot isolation-micro "$O/tests/isolation.iso" -- -cpu max -smp 1 -m 512M
+	assert_isolated root
+}
+
+@test "failure isolation, monolithic, 1 cpu: a crashing and a spinning guest stop alone" {
+	boot isolation-mono "$O/tests/isolation-monolithic.iso" -- -cpu max -smp 1 -m 512M
+	assert_isolated hv
+}
