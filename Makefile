@@ -127,3 +127,13 @@ $(O)/hostile-%.elf: $(O)/obj/images/hostile/%.o images/hostile/hostile.ld
 	$(LD) $(KLDFLAGS) -T images/hostile/hostile.ld -o $@ $<
 
 all: $(O)/hostile-triple.elf $(O)/hostile-spin.elf
+
+# A multiboot (1) guest (images/mb1).
+$(O)/obj/images/mb1/mb1.o: images/mb1/mb1.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+$(O)/mb1.elf: $(O)/obj/images/mb1/mb1.o images/hostile/hostile.ld
+	$(LD) $(KLDFLAGS) -T images/hostile/hostile.ld -o $@ $<
+
+all: $(O)/mb1.elf

@@ -43,6 +43,7 @@ struct child {
 	struct block_backend disk;
 	uint8_t *disk_mem;
 	bool created, started, done, crashed;
+	bool multiboot1;                /* boot it as GRUB's multiboot (1) */
 	uint64_t deadline_ns;
 	uint32_t exit_code;
 	char why[80];
@@ -214,6 +215,45 @@ static uint16_t build_child_mbi(struct child *c)
 	return ps->copy_to(c->id, CHILD_MBI_GPA, buf, len) ? 1 : 0;
 }
 
+/* The multiboot (1) information: flags, memory sizes, command line, a
+ * memory map and the loader's name, as GRUB's multiboot loader gives. */
+#define MB1_BOOTLOADER_MAGIC 0x2badb002
+struct mb1_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline;
+	uint32_t mods_count, mods_addr, syms[4], mmap_length, mmap_addr;
+	uint32_t drives_length, drives_addr, config_table, boot_loader_name;
+} __attribute__((packed));
+
+struct mb1_mmap_entry {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+} __attribute__((packed));
+
+static uint16_t build_child_mb1_info(struct child *c)
+{
+	static uint8_t buf[1024] __attribute__((aligned(8)));
+	struct mb1_info *mi = (void *)buf;
+	struct mb1_mmap_entry *mm = (void *)(buf + 256);
+	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
+	char *cmd = (char *)(buf + 512), *name = (char *)(buf + 768);
+
+	memset(buf, 0, sizeof(buf));
+	mi->flags = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);
+	mi->mem_lower = 0x9f000 / 1024;
+	mi->mem_upper = (uint32_t)((ram - 0x100000) / 1024);
+	mi->cmdline = CHILD_MBI_GPA + 512;
+	mi->mmap_addr = CHILD_MBI_GPA + 256;
+	mi->mmap_length = 3 * sizeof(*mm);
+	mi->boot_loader_name = CHILD_MBI_GPA + 768;
+	mm[0] = (struct mb1_mmap_entry){ 20, 0, 0x9f000, MB2_MEMORY_AVAILABLE };
+	mm[1] = (struct mb1_mmap_entry){ 20, 0x9f000, 0x61000, MB2_MEMORY_RESERVED };
+	mm[2] = (struct mb1_mmap_entry){ 20, 0x100000, ram - 0x100000, MB2_MEMORY_AVAILABLE };
+	memcpy(cmd, c->cfg.args, strnlen(c->cfg.args, 255));
+	memcpy(name, "isovisor", 9);
+	return ps->copy_to(c->id, CHILD_MBI_GPA, buf, sizeof(buf)) ? 1 : 0;
+}
+
 static void set_reg(struct hv_register_assoc *r, uint32_t name, uint64_t v)
 {
 	memset(r, 0, sizeof(*r));
@@ -239,8 +279,9 @@ static const char *create_child(struct child *c)
 		return "no module with that image name";
 	if (elf_plan(img, size, &plan, &err))
 		return err;
-	if (plan.mb2_header_offset < 0)
-		return "image has no multiboot2 header";
+	if (plan.mb2_header_offset < 0 && plan.mb1_header_offset < 0)
+		return "image has neither a multiboot2 nor a multiboot header";
+	c->multiboot1 = plan.mb2_header_offset < 0;
 	if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
 		return "image does not fit in the partition's memory";
 	if (ps->create(c->cfg.name, &c->id))
@@ -252,7 +293,7 @@ static const char *create_child(struct child *c)
 		if (ps->copy_to(c->id, plan.seg[i].paddr, img + plan.seg[i].offset,
 				plan.seg[i].filesz))
 			return "loading the image failed";
-	if (build_child_mbi(c))
+	if (c->multiboot1 ? build_child_mb1_info(c) : build_child_mbi(c))
 		return "writing the boot information failed";
 	if (c->cfg.disk_mib) {
 		uint64_t bytes = (uint64_t)c->cfg.disk_mib << 20;
@@ -273,7 +314,8 @@ static const char *create_child(struct child *c)
 	if (c->cfg.disk_mib)
 		ata_init(&c->ata, &c->plat, &c->disk);
 	set_reg(&r[0], HV_X64_REGISTER_RIP, plan.entry);
-	set_reg(&r[1], HV_X64_REGISTER_RAX, MB2_BOOTLOADER_MAGIC);
+	set_reg(&r[1], HV_X64_REGISTER_RAX, c->multiboot1 ? MB1_BOOTLOADER_MAGIC :
+						       MB2_BOOTLOADER_MAGIC);
 	set_reg(&r[2], HV_X64_REGISTER_RAX + 3, CHILD_MBI_GPA);       /* RBX */
 	set_reg(&r[3], HV_REGISTER_EXPLICIT_SUSPEND, 0);
 	if (set_regs(c, r, 4))

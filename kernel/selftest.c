@@ -325,10 +325,18 @@ static void test_init_ipi(void)
 	}
 	h0 = v->heartbeat;
 	apic_send_init(v->apic_id);
-	udelay(20000);
-	h1 = v->heartbeat;
-	udelay(20000);
-	h2 = v->heartbeat;
+	/* Under TCG on a busy host the other VP's thread may wait its turn:
+	 * give it up to two seconds for each step, not a fixed slice. */
+	h1 = h0;
+	for (unsigned i = 0; i < 2000 && h1 <= h0; i++) {
+		udelay(1000);
+		h1 = v->heartbeat;
+	}
+	h2 = h1;
+	for (unsigned i = 0; i < 2000 && h2 <= h1; i++) {
+		udelay(1000);
+		h2 = v->heartbeat;
+	}
 	tap_result(h1 > h0 && h2 > h1,
 		   "root vps: an INIT IPI to VP %u (apic %u) does not reset it: "
 		   "its heartbeat keeps rising", v->vp_index, v->apic_id);

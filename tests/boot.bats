@@ -4,7 +4,10 @@
 
 load helpers
 
-ISO=$O/isovisor-test.iso
+setup_file() {
+	ISO=$(base_iso base-boot 1 0 "" "" "$TOP/tests/noguests.cfg")
+	export ISO
+}
 
 # The allocator handed out a page above 4 GiB.
 assert_high_memory_used() {

@@ -16,8 +16,9 @@ setup_file() {
 	"$TOP/iso/mkiso.sh" "$O/tests/isolation-monolithic.iso" 5 0 "" "" "$TOP/tests/isolation.cfg"
 }
 
-# Both guests' 8 checks, gathered into the run's stream, all ok; the run
-# passed; each guest's exit counters were printed.
+# Both legacy guests' 8 checks, gathered into the run's stream, all ok;
+# the multiboot (1) guest's too; the run passed; each guest's exit
+# counters were printed.
 assert_two_guests_passed() {
 	local prefix=$1 g
 	assert_boot_passed
@@ -28,6 +29,9 @@ assert_two_guests_passed() {
 		assert_line --regexp "^hv: vp $g/0 exits: .*io=[0-9]+"
 		assert_line --regexp "^$g: test result: PASS \(8 of 8\)$"
 	done
+	# The multiboot (1) guest was loaded as GRUB's multiboot loader would.
+	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest mb1 boot: EAX holds the multiboot magic, EBX a memory map$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest: finished with exit code 0, 1 of 1 TAP results$"
 	refute_line --regexp "^$prefix: not ok "
 }
 

@@ -10,7 +10,19 @@ export O=${O:-$TOP/out}
 LOGDIR=$O/tests/logs
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-180}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
+
+# The test ISO without child partitions (tests/noguests.cfg), for the
+# suites about the hypervisor and the root alone; built once per suite.
+# Arguments as iso/mkiso.sh's after the output name.
+base_iso() {
+	local out=$O/tests/$1.iso
+	shift
+	export SOURCE_DATE_EPOCH=1767225600
+	mkdir -p "$O/tests"
+	"$TOP/iso/mkiso.sh" "$out" "$@" >/dev/null 2>&1 || return 1
+	echo "$out"
+}
 
 # boot NAME ISO [--uefi] [--disk] [--] [extra qemu args...]
 # Sets: status (QEMU's exit status), log (the log file), output and lines

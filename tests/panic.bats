@@ -6,9 +6,7 @@
 load helpers
 
 setup_file() {
-	export SOURCE_DATE_EPOCH=1767225600
-	mkdir -p "$O/tests"
-	"$TOP/iso/mkiso.sh" "$O/tests/crash-ud.iso" 1 0 crash=ud
+	base_iso crash-ud 1 0 crash=ud "" "$TOP/tests/noguests.cfg" >/dev/null
 }
 
 @test "an invalid opcode in the hypervisor panics with registers and fails the run" {

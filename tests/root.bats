@@ -5,14 +5,12 @@
 
 load helpers
 
-ISO=$O/isovisor-test.iso
-
 setup_file() {
-	export SOURCE_DATE_EPOCH=1767225600
-	mkdir -p "$O/tests"
 	# Entry 1: isovisor in test mode; entry 3: the root OS natively.
-	"$TOP/iso/mkiso.sh" "$O/tests/root-triple.iso" 1 0 "" crash=triple
-	"$TOP/iso/mkiso.sh" "$O/tests/root-native.iso" 3 0
+	ISO=$(base_iso base-root 1 0 "" "" "$TOP/tests/noguests.cfg")
+	export ISO
+	base_iso root-triple 1 0 "" crash=triple "$TOP/tests/noguests.cfg" >/dev/null
+	base_iso root-native 3 0 "" "" "$TOP/tests/noguests.cfg" >/dev/null
 }
 
 # Every TAP line of the run is ok, and the plan matches the count.

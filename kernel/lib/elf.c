@@ -53,6 +53,22 @@ static int64_t find_mb2_header(const uint8_t *img, size_t size)
 	return -1;
 }
 
+/* Multiboot 1: magic, flags, checksum summing to 0, 4-aligned, in the
+ * first 8 KiB. */
+static int64_t find_mb1_header(const uint8_t *img, size_t size)
+{
+	size_t limit = size < 8192 ? size : 8192;
+
+	for (size_t off = 0; off + 12 <= limit; off += 4) {
+		uint32_t h[3];
+
+		memcpy(h, img + off, sizeof(h));
+		if (h[0] == 0x1badb002 && (uint32_t)(h[0] + h[1] + h[2]) == 0)
+			return (int64_t)off;
+	}
+	return -1;
+}
+
 int elf_plan(const void *image, size_t size, struct elf_plan *plan,
 	     const char **err)
 {
@@ -112,5 +128,6 @@ int elf_plan(const void *image, size_t size, struct elf_plan *plan,
 		return fail(err, "entry point outside the loaded image");
 	plan->entry = eh.e_entry;
 	plan->mb2_header_offset = find_mb2_header(img, size);
+	plan->mb1_header_offset = find_mb1_header(img, size);
 	return 0;
 }

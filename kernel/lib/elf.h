@@ -25,6 +25,7 @@ struct elf_plan {
 	unsigned count;
 	uint64_t lowest, highest;       /* [lowest, highest) covers all */
 	int64_t mb2_header_offset;      /* -1 when absent */
+	int64_t mb1_header_offset;      /* multiboot 1 (first 8 KiB), -1 */
 };
 
 /* 0, or -1 with *err: not ELF64 little-endian x86-64 ET_EXEC, program
