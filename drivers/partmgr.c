@@ -532,6 +532,25 @@ void partmgr_message(const struct hv_message *m)
 	case HVMSG_UNMAPPED_GPA:
 		handle_mmio(c, (const void *)m->payload);
 		break;
+	case HVMSG_X64_CPUID_INTERCEPT: {
+		/* Nothing of ours asks for these yet: answer as the
+		 * hypervisor would have. */
+		const struct hv_x64_cpuid_intercept_message *cp = (const void *)m->payload;
+		struct hv_register_assoc r[6];
+
+		set_reg(&r[0], HV_X64_REGISTER_RAX, cp->default_result_rax);
+		set_reg(&r[1], HV_X64_REGISTER_RAX + 1, cp->default_result_rcx);
+		set_reg(&r[2], HV_X64_REGISTER_RAX + 2, cp->default_result_rdx);
+		set_reg(&r[3], HV_X64_REGISTER_RAX + 3, cp->default_result_rbx);
+		set_reg(&r[4], HV_X64_REGISTER_RIP,
+			cp->header.rip + (cp->header.instruction_length & 15));
+		set_reg(&r[5], HV_REGISTER_INTERCEPT_SUSPEND, 0);
+		set_regs(c, r, 6);
+		break;
+	}
+	case HVMSG_X64_MSR_INTERCEPT:
+		stop_child(c, "an MSR intercept nothing here serves");
+		break;
 	case HVMSG_UNRECOVERABLE_EXCEPTION:
 		stop_child(c, "the partition stopped (triple fault or unhandled exit)");
 		break;

@@ -4,6 +4,7 @@
  * the Hyper-V leaves 0x40000000-0x40000006 describing exactly what this
  * hypervisor implements.
  */
+#include <string.h>
 #include <isovisor/hvtlfs.h>
 #include "hv.h"
 #include "vpops.h"
@@ -73,6 +74,24 @@ enum exit_action exit_cpuid(struct vp *vp, struct vp_exit *e)
 			r = (struct cpuid_regs){ 0, 0, 0, 0 };
 			break;
 		}
+	}
+	if (!vp->partition->is_root && cpuid_intercepted(vp->partition, leaf)) {
+		/* The root asked to answer this leaf: it gets what we would
+		 * have said, and completes the instruction itself. */
+		struct hv_x64_cpuid_intercept_message m;
+
+		memset(&m, 0, sizeof(m));
+		intercept_header(vp, &m.header, 0, exit_insn_length(vp, e));
+		m.rax = vp->gpr[GPR_RAX];
+		m.rcx = vp->gpr[GPR_RCX];
+		m.rdx = vp->gpr[GPR_RDX];
+		m.rbx = vp->gpr[GPR_RBX];
+		m.default_result_rax = r.eax;
+		m.default_result_rcx = r.ecx;
+		m.default_result_rdx = r.edx;
+		m.default_result_rbx = r.ebx;
+		intercept_to_root(vp, HVMSG_X64_CPUID_INTERCEPT, &m, sizeof(m));
+		return EXIT_ACTION_RESUME;
 	}
 	vp->gpr[GPR_RAX] = r.eax;
 	vp->gpr[GPR_RBX] = r.ebx;

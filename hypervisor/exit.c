@@ -54,6 +54,17 @@ const char *vp_decode_strerror(int err)
 					   x86_decode_strerror(err);
 }
 
+uint8_t exit_insn_length(struct vp *vp, const struct vp_exit *e)
+{
+	struct vp_regs_view r;
+	struct x86_insn insn;
+
+	virt->vp_read_regs(vp, &r);
+	if (e->next_rip)
+		return (uint8_t)(e->next_rip - r.rip);
+	return vp_decode_current(vp, &insn) ? 0 : insn.length;
+}
+
 static enum exit_action exit_unhandled(struct vp *vp, struct vp_exit *e)
 {
 	partition_stop(vp->partition, vp,

@@ -133,6 +133,8 @@ static const struct hypercall_def hypercalls[] = {
 	  { sizeof(struct hv_input_partition), 0, 0, 0, false } },
 	{ HVCALL_MAP_GPA_PAGES, "MapGpaPages", hc_map_gpa_pages,
 	  { sizeof(struct hv_input_map_gpa_pages), 8, 0, 0, false } },
+	{ HVCALL_INSTALL_INTERCEPT, "InstallIntercept", hc_install_intercept,
+	  { sizeof(struct hv_input_install_intercept), 0, 0, 0, false } },
 	{ HVCALL_CREATE_VP, "CreateVp", hc_create_vp,
 	  { sizeof(struct hv_input_create_vp), 0, 0, 0, false } },
 	{ HVCALL_GET_VP_REGISTERS, "GetVpRegisters", hc_get_vp_registers,

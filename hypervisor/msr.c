@@ -5,6 +5,7 @@
  * CPU), and the TLFS synthetic MSRs. Every other MSR the permission map
  * lets through goes straight to the hardware.
  */
+#include <string.h>
 #include <isovisor/hvtlfs.h>
 #include "hv.h"
 #include "gmem.h"
@@ -26,12 +27,28 @@ static uint64_t ref_counter_100ns(void)
 	return khz ? rdtsc() * 10000 / khz : 0;
 }
 
+/* An MSR access the root asked to see (HvCallInstallIntercept). */
+static enum exit_action msr_to_root(struct vp *vp, struct vp_exit *e, bool write)
+{
+	struct hv_x64_msr_intercept_message m;
+
+	memset(&m, 0, sizeof(m));
+	intercept_header(vp, &m.header, write ? 1 : 0, exit_insn_length(vp, e));
+	m.msr_number = (uint32_t)vp->gpr[GPR_RCX];
+	m.rdx = vp->gpr[GPR_RDX];
+	m.rax = vp->gpr[GPR_RAX];
+	intercept_to_root(vp, HVMSG_X64_MSR_INTERCEPT, &m, sizeof(m));
+	return EXIT_ACTION_RESUME;
+}
+
 enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 {
 	uint32_t msr = (uint32_t)vp->gpr[GPR_RCX];
 	struct partition *p = vp->partition;
 	uint64_t v;
 
+	if (!p->is_root && msr_intercepted(p, msr, false))
+		return msr_to_root(vp, e, false);
 	switch (msr) {
 	case MSR_EFER:
 		v = virt->vp_get_efer(vp);
@@ -70,6 +87,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 	uint64_t v = (vp->gpr[GPR_RDX] << 32) | (uint32_t)vp->gpr[GPR_RAX];
 	struct partition *p = vp->partition;
 
+	if (!p->is_root && msr_intercepted(p, msr, true))
+		return msr_to_root(vp, e, true);
 	switch (msr) {
 	case MSR_EFER:
 		if (v & ~(EFER_WRITABLE | EFER_LMA))

@@ -396,6 +396,62 @@ uint16_t vp_set_registers(struct vp *vp, const struct hv_register_assoc *regs,
 	return HV_STATUS_SUCCESS;
 }
 
+uint16_t hc_install_intercept(struct hc_ctx *c)
+{
+	const struct hv_input_install_intercept *in = (const void *)c->in;
+	struct partition *p = child_by_id(in->partition_id);
+	uint32_t access = in->access_type;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (!access || access & ~(HV_INTERCEPT_ACCESS_MASK_READ |
+				  HV_INTERCEPT_ACCESS_MASK_WRITE))
+		return HV_STATUS_INVALID_PARAMETER;
+	switch (in->intercept_type) {
+	case HV_INTERCEPT_TYPE_X64_IO_PORT:
+		/* Every port of a child already goes to the root. */
+		return in->parameter > 0xffff ? HV_STATUS_INVALID_PARAMETER :
+						HV_STATUS_SUCCESS;
+	case HV_INTERCEPT_TYPE_X64_CPUID:
+		if (access != HV_INTERCEPT_ACCESS_MASK_READ || in->parameter >> 32)
+			return HV_STATUS_INVALID_PARAMETER;
+		if (p->cpuid_intercept_count == ARRAY_SIZE(p->cpuid_intercepts))
+			return HV_STATUS_INSUFFICIENT_BUFFERS;
+		p->cpuid_intercepts[p->cpuid_intercept_count++] = (uint32_t)in->parameter;
+		return HV_STATUS_SUCCESS;
+	case HV_INTERCEPT_TYPE_X64_MSR_INDEX:
+		if (in->parameter >> 32)
+			return HV_STATUS_INVALID_PARAMETER;
+		if (p->msr_intercept_count == ARRAY_SIZE(p->msr_intercepts))
+			return HV_STATUS_INSUFFICIENT_BUFFERS;
+		p->msr_intercept_access[p->msr_intercept_count] = (uint8_t)access;
+		p->msr_intercepts[p->msr_intercept_count++] = (uint32_t)in->parameter;
+		return HV_STATUS_SUCCESS;
+	default:
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+}
+
+bool cpuid_intercepted(const struct partition *p, uint32_t leaf)
+{
+	for (unsigned i = 0; i < p->cpuid_intercept_count; i++)
+		if (p->cpuid_intercepts[i] == leaf)
+			return true;
+	return false;
+}
+
+bool msr_intercepted(const struct partition *p, uint32_t msr, bool write)
+{
+	for (unsigned i = 0; i < p->msr_intercept_count; i++)
+		if (p->msr_intercepts[i] == msr &&
+		    (p->msr_intercept_access[i] & (write ? HV_INTERCEPT_ACCESS_MASK_WRITE :
+						   HV_INTERCEPT_ACCESS_MASK_READ)))
+			return true;
+	return false;
+}
+
 uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
 {
 	const struct hv_input_assert_virtual_interrupt *in = (const void *)c->in;

@@ -108,6 +108,13 @@ struct partition {
 	uint64_t frame_count;
 	bool initialized;
 	bool stopped;
+	/* What the root asked to see (HvCallInstallIntercept): CPUID leaves
+	 * and MSRs of this child go to it instead of being answered here. */
+	uint32_t cpuid_intercepts[8];
+	unsigned cpuid_intercept_count;
+	uint32_t msr_intercepts[8];
+	uint8_t msr_intercept_access[8];
+	unsigned msr_intercept_count;
 };
 
 #define MAX_CHILD_PARTITIONS 8

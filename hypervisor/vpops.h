@@ -62,6 +62,10 @@ uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
 uint16_t partition_destroy(struct partition *p);
 struct partition *child_by_id(uint64_t id);
 bool partition_name_valid(const char *s, size_t cap);
+bool cpuid_intercepted(const struct partition *p, uint32_t leaf);
+bool msr_intercepted(const struct partition *p, uint32_t msr, bool write);
+/* The length of the instruction at RIP after an exit (0 if unknown). */
+uint8_t exit_insn_length(struct vp *vp, const struct vp_exit *e);
 void partition_set_name(struct partition *p, const char *name);
 /* The next runnable child VP bound to `cpu`, round robin, or NULL. */
 struct vp *pick_child(unsigned cpu);

@@ -29,6 +29,7 @@ static volatile unsigned sint_count;
  *   mov $0x3f8,%dx; mov $MSG,%esi
  * 1: lodsb; test %al,%al; jz 2f; out %al,(%dx); jmp 1b
  * 2: in $0x71,%al; out %al,$0x80
+ *    mov $0x12345678,%eax; cpuid; out %al,$0x81   (an installed intercept)
  *    mov 0x100000,%eax (A1 moffs32)
  *    lidt (null descriptor at 0x1fe0); int3   -> triple fault */
 static const uint8_t child_code[] = {
@@ -41,6 +42,9 @@ static const uint8_t child_code[] = {
 	0xeb, 0xf8,                             /* jmp 1b */
 	0xe4, PROBE_PORT,                       /* 2: in $0x71,%al */
 	0xe6, 0x80,                             /* out %al,$0x80 */
+	0xb8, 0x78, 0x56, 0x34, 0x12,           /* mov $0x12345678,%eax */
+	0x0f, 0xa2,                             /* cpuid */
+	0xe6, 0x81,                             /* out %al,$0x81 */
 	0xa1, 0x00, 0x00, 0x10, 0x00,           /* mov 0x100000,%eax */
 	0x0f, 0x01, 0x1d, 0xe0, 0x1f, 0x00, 0x00, /* lidt 0x1fe0 */
 	0xcc,                                   /* int3 */
@@ -107,6 +111,9 @@ struct child_run {
 	char line[64];
 	unsigned line_len, io_writes;
 	uint64_t probe_echo;            /* what the child wrote to port 0x80 */
+	uint64_t cpuid_echo;            /* ... and to port 0x81 */
+	bool cpuid_seen;
+	uint64_t cpuid_default_rax;
 	uint64_t beyond_gpa;
 	bool beyond_seen, crashed, other;
 };
@@ -133,10 +140,27 @@ static bool handle_message(uint64_t id, struct child_run *run)
 			rax = (io.rax & ~0xffull) | 0x5a;
 		} else if (io.port_number == 0x80) {
 			run->probe_echo = io.rax & 0xff;
+		} else if (io.port_number == 0x81) {
+			run->cpuid_echo = io.rax & 0xff;
 		} else {
 			run->other = true;
 		}
 		complete(id, io.header.rip + io.header.instruction_length, rax);
+	} else if (type == HVMSG_X64_CPUID_INTERCEPT && m->header.sender == id) {
+		struct hv_x64_cpuid_intercept_message cp;
+		struct hv_register_assoc r[5] = {
+			reg(HV_X64_REGISTER_RAX, 0xc0ffee42), reg(HV_X64_REGISTER_RAX + 1, 0),
+			reg(HV_X64_REGISTER_RAX + 2, 0), reg(HV_X64_REGISTER_RAX + 3, 0),
+			reg(HV_REGISTER_INTERCEPT_SUSPEND, 0),
+		};
+		struct hv_register_assoc rip;
+
+		memcpy(&cp, m->payload, sizeof(cp));
+		run->cpuid_seen = cp.rax == 0x12345678;
+		run->cpuid_default_rax = cp.default_result_rax;
+		rip = reg(HV_X64_REGISTER_RIP, cp.header.rip + cp.header.instruction_length);
+		set_regs(id, &rip, 1);
+		set_regs(id, r, 5);
 	} else if (type == HVMSG_UNMAPPED_GPA && m->header.sender == id) {
 		struct hv_x64_memory_intercept_message mem;
 
@@ -161,6 +185,7 @@ void test_child_partition(void)
 	struct child_run run;
 	uint64_t id = 0, pages, all_ones = 0, v;
 	uint16_t s_create, s_init, s_init2, s_map, s_vp, s_bad_map, s_bad_id, s_del;
+	uint16_t s_icpt, s_bad_icpt;
 	bool zeroed = true;
 	unsigned spins = 0;
 
@@ -222,6 +247,19 @@ void test_child_partition(void)
 		   "INVALID_PARAMETER (0x%x), of an unknown partition -> "
 		   "INVALID_PARTITION_ID (0x%x)", s_bad_map, s_bad_id);
 
+	/* Ask to see the child's CPUID leaf 0x12345678. */
+	{
+		struct hv_input_install_intercept *in = (void *)in_page;
+
+		memset(in_page, 0, sizeof(*in));
+		in->partition_id = id;
+		in->access_type = 1;
+		in->intercept_type = 99;
+		s_bad_icpt = call(HVCALL_INSTALL_INTERCEPT, 0);
+		in->intercept_type = HV_INTERCEPT_TYPE_X64_CPUID;
+		in->parameter = 0x12345678;
+		s_icpt = call(HVCALL_INSTALL_INTERCEPT, 0);
+	}
 	/* Load the child through the hypervisor (the root no longer sees
 	 * those pages), point its VP at the code, resume it. */
 	{
@@ -256,6 +294,13 @@ void test_child_partition(void)
 	tap_result(run.probe_echo == 0x5a,
 		   "root child: an IN the root completed gave the child the root's "
 		   "value (echoed back %#lx)", run.probe_echo);
+	tap_result(s_icpt == HV_STATUS_SUCCESS && s_bad_icpt == HV_STATUS_INVALID_PARAMETER &&
+		   run.cpuid_seen && run.cpuid_echo == 0x42,
+		   "root child: an installed CPUID intercept (leaf 0x12345678) came to "
+		   "the root with the hypervisor's answer (eax %#lx) and the root's "
+		   "answer reached the child (echoed %#lx); an unknown intercept type "
+		   "-> INVALID_PARAMETER (0x%x)", run.cpuid_default_rax, run.cpuid_echo,
+		   s_bad_icpt);
 	tap_result(run.beyond_seen && run.beyond_gpa == BEYOND_GPA,
 		   "root child: the child's read beyond its memory became an "
 		   "unmapped-GPA intercept for GPA %#lx", run.beyond_gpa);

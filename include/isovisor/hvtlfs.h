@@ -124,6 +124,7 @@
 #define HVCALL_DELETE_PARTITION                 0x0043
 #define HVCALL_GET_PARTITION_ID                 0x0046
 #define HVCALL_MAP_GPA_PAGES                    0x004b
+#define HVCALL_INSTALL_INTERCEPT                0x004d
 #define HVCALL_CREATE_VP                        0x004e
 #define HVCALL_GET_VP_REGISTERS                 0x0050
 #define HVCALL_SET_VP_REGISTERS                 0x0051
@@ -288,6 +289,20 @@ struct hv_input_vp_registers {                  /* Get (names) / Set (assocs) */
 	uint16_t rsvd_z16;
 };
 
+/* HvCallInstallIntercept */
+#define HV_INTERCEPT_TYPE_X64_IO_PORT   0
+#define HV_INTERCEPT_TYPE_X64_MSR       1
+#define HV_INTERCEPT_TYPE_X64_CPUID     2
+#define HV_INTERCEPT_TYPE_X64_MSR_INDEX 0xc
+#define HV_INTERCEPT_ACCESS_MASK_READ   1
+#define HV_INTERCEPT_ACCESS_MASK_WRITE  2
+struct hv_input_install_intercept {
+	uint64_t partition_id;
+	uint32_t access_type;                   /* HV_INTERCEPT_ACCESS_MASK_* */
+	uint32_t intercept_type;
+	uint64_t parameter;                     /* port, CPUID leaf, MSR index */
+};
+
 /* HvCallAssertVirtualInterrupt */
 #define HV_INTERRUPT_TYPE_FIXED 0
 struct hv_input_assert_virtual_interrupt {
@@ -339,6 +354,8 @@ struct hv_output_translate_virtual_address {
 #define HVMSG_UNMAPPED_GPA              0x80000000
 #define HVMSG_UNRECOVERABLE_EXCEPTION   0x80000021
 #define HVMSG_X64_IO_PORT_INTERCEPT     0x80010000
+#define HVMSG_X64_MSR_INTERCEPT         0x80010001
+#define HVMSG_X64_CPUID_INTERCEPT       0x80010002
 #define HVMSG_X64_HALT                  0x80010007
 #define HV_MESSAGE_PAYLOAD_BYTES        240
 #define HV_MESSAGE_FLAG_PENDING         0x01
@@ -393,6 +410,24 @@ struct hv_x64_memory_intercept_message {
 	uint8_t instruction_bytes[16];
 } __attribute__((packed));
 
+struct hv_x64_cpuid_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint64_t rax, rcx, rdx, rbx;
+	uint64_t default_result_rax, default_result_rcx;
+	uint64_t default_result_rdx, default_result_rbx;
+} __attribute__((packed));
+
+struct hv_x64_msr_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint32_t msr_number;
+	uint32_t reserved;
+	uint64_t rdx;
+	uint64_t rax;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct hv_x64_cpuid_intercept_message) == 104, "cpuid intercept");
+_Static_assert(sizeof(struct hv_x64_msr_intercept_message) == 64, "msr intercept");
+_Static_assert(sizeof(struct hv_input_install_intercept) == 24, "install intercept");
 _Static_assert(sizeof(struct hv_message) == 256, "message slot");
 _Static_assert(sizeof(struct hv_isovisor_console_line) == 256, "console line");
 _Static_assert(sizeof(struct hv_input_translate_virtual_address) == 32, "translate input");
