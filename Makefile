@@ -16,13 +16,13 @@ KCFLAGS  := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin -nostdinc \
             -mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
             -fno-omit-frame-pointer -ffile-prefix-map=$(CURDIR)=. \
             -isystem include/libc -isystem $(shell $(CC) -print-file-name=include) \
-            -Iinclude -Ikernel/lib -Idrivers -MMD -MP
+            -Iinclude -Ikernel/lib -Idrivers -Ivmbus -MMD -MP
 KASFLAGS := $(KCFLAGS) -D__ASSEMBLY__
 KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --build-id=none -no-pie --no-warn-rwx-segments
 
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
               -fno-sanitize-recover=all -fno-omit-frame-pointer \
-              -Iinclude -Ikernel/lib -Ihypervisor -Idrivers -Itests/unit -MMD -MP
+              -Iinclude -Ikernel/lib -Ihypervisor -Idrivers -Ivmbus -Itests/unit -MMD -MP
 
 # The portable library: no hardware access, builds for host and target.
 LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
@@ -31,6 +31,8 @@ LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
 # Device models, written once against drivers/platform.h: linked into
 # the root partition (microkernelized design).
 DRIVERS      := $(wildcard drivers/*.c)
+# VMBus (rings, channel management, VSPs and VSCs): portable, host-tested.
+VMBUS        := $(wildcard vmbus/*.c)
 # Portable pieces of the hypervisor: built into it, and for host tests.
 HV_PORTABLE  := hypervisor/rootview.c \
                 hypervisor/hypercall_abi.c hypervisor/arch/x86/npt.c
@@ -88,7 +90,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/host/unit/%,$(UNIT_SRC))
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/host/fuzz/%,$(FUZZ_SRC))
-HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE) $(HV_PORTABLE) $(DRIVERS))
+HOST_LIB  := $(patsubst %,$(O)/host/obj/%.o,$(LIB_PORTABLE) $(HV_PORTABLE) $(DRIVERS) $(VMBUS))
 
 $(O)/host/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)

@@ -31,6 +31,10 @@ uint16_t hc_copy_from_child(struct hc_ctx *c);
 uint16_t hc_translate_virtual_address(struct hc_ctx *c);
 uint16_t hc_console_line(struct hc_ctx *c);
 uint16_t hc_install_intercept(struct hc_ctx *c);
+uint16_t hc_create_port(struct hc_ctx *c);
+uint16_t hc_connect_port(struct hc_ctx *c);
+uint16_t hc_post_message(struct hc_ctx *c);
+uint16_t hc_signal_event(struct hc_ctx *c);
 uint16_t hc_set_partition_name(struct hc_ctx *c);
 
 #endif

@@ -97,6 +97,28 @@ int synic_msr_write(struct vp *vp, uint32_t msr, uint64_t v)
 	return -1;
 }
 
+/* Set event flag `flag` of `sint` in the VP's event-flag page and raise
+ * the SINT if the flag was clear: a set flag already has an interrupt on
+ * its way. -1 when the SynIC or the page is not enabled. */
+int synic_signal(struct vp *vp, unsigned sint, unsigned flag)
+{
+	struct synic *s = &vp->synic;
+	uint8_t *flags;
+	uint8_t bit = (uint8_t)(1u << (flag % 8)), old;
+
+	if (!(s->scontrol & HV_SYNIC_SCONTROL_ENABLE) || !(s->siefp & 1) ||
+	    (s->sint[sint] & HV_SYNIC_SINT_MASKED))
+		return -1;
+	flags = gpa_to_hva(vp->partition, (s->siefp & ~0xfffull) +
+			   sint * (HV_EVENT_FLAGS_PER_SINT / 8) + flag / 8, 1);
+	if (!flags)
+		return -1;
+	old = __atomic_fetch_or(flags, bit, __ATOMIC_SEQ_CST);
+	if (!(old & bit))
+		irq_post(vp, (uint8_t)(s->sint[sint] & HV_SYNIC_SINT_VECTOR_MASK));
+	return 0;
+}
+
 int synic_post(struct vp *vp, unsigned sint, const struct hv_message *m)
 {
 	struct synic *s = &vp->synic;

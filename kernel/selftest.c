@@ -356,6 +356,7 @@ void root_selftests(void)
 	test_pages();
 	test_exit_counters();
 	test_null_hypercalls();
+	test_synic_ports();
 	test_child_partition();
 	test_hlt_timer();
 	test_console_long_line();

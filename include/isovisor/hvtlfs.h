@@ -129,7 +129,11 @@
 #define HVCALL_GET_VP_REGISTERS                 0x0050
 #define HVCALL_SET_VP_REGISTERS                 0x0051
 #define HVCALL_TRANSLATE_VIRTUAL_ADDRESS        0x0052
+#define HVCALL_POST_MESSAGE                     0x005c
+#define HVCALL_SIGNAL_EVENT                     0x005d
 #define HVCALL_ASSERT_VIRTUAL_INTERRUPT         0x0094
+#define HVCALL_CREATE_PORT                      0x0095
+#define HVCALL_CONNECT_PORT                     0x0096
 #define HVCALL_START_VP                         0x0099
 #define HVCALL_GET_VP_INDEX_FROM_APIC_ID        0x009a
 /* isovisor's own (see the deviation note above). The null call (fast,
@@ -289,6 +293,56 @@ struct hv_input_vp_registers {                  /* Get (names) / Set (assocs) */
 	uint16_t rsvd_z16;
 };
 
+/* Ports and connections (TLFS 11.9): a port belongs to the partition
+ * that receives; a connection lets another partition post to it. */
+#define HV_PORT_TYPE_MESSAGE    1
+#define HV_PORT_TYPE_EVENT      2
+#define HV_EVENT_FLAGS_PER_SINT 2048
+
+struct hv_port_info {
+	uint32_t port_type;
+	uint32_t padding;
+	uint32_t target_sint;
+	uint32_t target_vp;
+	uint16_t base_flag_number;              /* event ports */
+	uint16_t flag_count;
+	uint32_t rsvdz;
+};
+
+struct hv_input_create_port {
+	uint64_t port_partition_id;
+	uint32_t port_id;
+	uint8_t port_vtl;
+	uint8_t min_connection_vtl;
+	uint16_t padding;
+	uint64_t connection_partition_id;
+	struct hv_port_info port_info;
+	uint64_t proximity_domain_info;
+};
+
+struct hv_input_connect_port {
+	uint64_t connection_partition_id;
+	uint32_t connection_id;
+	uint8_t connection_vtl;
+	uint8_t rsvdz0;
+	uint16_t rsvdz1;
+	uint64_t port_partition_id;
+	uint32_t port_id;
+	uint32_t reserved2;
+	uint32_t port_type;                     /* hv_connection_info */
+	uint32_t padding;
+	uint64_t connection_info_rsvdz;
+	uint64_t proximity_domain_info;
+};
+
+struct hv_input_post_message {
+	uint32_t connection_id;
+	uint32_t reserved;
+	uint32_t message_type;
+	uint32_t payload_size;
+	uint8_t payload[240];
+};
+
 /* HvCallInstallIntercept */
 #define HV_INTERCEPT_TYPE_X64_IO_PORT   0
 #define HV_INTERCEPT_TYPE_X64_MSR       1
@@ -425,6 +479,10 @@ struct hv_x64_msr_intercept_message {
 	uint64_t rax;
 } __attribute__((packed));
 
+_Static_assert(sizeof(struct hv_port_info) == 24, "port info");
+_Static_assert(sizeof(struct hv_input_create_port) == 56, "create port");
+_Static_assert(sizeof(struct hv_input_connect_port) == 56, "connect port");
+_Static_assert(sizeof(struct hv_input_post_message) == 256, "post message");
 _Static_assert(sizeof(struct hv_x64_cpuid_intercept_message) == 104, "cpuid intercept");
 _Static_assert(sizeof(struct hv_x64_msr_intercept_message) == 64, "msr intercept");
 _Static_assert(sizeof(struct hv_input_install_intercept) == 24, "install intercept");
