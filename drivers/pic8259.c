@@ -9,6 +9,7 @@
  * be a pure read.
  */
 #include <string.h>
+#include "isa_io.h"
 #include "pic8259.h"
 
 static void pic_reject(struct pic *c, const char *msg)
@@ -278,8 +279,10 @@ static bool own_port(uint16_t port)
 	       port == PIC_ELCR_MASTER || port == PIC_ELCR_SLAVE;
 }
 
-static void byte_io(struct pic *c, uint16_t port, bool write, uint8_t *v)
+static void byte_io(void *dev, uint16_t port, bool write, uint8_t *v)
 {
+	struct pic *c = dev;
+
 	unsigned n = port == PIC_SLAVE_CMD || port == PIC_SLAVE_DATA ||
 		     port == PIC_ELCR_SLAVE;
 	struct pic_chip *h = &c->chip[n];
@@ -302,26 +305,10 @@ static void byte_io(struct pic *c, uint16_t port, bool write, uint8_t *v)
 bool pic_io(struct pic *c, uint16_t port, unsigned size, bool write,
 	    uint32_t *value)
 {
-	uint32_t result = 0;
-
 	if (!own_port(port))
 		return false;
-	if (size != 1 && size != 2 && size != 4) {
+	if (!isa_split_io(c, own_port, byte_io, port, size, write, value))
 		pic_reject(c, "pic: bad port access size");
-		if (!write)
-			*value = 0xffffffff;
-		return true;
-	}
-	for (unsigned i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		uint8_t b = write ? (uint8_t)(*value >> (8 * i)) : 0xff;
-
-		if (own_port(p))
-			byte_io(c, p, write, &b);
-		result |= (uint32_t)b << (8 * i);
-	}
-	if (!write)
-		*value = result;
 	return true;
 }
 

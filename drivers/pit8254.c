@@ -11,6 +11,7 @@
  * its first edge N clocks after that load.
  */
 #include <string.h>
+#include "isa_io.h"
 #include "pit8254.h"
 
 #define NS_PER_S        1000000000ull
@@ -484,8 +485,10 @@ static bool own_port(uint16_t port)
 	       port == PIT_PORT_SYSB;
 }
 
-static void byte_io(struct pit *t, uint16_t port, bool write, uint8_t *v)
+static void byte_io(void *dev, uint16_t port, bool write, uint8_t *v)
 {
+	struct pit *t = dev;
+
 	uint64_t now = now_tick(t);
 
 	pit_catch_up(t, now);
@@ -512,28 +515,10 @@ static void byte_io(struct pit *t, uint16_t port, bool write, uint8_t *v)
 bool pit_io(struct pit *t, uint16_t port, unsigned size, bool write,
 	    uint32_t *value)
 {
-	uint32_t result = 0;
-
 	if (!own_port(port))
 		return false;
-	if (size != 1 && size != 2 && size != 4) {
+	if (!isa_split_io(t, own_port, byte_io, port, size, write, value))
 		pit_reject(t, "pit: bad port access size");
-		if (!write)
-			*value = 0xffffffff;
-		return true;
-	}
-	/* 8-bit ports: the bus splits a wider access into bytes of
-	 * consecutive ports; the ones not ours float high. */
-	for (unsigned i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		uint8_t b = write ? (uint8_t)(*value >> (8 * i)) : 0xff;
-
-		if (own_port(p))
-			byte_io(t, p, write, &b);
-		result |= (uint32_t)b << (8 * i);
-	}
-	if (!write)
-		*value = result;
 	return true;
 }
 

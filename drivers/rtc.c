@@ -5,6 +5,7 @@
  * base_ns; changing the time keeps that phase, as the chip's divider does.
  */
 #include <string.h>
+#include "isa_io.h"
 #include "rtc.h"
 
 #define NS_PER_S        1000000000ull
@@ -392,8 +393,10 @@ static void write_reg(struct rtc *r, uint8_t idx, uint8_t v, uint64_t now)
 	}
 }
 
-static void byte_io(struct rtc *r, uint16_t port, bool write, uint8_t *v)
+static void byte_io(void *dev, uint16_t port, bool write, uint8_t *v)
 {
+	struct rtc *r = dev;
+
 	uint64_t now;
 
 	if (port == RTC_PORT_INDEX) {
@@ -421,26 +424,10 @@ static bool own_port(uint16_t port)
 bool rtc_io(struct rtc *r, uint16_t port, unsigned size, bool write,
 	    uint32_t *value)
 {
-	uint32_t result = 0;
-
 	if (!own_port(port))
 		return false;
-	if (size != 1 && size != 2 && size != 4) {
+	if (!isa_split_io(r, own_port, byte_io, port, size, write, value))
 		rtc_reject(r, "rtc: bad port access size");
-		if (!write)
-			*value = 0xffffffff;
-		return true;
-	}
-	for (unsigned i = 0; i < size; i++) {
-		uint16_t p = (uint16_t)(port + i);
-		uint8_t b = write ? (uint8_t)(*value >> (8 * i)) : 0xff;
-
-		if (own_port(p))
-			byte_io(r, p, write, &b);
-		result |= (uint32_t)b << (8 * i);
-	}
-	if (!write)
-		*value = result;
 	return true;
 }
 
