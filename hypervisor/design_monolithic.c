@@ -148,24 +148,17 @@ static void svc_tap(bool ok, const char *text)
 
 static uint64_t svc_now_ns(void)
 {
-	uint64_t khz = tsc_khz(), t = rdtsc();
-
-	return khz ? t / khz * 1000000 + t % khz * 1000000 / khz : 0;
+	return tsc_ns();
 }
 
 static const void *svc_module(const char *word, size_t *len)
 {
-	size_t n = strlen(word);
+	const struct mb2_module *m = mb2_find_module(&boot.mb2, word);
 
-	for (unsigned i = 0; i < boot.mb2.module_count; i++) {
-		const struct mb2_module *m = &boot.mb2.modules[i];
-
-		if (!strncmp(m->cmdline, word, n) && (m->cmdline[n] == ' ' || !m->cmdline[n])) {
-			*len = m->end - m->start;
-			return phys_to_virt(m->start);
-		}
-	}
-	return NULL;
+	if (!m)
+		return NULL;
+	*len = m->end - m->start;
+	return phys_to_virt(m->start);
 }
 
 static void *svc_alloc(uint64_t bytes)

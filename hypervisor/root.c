@@ -189,15 +189,11 @@ static void map_root(struct partition *p)
 
 static const struct mb2_module *root_module(const char **args)
 {
-	for (unsigned i = 0; i < boot.mb2.module_count; i++) {
-		const char *c = boot.mb2.modules[i].cmdline;
+	const struct mb2_module *m = mb2_find_module(&boot.mb2, "root");
 
-		if (!strncmp(c, "root", 4) && (c[4] == ' ' || !c[4])) {
-			*args = c[4] ? c + 5 : "";
-			return &boot.mb2.modules[i];
-		}
-	}
-	return NULL;
+	if (m)
+		*args = m->cmdline[4] ? m->cmdline + 5 : "";
+	return m;
 }
 
 static void load_elf(struct partition *p, const struct mb2_module *m,

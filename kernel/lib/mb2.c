@@ -249,3 +249,17 @@ bool cmdline_has(const char *cmdline, const char *word)
 	}
 	return false;
 }
+
+const struct mb2_module *mb2_find_module(const struct mb2_info *mi,
+					 const char *word)
+{
+	size_t n = strlen(word);
+
+	for (unsigned i = 0; i < mi->module_count; i++) {
+		const char *c = mi->modules[i].cmdline;
+
+		if (!strncmp(c, word, n) && (c[n] == ' ' || !c[n]))
+			return &mi->modules[i];
+	}
+	return NULL;
+}

@@ -71,6 +71,10 @@ const struct mb2_mmap_entry *mb2_mmap_entry(const struct mb2_info *mi,
 const struct efi_memory_descriptor *mb2_efi_entry(const struct mb2_info *mi,
 						  unsigned i);
 
+/* The module whose command line starts with the word `word`, or NULL. */
+const struct mb2_module *mb2_find_module(const struct mb2_info *mi,
+					 const char *word);
+
 /* True when `word` appears as a whole space-separated word in cmdline. */
 bool cmdline_has(const char *cmdline, const char *word);
 

@@ -67,3 +67,11 @@ void udelay(uint64_t us)
 	while ((int64_t)(rdtsc() - end) < 0)
 		cpu_relax();
 }
+
+uint64_t tsc_ns(void)
+{
+	uint64_t t = rdtsc();
+
+	/* Split so t * 10^6 cannot overflow. */
+	return khz ? t / khz * 1000000 + t % khz * 1000000 / khz : 0;
+}

@@ -14,6 +14,8 @@
  * timer counts. */
 void tsc_init(uint32_t pm_tmr_port, bool pm_tmr_32bit);
 uint64_t tsc_khz(void);
+/* Nanoseconds from the TSC (0 before calibration). */
+uint64_t tsc_ns(void);
 void udelay(uint64_t us);
 
 #endif
