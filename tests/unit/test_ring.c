@@ -1,0 +1,678 @@
+/*
+ * Host tests for the VMBus ring buffer (vmbus/ring.c): packets of many
+ * sizes across the wrap, a full ring and pending_send_sz, interrupt
+ * suppression, a hostile peer's corrupt indices and descriptors, and a
+ * channel (two rings back to back) driven by a producer and a consumer
+ * interleaved for 10k packets each way. Rings are malloc'ed at exactly
+ * header + data bytes so AddressSanitizer sees any access outside them.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "ring.h"
+
+#define PAGE 4096u
+
+struct tring {
+	uint8_t *mem;
+	size_t bytes;
+	struct vmbus_ring w;    /* the writer's view */
+	struct vmbus_ring r;    /* the reader's view */
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+static void tring_open(struct tring *t, unsigned data_pages)
+{
+	t->bytes = PAGE + (size_t)data_pages * PAGE;
+	t->mem = malloc(t->bytes);
+	if (!t->mem)
+		abort();
+	memset(t->mem, 0xee, t->bytes);         /* data area: garbage */
+	if (vmbus_ring_format(t->mem, t->bytes) ||
+	    vmbus_ring_init(&t->w, t->mem, t->bytes) ||
+	    vmbus_ring_init(&t->r, t->mem, t->bytes))
+		abort();
+}
+
+static void tring_close(struct tring *t)
+{
+	free(t->mem);
+	t->mem = NULL;
+}
+
+static struct vmbus_ring_header *hdr(struct tring *t)
+{
+	return (struct vmbus_ring_header *)t->mem;
+}
+
+/* Byte i of the payload of packet `id`. */
+static uint8_t pattern(uint64_t id, uint32_t i)
+{
+	return (uint8_t)(id * 131 + i * 7 + (i >> 8));
+}
+
+/* Send a data packet with `plen` payload bytes; the payload goes in up to
+ * three pieces to exercise the gather. trans_id = id. */
+static int send(struct vmbus_ring *w, uint64_t id, uint32_t plen,
+		bool *signal)
+{
+	static uint8_t payload[3 * PAGE * 4];
+	struct vmbus_pkt_desc d = {
+		.type = 6, .offset8 = 2, .flags = 0, .trans_id = id,
+		.len8 = (uint16_t)((sizeof(d) + plen + 7) / 8),
+	};
+	struct vmbus_iov iov[4] = { { &d, sizeof(d) } };
+	uint32_t a = plen / 3, b = plen / 2;
+
+	for (uint32_t i = 0; i < plen; i++)
+		payload[i] = pattern(id, i);
+	iov[1] = (struct vmbus_iov){ payload, a };
+	iov[2] = (struct vmbus_iov){ payload + a, b - a };
+	iov[3] = (struct vmbus_iov){ payload + b, plen - b };
+	return vmbus_ring_write(w, iov, 4, signal);
+}
+
+/* The packet in buf (len bytes) is the one send(id, plen) wrote. */
+static bool is_packet(const uint8_t *buf, int len, uint64_t id,
+		      uint32_t plen)
+{
+	struct vmbus_pkt_desc d;
+
+	if (len != (int)((sizeof(d) + plen + 7) & ~7u))
+		return false;
+	memcpy(&d, buf, sizeof(d));
+	if (d.trans_id != id || d.offset8 != 2 || d.len8 * 8 != len)
+		return false;
+	for (uint32_t i = 0; i < plen; i++)
+		if (buf[sizeof(d) + i] != pattern(id, i))
+			return false;
+	for (uint32_t i = sizeof(d) + plen; i < (uint32_t)len; i++)
+		if (buf[i])
+			return false;   /* padding is zeroes */
+	return true;
+}
+
+/* Peek, check, consume the packet send(id, plen) wrote. */
+static bool recv_expect(struct vmbus_ring *r, uint64_t id, uint32_t plen,
+			bool *signal_writer)
+{
+	static uint8_t buf[4 * PAGE];
+	int len = vmbus_ring_peek(r, buf, sizeof(buf));
+
+	if (len <= 0 || !is_packet(buf, len, id, plen))
+		return false;
+	return vmbus_ring_consume(r, (uint32_t)len, signal_writer) == 0;
+}
+
+static void test_geometry(void)
+{
+	struct vmbus_ring r;
+	uint8_t *mem = malloc(3 * PAGE);
+
+	CHECK(vmbus_ring_init(&r, NULL, 2 * PAGE) == -1, "init: NULL pages");
+	CHECK(vmbus_ring_init(&r, mem, PAGE) == -1, "init: header only");
+	CHECK(vmbus_ring_init(&r, mem, 2 * PAGE - 8) == -1,
+	      "init: less than two pages");
+	CHECK(vmbus_ring_init(&r, mem, 2 * PAGE + 8) == -1,
+	      "init: not a page multiple");
+	CHECK(vmbus_ring_init(&r, mem + 4, 2 * PAGE) == -1,
+	      "init: misaligned pages");
+	CHECK(vmbus_ring_init(&r, mem, (size_t)VMBUS_RING_MAX_DATA + 2 * PAGE)
+	      == -1, "init: data area too large");
+	CHECK(vmbus_ring_format(mem, PAGE) == -1, "format: bad geometry");
+	CHECK(vmbus_ring_format(mem, 3 * PAGE) == 0 &&
+	      ((struct vmbus_ring_header *)mem)->feature_bits.value == 1 &&
+	      ((struct vmbus_ring_header *)mem)->write_index == 0,
+	      "format: empty ring with feat_pending_send_sz");
+	CHECK(vmbus_ring_init(&r, mem, 3 * PAGE) == 0 && r.size == 2 * PAGE &&
+	      r.data == mem + PAGE, "init: 2 data pages after the header");
+	((struct vmbus_ring_header *)mem)->write_index = 2 * PAGE;
+	CHECK(vmbus_ring_init(&r, mem, 3 * PAGE) == -1,
+	      "init: write_index == size rejected");
+	((struct vmbus_ring_header *)mem)->write_index = 0;
+	((struct vmbus_ring_header *)mem)->read_index = 20;
+	CHECK(vmbus_ring_init(&r, mem, 3 * PAGE) == -1,
+	      "init: unaligned read_index rejected");
+	CHECK(offsetof(struct vmbus_ring_header, feature_bits) == 64 &&
+	      sizeof(struct vmbus_ring_header) == PAGE &&
+	      sizeof(struct vmbus_pkt_desc) == 16, "wire layout");
+	free(mem);
+}
+
+/* One packet at a time, every payload size 0..700 then larger ones: the
+ * indices wrap the 4 KiB data area many times, at every 8-byte offset. */
+static void test_sizes_wrap(void)
+{
+	struct tring t;
+	unsigned bad = 0, nosig = 0, wraps = 0, n = 0;
+	uint32_t last_w = 0;
+	bool sig, wsig;
+
+	tring_open(&t, 1);
+	for (uint32_t plen = 0; plen < 4096 - 16 - 8 - 8; plen += plen < 700 ? 1 : 37) {
+		for (int rep = 0; rep < 3; rep++, n++) {
+			if (send(&t.w, n, plen, &sig))
+				bad++;
+			if (!sig)
+				nosig++;
+			if (!recv_expect(&t.r, n, plen, &wsig) || wsig)
+				bad++;
+			if (hdr(&t)->write_index < last_w)
+				wraps++;
+			last_w = hdr(&t)->write_index;
+			if (hdr(&t)->read_index != last_w)
+				bad++;
+		}
+	}
+	CHECK(bad == 0, "%u packets of %u sizes read back intact", n, n / 3);
+	CHECK(nosig == 0, "every write to an empty ring signals");
+	CHECK(wraps > 100, "indices wrapped %u times", wraps);
+	tring_close(&t);
+}
+
+/* Fill the ring with random sizes, drain it, repeat. */
+static void test_batches(void)
+{
+	struct tring t;
+	uint64_t s = 99, id = 0, rid = 0;
+	uint32_t sizes[512];
+	unsigned bad = 0, fulls = 0, total = 0, sigs = 0;
+	bool sig;
+
+	tring_open(&t, 2);
+	for (int round = 0; round < 200; round++) {
+		unsigned n = 0;
+		int err;
+
+		for (;;) {
+			uint32_t plen = (uint32_t)(rnd(&s) % 1500);
+
+			if (n == 512) {         /* a ring that never fills */
+				err = 0;
+				bad++;
+				break;
+			}
+
+			err = send(&t.w, id, plen, &sig);
+			if (err)
+				break;
+			sigs += sig;
+			sizes[n++] = plen;
+			id++;
+			if (vmbus_ring_avail_read(&t.r) +
+			    vmbus_ring_avail_write(&t.w) != t.w.size)
+				bad++;
+		}
+		if (err == VMBUS_RING_AGAIN &&
+		    vmbus_ring_avail_write(&t.w) >= 8)
+			fulls++;
+		for (unsigned i = 0; i < n; i++, rid++)
+			if (!recv_expect(&t.r, rid, sizes[i], &sig))
+				bad++;
+		total += n;
+		if (vmbus_ring_peek(&t.r, NULL, 0) != 0)
+			bad++;
+	}
+	CHECK(bad == 0, "%u packets in 200 full batches read back in order",
+	      total);
+	CHECK(fulls == 200, "each batch ends in VMBUS_RING_AGAIN, >= 8 bytes free");
+	CHECK(sigs == 200, "one signal per batch (empty -> non-empty): %u", sigs);
+	tring_close(&t);
+}
+
+static void test_full_pending(void)
+{
+	struct tring t;
+	unsigned n = 0, sigs = 0, consumed = 0, late = 0;
+	uint32_t big_space = VMBUS_RING_PKT_SPACE(16 + 2000);
+	bool sig;
+	int err;
+
+	tring_open(&t, 1);
+	while (n < 1000 && send(&t.w, n, 100, &sig) == 0)
+		n++;
+	CHECK(n == 4096 / VMBUS_RING_PKT_SPACE(116) - (4096 % VMBUS_RING_PKT_SPACE(116) ? 0 : 1),
+	      "%u packets of 128 bytes fill a 4 KiB ring", n);
+	err = send(&t.w, 999, 2000, &sig);
+	CHECK(err == VMBUS_RING_AGAIN && !sig, "full ring: VMBUS_RING_AGAIN");
+	CHECK(hdr(&t)->pending_send_sz == big_space,
+	      "pending_send_sz set to the space needed (%u)",
+	      hdr(&t)->pending_send_sz);
+	/* Free packets one by one: exactly one consume crosses the mark. */
+	for (unsigned i = 0; i < n; i++) {
+		if (!recv_expect(&t.r, i, 100, &sig))
+			break;
+		consumed++;
+		if (sig) {
+			sigs++;
+			if (vmbus_ring_avail_write(&t.w) <= big_space ||
+			    vmbus_ring_avail_write(&t.w) > big_space + VMBUS_RING_PKT_SPACE(116))
+				late++;
+		}
+	}
+	CHECK(consumed == n && sigs == 1 && !late,
+	      "the writer is signalled once, when free space crosses pending_send_sz");
+	CHECK(send(&t.w, 999, 2000, &sig) == 0 && sig,
+	      "the big packet then fits");
+	CHECK(hdr(&t)->pending_send_sz == 0,
+	      "a successful write clears pending_send_sz");
+	CHECK(recv_expect(&t.r, 999, 2000, &sig) && !sig,
+	      "no writer signal without pending_send_sz");
+	tring_close(&t);
+
+	/* Without the feature bit the writer polls: no request, no signal. */
+	tring_open(&t, 1);
+	hdr(&t)->feature_bits.value = 0;
+	n = 0;
+	while (n < 1000 && send(&t.w, n, 100, &sig) == 0)
+		n++;
+	CHECK(send(&t.w, 999, 2000, &sig) == VMBUS_RING_AGAIN &&
+	      hdr(&t)->pending_send_sz == 0,
+	      "no feature bit: VMBUS_RING_AGAIN, pending_send_sz untouched");
+	hdr(&t)->pending_send_sz = 2024; /* ignored without the feature bit */
+	sigs = 0;
+	for (unsigned i = 0; i < n; i++)
+		if (recv_expect(&t.r, i, 100, &sig) && sig)
+			sigs++;
+	CHECK(sigs == 0, "no feature bit: the reader never signals the writer");
+	tring_close(&t);
+
+	/* A packet that could never fit. */
+	tring_open(&t, 1);
+	CHECK(send(&t.w, 1, 4096 - 16 - 8 - 8 + 1, &sig) == VMBUS_RING_TOOBIG,
+	      "a packet leaving less than 8 bytes of an empty ring: TOOBIG");
+	CHECK(send(&t.w, 1, 4096 - 16 - 8 - 8, &sig) == 0 && sig,
+	      "the largest packet fits an empty ring");
+	tring_close(&t);
+}
+
+static void test_interrupts(void)
+{
+	struct tring t;
+	bool sig, more;
+
+	tring_open(&t, 1);
+	CHECK(send(&t.w, 1, 10, &sig) == 0 && sig,
+	      "write to an empty ring signals");
+	CHECK(send(&t.w, 2, 10, &sig) == 0 && !sig,
+	      "write to a non-empty ring does not");
+	CHECK(recv_expect(&t.r, 1, 10, &sig) && send(&t.w, 3, 10, &sig) == 0 &&
+	      !sig, "still no signal while the reader is behind");
+	recv_expect(&t.r, 2, 10, &sig);
+	recv_expect(&t.r, 3, 10, &sig);
+	vmbus_ring_reader_begin(&t.r);
+	CHECK(send(&t.w, 4, 10, &sig) == 0 && !sig,
+	      "masked reader: no signal even on empty -> non-empty");
+	CHECK(recv_expect(&t.r, 4, 10, &sig), "reader drains");
+	/* A packet written between the drain and the unmask... */
+	CHECK(send(&t.w, 5, 10, &sig) == 0 && !sig,
+	      "packet written after the drain, before the unmask: no signal");
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(more && hdr(&t)->interrupt_mask == 0,
+	      "...is found by reader_done's re-check");
+	CHECK(recv_expect(&t.r, 5, 10, &sig), "and read");
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(!more, "reader_done on an empty ring: nothing more");
+	CHECK(send(&t.w, 6, 10, &sig) == 0 && sig,
+	      "unmasked and empty again: the next write signals");
+	tring_close(&t);
+}
+
+enum corruption {
+	C_W_SIZE, C_W_HUGE, C_W_UNALIGNED, C_W_SHORT, C_R_SIZE, C_R_UNALIGNED,
+	C_R_MOVED, C_LEN8_HUGE, C_LEN8_AVAIL, C_LEN8_ZERO, C_LEN8_ONE,
+	C_OFF8_BIG, C_OFF8_SMALL, C_TRAILER, C_COUNT
+};
+
+static const char *const corruption_name[C_COUNT] = {
+	"write_index == size", "write_index 0xfffffff8",
+	"write_index not 8-aligned", "write_index 8 past read_index",
+	"read_index == size", "read_index not 8-aligned",
+	"read_index moved by the peer",
+	"len8 0xffff (beyond the ring)", "len8 beyond the available bytes",
+	"len8 0", "len8 1 (shorter than the descriptor)",
+	"offset8 > len8", "offset8 1 (inside the descriptor)",
+	"trailer names another start",
+};
+
+/* A ring holding two packets, the first straddling the end of the data
+ * area, then one field the peer controls broken. */
+static void corrupt_ring(struct tring *t, enum corruption c)
+{
+	struct vmbus_ring_header *h;
+	uint32_t size, rd;
+	struct vmbus_pkt_desc d;
+	uint64_t tr;
+	bool sig;
+
+	tring_open(t, 1);
+	h = hdr(t);
+	size = t->r.size;
+	/* Move both ends to 64 bytes before the end of the data area. */
+	h->write_index = h->read_index = size - 64;
+	vmbus_ring_init(&t->w, t->mem, t->bytes);
+	vmbus_ring_init(&t->r, t->mem, t->bytes);
+	send(&t->w, 1, 200, &sig);
+	send(&t->w, 2, 30, &sig);
+	rd = h->read_index;
+	memcpy(&d, t->r.data + rd, 16);
+	switch (c) {
+	case C_W_SIZE:      h->write_index = size; break;
+	case C_W_HUGE:      h->write_index = 0xfffffff8u; break;
+	case C_W_UNALIGNED: h->write_index += 4; break;
+	case C_W_SHORT:     h->write_index = rd + 8; break;
+	case C_R_SIZE:      h->read_index = size; break;
+	case C_R_UNALIGNED: h->read_index = rd + 4; break;
+	case C_R_MOVED:     h->read_index = 0; break;
+	case C_LEN8_HUGE:   d.len8 = 0xffff; break;
+	case C_LEN8_AVAIL:  d.len8 = (uint16_t)((vmbus_ring_avail_read(&t->r)) / 8); break;
+	case C_LEN8_ZERO:   d.len8 = 0; break;
+	case C_LEN8_ONE:    d.len8 = 1; break;
+	case C_OFF8_BIG:    d.offset8 = d.len8 + 1; break;
+	case C_OFF8_SMALL:  d.offset8 = 1; break;
+	case C_TRAILER:
+		memcpy(&tr, t->r.data + ((rd + d.len8 * 8) % size), 8);
+		tr += 8ull << 32;
+		memcpy(t->r.data + ((rd + d.len8 * 8) % size), &tr, 8);
+		break;
+	default: break;
+	}
+	memcpy(t->r.data + rd, &d, 16);
+}
+
+static void test_corrupt(void)
+{
+	struct tring t;
+
+	for (int c = 0; c < C_COUNT; c++) {
+		uint8_t *buf = malloc(512);
+		bool untouched = true, sig = true;
+		int got;
+
+		memset(buf, 0xa5, 512);
+		corrupt_ring(&t, c);
+		got = vmbus_ring_peek(&t.r, buf, 512);
+		for (int i = 0; i < 512; i++)
+			untouched &= buf[i] == 0xa5;
+		CHECK(got == VMBUS_RING_CORRUPT && untouched,
+		      "peek: %s -> corrupt, nothing copied (got %d)",
+		      corruption_name[c], got);
+		if (c <= C_W_SHORT || c == C_R_SIZE || c == C_R_UNALIGNED) {
+			got = send(&t.w, 3, 8, &sig);
+			CHECK(got == VMBUS_RING_CORRUPT && !sig,
+			      "write: %s -> corrupt", corruption_name[c]);
+		}
+		tring_close(&t);
+		free(buf);
+	}
+}
+
+static void test_hostile_sequences(void)
+{
+	struct tring t;
+	uint8_t *buf = malloc(64);
+	bool sig;
+	int len;
+
+	/* The writer takes bytes back between peek and consume. */
+	tring_open(&t, 1);
+	send(&t.w, 1, 40, &sig);
+	len = vmbus_ring_peek(&t.r, buf, 64);
+	hdr(&t)->write_index = 8;
+	CHECK(len == 56 && vmbus_ring_consume(&t.r, (uint32_t)len, &sig) ==
+	      VMBUS_RING_CORRUPT, "consume after the writer shrank the ring: corrupt");
+	tring_close(&t);
+
+	/* The descriptor changes after peek checked it: buf keeps the
+	 * checked copy. */
+	tring_open(&t, 1);
+	send(&t.w, 1, 40, &sig);
+	len = vmbus_ring_peek(&t.r, buf, 64);
+	((struct vmbus_pkt_desc *)t.r.data)->len8 = 0xffff;
+	CHECK(len == 56 && ((struct vmbus_pkt_desc *)buf)->len8 == 7 &&
+	      vmbus_ring_consume(&t.r, 56, &sig) == 0,
+	      "consume uses the length peek checked, not the ring's");
+	tring_close(&t);
+
+	/* The writer moves its own write_index behind our back. */
+	tring_open(&t, 1);
+	send(&t.w, 1, 40, &sig);
+	hdr(&t)->write_index += 64;
+	CHECK(send(&t.w, 2, 40, &sig) == VMBUS_RING_CORRUPT,
+	      "write: shared write_index differs from ours: corrupt");
+	tring_close(&t);
+
+	/* A packet larger than the caller's buffer. */
+	tring_open(&t, 1);
+	send(&t.w, 1, 100, &sig);
+	send(&t.w, 2, 10, &sig);
+	memset(buf, 0x5a, 64);
+	len = vmbus_ring_peek(&t.r, buf, 64);
+	CHECK(len == VMBUS_RING_TOOBIG && t.r.peeked == 120 && buf[0] == 0x5a &&
+	      buf[63] == 0x5a, "peek: packet > cap -> TOOBIG, length in peeked");
+	CHECK(vmbus_ring_consume(&t.r, 64, &sig) == VMBUS_RING_INVAL,
+	      "consume of a length peek did not return: INVAL");
+	CHECK(vmbus_ring_consume(&t.r, t.r.peeked, &sig) == 0 &&
+	      recv_expect(&t.r, 2, 10, &sig), "skip it; the next one reads");
+	CHECK(vmbus_ring_consume(&t.r, 32, &sig) == VMBUS_RING_INVAL,
+	      "consume without a peek: INVAL");
+	tring_close(&t);
+
+	/* Bad packets from our own side. */
+	tring_open(&t, 1);
+	{
+		struct vmbus_pkt_desc d = { .type = 6, .offset8 = 2, .len8 = 3 };
+		uint8_t pay[8] = { 0 };
+		struct vmbus_iov iov[2] = { { &d, 16 }, { pay, 8 } };
+
+		CHECK(vmbus_ring_write(&t.w, iov, 2, &sig) == 0,
+		      "write: consistent descriptor accepted");
+		d.len8 = 4;
+		CHECK(vmbus_ring_write(&t.w, iov, 2, &sig) == VMBUS_RING_INVAL,
+		      "write: len8 not matching the gathered bytes: INVAL");
+		d.len8 = 3;
+		d.offset8 = 4;
+		CHECK(vmbus_ring_write(&t.w, iov, 2, &sig) == VMBUS_RING_INVAL,
+		      "write: offset8 > len8: INVAL");
+		d.offset8 = 2;
+		CHECK(vmbus_ring_write(&t.w, iov, 1, &sig) == VMBUS_RING_INVAL,
+		      "write: len8 3 for 16 bytes: INVAL");
+		iov[0].len = 8;
+		CHECK(vmbus_ring_write(&t.w, iov, 1, &sig) == VMBUS_RING_INVAL,
+		      "write: shorter than a descriptor: INVAL");
+	}
+	tring_close(&t);
+	free(buf);
+}
+
+/* One direction of the channel: a producer and a consumer with their
+ * own PRNGs, driven only by the signals the ring tells them to send. */
+struct flow {
+	struct vmbus_ring *tx, *rx;
+	uint64_t prng, sent, recvd;
+	uint32_t crc_tx, crc_rx;
+	bool writer_blocked, writer_event, reader_event;
+	unsigned sig_reader, sig_writer, bad;
+	bool staged;            /* pay/plen hold the packet to (re)send */
+	uint32_t plen;
+	uint8_t pay[3 * PAGE];
+	uint8_t buf[3 * PAGE];
+};
+
+#define FLOW_PACKETS 10000u
+
+static void flow_produce(struct flow *f, unsigned burst)
+{
+	if (f->writer_blocked && !f->writer_event)
+		return;                 /* waits for the reader's signal */
+	f->writer_event = false;
+	f->writer_blocked = false;
+	while (burst-- && f->sent < FLOW_PACKETS) {
+		struct vmbus_pkt_desc d = { .type = 6, .offset8 = 2 };
+		struct vmbus_iov iov[2] = { { &d, 16 }, { f->pay, 0 } };
+		bool sig;
+		int err;
+
+		if (!f->staged) {
+			uint64_t x = rnd(&f->prng);
+
+			/* Mostly small, sometimes a sixth of the ring. */
+			f->plen = (uint32_t)(x % 8 ? (x >> 8) % 300 : (x >> 8) % 2800);
+			for (uint32_t i = 0; i < f->plen; i++)
+				f->pay[i] = (uint8_t)rnd(&f->prng);
+			f->staged = true;
+		}
+		d.trans_id = (f->sent << 16) | f->plen;
+		d.len8 = (uint16_t)((16 + f->plen + 7) / 8);
+		iov[1].len = f->plen;
+		err = vmbus_ring_write(f->tx, iov, 2, &sig);
+		if (err == VMBUS_RING_AGAIN) {
+			f->writer_blocked = true;
+			return;
+		}
+		if (err) {
+			f->bad++;
+			return;
+		}
+		f->staged = false;
+		f->crc_tx = crc32_update(f->crc_tx, f->pay, f->plen);
+		f->sent++;
+		if (sig) {
+			f->sig_reader++;
+			f->reader_event = true;
+		}
+	}
+}
+
+static void flow_consume(struct flow *f, unsigned burst)
+{
+	bool more;
+
+	if (!f->reader_event)
+		return;                 /* sleeps until signalled */
+	vmbus_ring_reader_begin(f->rx);
+	while (burst--) {
+		struct vmbus_pkt_desc d;
+		bool sig;
+		int len = vmbus_ring_peek(f->rx, f->buf, sizeof(f->buf));
+		uint32_t plen;
+
+		if (len == 0) {
+			vmbus_ring_reader_done(f->rx, &more);
+			if (!more)
+				f->reader_event = false;
+			return;
+		}
+		if (len < 0) {
+			f->bad++;
+			return;
+		}
+		memcpy(&d, f->buf, 16);
+		plen = d.trans_id & 0xffff;
+		if (d.trans_id >> 16 != f->recvd || len != (int)((16 + plen + 7) & ~7u))
+			f->bad++;
+		f->crc_rx = crc32_update(f->crc_rx, f->buf + 16, plen);
+		f->recvd++;
+		if (vmbus_ring_consume(f->rx, (uint32_t)len, &sig))
+			f->bad++;
+		if (sig) {
+			f->sig_writer++;
+			f->writer_event = true;
+		}
+	}
+	/* Burst over with packets left: stay masked, keep the event. */
+}
+
+static void test_channel(void)
+{
+	/* One allocation, outbound ring then inbound ring, as a GPADL. */
+	size_t one = PAGE + 4 * PAGE;
+	uint8_t *mem = malloc(2 * one);
+	struct vmbus_ring vsc_out, vsc_in, vsp_in, vsp_out;
+	struct flow *up = calloc(1, sizeof(*up)), *down = calloc(1, sizeof(*down));
+	uint64_t s = 7, last_progress = 0, steps = 0;
+	bool stuck = false;
+
+	vmbus_ring_format(mem, one);
+	vmbus_ring_format(mem + one, one);
+	vmbus_ring_init(&vsc_out, mem, one);
+	vmbus_ring_init(&vsp_in, mem, one);
+	vmbus_ring_init(&vsp_out, mem + one, one);
+	vmbus_ring_init(&vsc_in, mem + one, one);
+	up->tx = &vsc_out;
+	up->rx = &vsp_in;
+	up->prng = 11;
+	down->tx = &vsp_out;
+	down->rx = &vsc_in;
+	down->prng = 13;
+	while ((up->recvd < FLOW_PACKETS || down->recvd < FLOW_PACKETS) &&
+	       !up->bad && !down->bad) {
+		uint64_t x = rnd(&s);
+		struct flow *f = x & 1 ? up : down;
+		uint64_t before = f->sent + f->recvd;
+
+		if (x & 2)
+			flow_produce(f, 1 + (unsigned)(x >> 8) % 16);
+		else
+			flow_consume(f, 1 + (unsigned)(x >> 16) % 16);
+		steps++;
+		if (f->sent + f->recvd != before)
+			last_progress = steps;
+		/* Nobody moved for long: a lost wakeup left both asleep. */
+		if (steps - last_progress > 10000) {
+			stuck = true;
+			break;
+		}
+	}
+	CHECK(!up->bad && !down->bad, "no ring errors on either side");
+	CHECK(!stuck, "no lost wakeup: the run never deadlocked");
+	CHECK(up->recvd == FLOW_PACKETS && up->sent == FLOW_PACKETS &&
+	      up->crc_tx == up->crc_rx,
+	      "VSC -> VSP: %u packets, crc32 %08x sent, %08x received",
+	      FLOW_PACKETS, up->crc_tx, up->crc_rx);
+	CHECK(down->recvd == FLOW_PACKETS && down->sent == FLOW_PACKETS &&
+	      down->crc_tx == down->crc_rx,
+	      "VSP -> VSC: %u packets, crc32 %08x sent, %08x received",
+	      FLOW_PACKETS, down->crc_tx, down->crc_rx);
+	CHECK(up->sig_reader + down->sig_reader < FLOW_PACKETS,
+	      "suppression: %u reader and %u writer signals for %u packets",
+	      up->sig_reader + down->sig_reader,
+	      up->sig_writer + down->sig_writer, 2 * FLOW_PACKETS);
+	CHECK(up->sig_writer > 0 && down->sig_writer > 0,
+	      "both writers were blocked and woken by pending_send_sz");
+	free(up);
+	free(down);
+	free(mem);
+}
+
+int main(void)
+{
+	test_geometry();
+	test_sizes_wrap();
+	test_batches();
+	test_full_pending();
+	test_interrupts();
+	test_corrupt();
+	test_hostile_sequences();
+	test_channel();
+	return done_testing();
+}
