@@ -269,23 +269,31 @@ uint16_t partition_destroy(struct partition *p)
 	return HV_STATUS_SUCCESS;
 }
 
-/* GRUB's machine state, as for the root: a new VP waits, suspended, for
- * the root to set its registers and resume it. */
-static void initial_context(struct vp *vp)
+/* GRUB's multiboot machine state: flat 32-bit protected mode, no paging,
+ * interrupts off, at `entry`. Root VP 0 starts this way, and so does every
+ * child VP (suspended until the root sets its registers). */
+void grub_initial_context(struct hv_initial_vp_context *c, uint64_t entry)
 {
-	struct hv_initial_vp_context ctx;
 	const struct hv_x64_segment_register code = { 0, 0xffffffff, 0x10, 0xc09b };
 	const struct hv_x64_segment_register data = { 0, 0xffffffff, 0x18, 0xc093 };
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.rflags = 2;
-	ctx.cs = code;
-	ctx.ds = ctx.es = ctx.fs = ctx.gs = ctx.ss = data;
-	ctx.tr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x008b };
-	ctx.ldtr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x0082 };
-	ctx.gdtr.limit = 0xffff;
-	ctx.idtr.limit = 0xffff;
-	ctx.cr0 = CR0_PE | CR0_ET;
+	memset(c, 0, sizeof(*c));
+	c->rip = entry;
+	c->rflags = 2;
+	c->cs = code;
+	c->ds = c->es = c->fs = c->gs = c->ss = data;
+	c->tr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x008b };
+	c->ldtr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x0082 };
+	c->gdtr.limit = 0xffff;
+	c->idtr.limit = 0xffff;
+	c->cr0 = CR0_PE | CR0_ET;
+}
+
+static void initial_context(struct vp *vp)
+{
+	struct hv_initial_vp_context ctx;
+
+	grub_initial_context(&ctx, 0);
 	virt->vp_set_context(vp, &ctx);
 }
 

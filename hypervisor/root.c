@@ -356,19 +356,8 @@ static uint64_t build_mbi(struct partition *p, const char *args,
 static void start_like_grub(struct vp *vp, uint64_t entry, uint64_t mbi)
 {
 	struct hv_initial_vp_context c;
-	const struct hv_x64_segment_register code = { 0, 0xffffffff, 0x10, 0xc09b };
-	const struct hv_x64_segment_register data = { 0, 0xffffffff, 0x18, 0xc093 };
 
-	memset(&c, 0, sizeof(c));
-	c.rip = entry;
-	c.rflags = 2;
-	c.cs = code;
-	c.ds = c.es = c.fs = c.gs = c.ss = data;
-	c.tr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x008b };
-	c.ldtr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x0082 };
-	c.gdtr.limit = 0xffff;
-	c.idtr.limit = 0xffff;
-	c.cr0 = CR0_PE | CR0_ET;
+	grub_initial_context(&c, entry);
 	vp->start_ctx = c;
 	vp->start_pending = true;
 	vp->started = true;

@@ -57,6 +57,7 @@ bool any_child_runnable_here(void);
 /* Child partitions (partition.c), for both designs. */
 struct partition *partition_new(void);
 struct vp *partition_new_vp(struct partition *p);
+void grub_initial_context(struct hv_initial_vp_context *c, uint64_t entry);
 uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
 			    uint64_t spa, unsigned rights);
 uint16_t partition_destroy(struct partition *p);
