@@ -471,6 +471,63 @@ static void handle_io(struct child *c, const struct hv_x64_io_port_intercept_mes
 
 /* An access to a GPA with no memory: no device of ours lives there, so a
  * read gives all ones and a write goes nowhere, as on a PC. */
+/*
+ * String moves that touch memory no device claims, completed as a whole:
+ * STOS writes go nowhere, LODS reads all ones, and MOVS copies all ones
+ * into RAM when its source is the unclaimed side (writes to an unclaimed
+ * destination go nowhere). Backwards (DF set) strings are refused.
+ */
+static void mmio_string(struct child *c, const struct hv_x64_memory_intercept_message *m,
+			const struct x86_insn *i)
+{
+	static const uint32_t names[3] = { HV_X64_REGISTER_RAX + 1,
+		HV_X64_REGISTER_RAX + 6, HV_X64_REGISTER_RAX + 7 };  /* RCX RSI RDI */
+	uint64_t v[3], count, bytes, amask;
+	struct hv_register_assoc r[6];
+	static uint8_t ones[65536];
+	unsigned n = 0;
+
+	if ((m->header.rflags & (1u << 10)) || ps->get_regs(c->id, 0, names, v, 3)) {
+		stop_child(c, "MMIO string move backwards or registers unreadable");
+		return;
+	}
+	amask = i->addrsize == 8 ? ~0ull : (1ull << (i->addrsize * 8)) - 1;
+	count = i->rep ? v[0] & amask : 1;
+	bytes = count * i->opsize;
+	if (bytes > sizeof(ones)) {
+		stop_child(c, "MMIO string move larger than 64 KiB");
+		return;
+	}
+	if (i->kind == X86_INSN_LODS) {
+		if (count)
+			set_reg(&r[n++], HV_X64_REGISTER_RAX, i->opsize == 8 ? ~0ull :
+				(1ull << (i->opsize * 8)) - 1);
+	} else if (i->kind == X86_INSN_MOVS) {
+		uint64_t dst_gpa = ps->gva_to_gpa(c->id, 0, v[2] & amask);
+
+		/* The faulting side is the unclaimed one; if it is the source
+		 * and the destination is RAM, the RAM gets all ones. */
+		if ((dst_gpa & ~0xfffull) != (m->guest_physical_address & ~0xfffull) &&
+		    dst_gpa != (uint64_t)-1) {
+			memset(ones, 0xff, (size_t)bytes);
+			if (!child_copy(c, v[2] & amask, ones, bytes, true)) {
+				stop_child(c, "MOVS into memory the child cannot write");
+				return;
+			}
+		}
+		set_reg(&r[n++], HV_X64_REGISTER_RAX + 6, (v[1] + bytes) & amask);
+	}
+	if (i->kind != X86_INSN_LODS)
+		set_reg(&r[n++], HV_X64_REGISTER_RAX + 7, (v[2] + bytes) & amask);
+	else
+		set_reg(&r[n++], HV_X64_REGISTER_RAX + 6, (v[1] + bytes) & amask);
+	if (i->rep)
+		set_reg(&r[n++], HV_X64_REGISTER_RAX + 1, 0);
+	set_reg(&r[n++], HV_X64_REGISTER_RIP, m->header.rip + i->length);
+	set_reg(&r[n++], HV_REGISTER_INTERCEPT_SUSPEND, 0);
+	set_regs(c, r, n);
+}
+
 static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_message *m)
 {
 	struct x86_insn i;
@@ -485,11 +542,16 @@ static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_me
 		stop_child(c, "MMIO instruction the decoder does not understand");
 		return;
 	}
+	if (i.kind == X86_INSN_STOS || i.kind == X86_INSN_LODS ||
+	    i.kind == X86_INSN_MOVS) {
+		mmio_string(c, m, &i);
+		return;
+	}
 	load = i.kind == X86_INSN_MOV_LOAD || i.kind == X86_INSN_MOVZX ||
 	       i.kind == X86_INSN_MOVSX || i.kind == X86_INSN_MOV_LOAD_MOFFS;
 	if (!load && i.kind != X86_INSN_MOV_STORE && i.kind != X86_INSN_MOV_STORE_IMM &&
 	    i.kind != X86_INSN_MOV_STORE_MOFFS) {
-		stop_child(c, "MMIO by an instruction other than MOV");
+		stop_child(c, "MMIO by an instruction other than MOV, STOS, LODS or MOVS");
 		return;
 	}
 	if (load) {

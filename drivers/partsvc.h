@@ -28,6 +28,9 @@ struct partsvc {
 	 * suspend completes an intercept). */
 	int (*set_regs)(uint64_t id, uint32_t vp, const struct hv_register_assoc *r,
 			unsigned n);
+	/* Read 64-bit registers by TLFS name. */
+	int (*get_regs)(uint64_t id, uint32_t vp, const uint32_t *names,
+			uint64_t *values, unsigned n);
 	int (*assert_irq)(uint64_t id, uint32_t vp, uint8_t vector);
 	int (*destroy)(uint64_t id);
 	/* A child's console line, printed with `source` as its prefix. */

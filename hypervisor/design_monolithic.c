@@ -114,6 +114,22 @@ static int svc_set_regs(uint64_t id, uint32_t vpi, const struct hv_register_asso
 	return vp_set_registers(vp, r, 0, n, &done) ? -1 : 0;
 }
 
+static int svc_get_regs(uint64_t id, uint32_t vpi, const uint32_t *names,
+			uint64_t *values, unsigned n)
+{
+	struct vp *vp = vp0(id);
+	struct hv_register_assoc r;
+
+	if (!vp || vpi != 0)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		if (virt->vp_get_reg(vp, names[i], &r))
+			return -1;
+		values[i] = r.value.reg64;
+	}
+	return 0;
+}
+
 static int svc_assert_irq(uint64_t id, uint32_t vpi, uint8_t vector)
 {
 	struct vp *vp = vp0(id);
@@ -173,6 +189,7 @@ static const struct partsvc hv_partsvc = {
 	.copy_from = svc_copy_from,
 	.gva_to_gpa = svc_gva_to_gpa,
 	.set_regs = svc_set_regs,
+	.get_regs = svc_get_regs,
 	.assert_irq = svc_assert_irq,
 	.destroy = svc_destroy,
 	.console_line = svc_console_line,

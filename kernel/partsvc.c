@@ -147,6 +147,22 @@ static int svc_set_regs(uint64_t id, uint32_t vp, const struct hv_register_assoc
 	return call(HVCALL_SET_VP_REGISTERS, n) ? -1 : 0;
 }
 
+static int svc_get_regs(uint64_t id, uint32_t vp, const uint32_t *names,
+			uint64_t *values, unsigned n)
+{
+	struct hv_input_vp_registers *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->vp_index = vp;
+	memcpy(in_page + sizeof(*in), names, n * sizeof(*names));
+	if (call(HVCALL_GET_VP_REGISTERS, n))
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		memcpy(&values[i], out_page + 16 * i, 8);
+	return 0;
+}
+
 static int svc_assert_irq(uint64_t id, uint32_t vp, uint8_t vector)
 {
 	struct hv_input_assert_virtual_interrupt *in = (void *)in_page;
@@ -216,6 +232,7 @@ static const struct partsvc root_partsvc = {
 	.copy_from = svc_copy_from,
 	.gva_to_gpa = svc_gva_to_gpa,
 	.set_regs = svc_set_regs,
+	.get_regs = svc_get_regs,
 	.assert_irq = svc_assert_irq,
 	.destroy = svc_destroy,
 	.console_line = svc_console_line,

@@ -25,9 +25,9 @@ assert_two_guests_passed() {
 	for g in guest1 guest2; do
 		assert_line --regexp "^$prefix: ok [0-9]+ - $g legacy ata: 4 MiB deterministic pattern written and read back, crc32 match"
 		assert_line --regexp "^$prefix: ok [0-9]+ - $g legacy pit: interrupts arrive at the programmed rate"
-		assert_line --regexp "^$prefix: ok [0-9]+ - $g: finished with exit code 0, 8 of 8 TAP results$"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $g: finished with exit code 0, 9 of 9 TAP results$"
 		assert_line --regexp "^hv: vp $g/0 exits: .*io=[0-9]+"
-		assert_line --regexp "^$g: test result: PASS \(8 of 8\)$"
+		assert_line --regexp "^$g: test result: PASS \(9 of 9\)$"
 	done
 	# The multiboot (1) guest was loaded as GRUB's multiboot loader would.
 	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest mb1 boot: EAX holds the multiboot magic, EBX a memory map$"
@@ -80,7 +80,7 @@ assert_isolated() {
 	assert_line "spinner: hostile: spinning with interrupts off"
 	assert_line --regexp "^$prefix: not ok [0-9]+ - crasher: finished .*the partition stopped"
 	assert_line --regexp "^$prefix: not ok [0-9]+ - spinner: finished .*did not finish in 20 s$"
-	assert_line --regexp "^$prefix: ok [0-9]+ - guest1: finished with exit code 0, 8 of 8 TAP results$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - guest1: finished with exit code 0, 9 of 9 TAP results$"
 	refute_line --regexp "^$prefix: not ok [0-9]+ - guest1"
 }
 
