@@ -357,6 +357,7 @@ void root_selftests(void)
 	test_exit_counters();
 	test_null_hypercalls();
 	test_synic_ports();
+	test_virtio_blk();
 	test_child_partition();
 	test_hlt_timer();
 	test_console_long_line();

@@ -1,0 +1,503 @@
+/*
+ * virtio-blk over modern virtio PCI (virtio 1.0): capability walk, the
+ * status handshake, feature negotiation, queue 0 as a split virtqueue, and
+ * synchronous requests polled to completion.
+ *
+ * Request protocol: one chain per request, always descriptors 0-2 (only
+ * one request is ever in flight): the header the device reads, the data
+ * (device-writable for reads), and the status byte the device writes.
+ * The driver fills the descriptors, puts head 0 in the avail ring, then
+ * publishes avail->idx (the device may read the ring as soon as it sees
+ * the index, so the index goes last), then writes the queue index to the
+ * notify register. The device puts {id, len} in the used ring and then
+ * bumps used->idx; the driver reads used->idx once, then the element once,
+ * and validates both before trusting the status byte.
+ */
+#include <string.h>
+#include "virtio_blk.h"
+
+/* PCI configuration space. */
+#define CFG_COMMAND             0x04
+#define CFG_STATUS_CAPLIST      (1u << (16 + 4))        /* in dword 0x04 */
+#define CFG_BAR0                0x10
+#define CFG_CAP_PTR             0x34
+#define CMD_MEMORY              (1u << 1)
+#define CMD_BUS_MASTER          (1u << 2)
+#define CAP_ID_VENDOR           0x09
+#define CAP_WALK_MAX            48
+
+/* virtio_pci_cap.cfg_type */
+#define VIRTIO_PCI_CAP_COMMON   1
+#define VIRTIO_PCI_CAP_NOTIFY   2
+#define VIRTIO_PCI_CAP_ISR      3
+#define VIRTIO_PCI_CAP_DEVICE   4
+
+/* virtio_pci_common_cfg offsets. */
+#define COM_DFSELECT            0x00
+#define COM_DF                  0x04
+#define COM_GFSELECT            0x08
+#define COM_GF                  0x0c
+#define COM_NUM_QUEUES          0x12
+#define COM_STATUS              0x14
+#define COM_CFGGEN              0x15
+#define COM_Q_SELECT            0x16
+#define COM_Q_SIZE              0x18
+#define COM_Q_ENABLE            0x1c
+#define COM_Q_NOFF              0x1e
+#define COM_Q_DESC              0x20
+#define COM_Q_AVAIL             0x28
+#define COM_Q_USED              0x30
+#define COM_LEN                 0x38
+
+/* Device status bits. */
+#define ST_ACKNOWLEDGE          1
+#define ST_DRIVER               2
+#define ST_DRIVER_OK            4
+#define ST_FEATURES_OK          8
+#define ST_FAILED               0x80
+
+#define F_BLK_FLUSH             (1ull << 9)
+#define F_VERSION_1             (1ull << 32)
+
+#define VRING_DESC_F_NEXT       1
+#define VRING_DESC_F_WRITE      2
+
+#define BLK_T_IN                0
+#define BLK_T_OUT               1
+#define BLK_T_FLUSH             4
+#define BLK_S_OK                0
+
+/* Spins of the used-ring poll before a request counts as lost. */
+#define POLL_SPINS              (1u << 30)
+
+struct cap_region {
+	bool found;
+	uint8_t bar;
+	uint32_t offset, length;
+	uint32_t notify_mul;
+};
+
+static int fail(struct vblk *d, const char *why)
+{
+	d->err = why;
+	return -1;
+}
+
+static uint8_t rd8(volatile uint8_t *base, unsigned off)
+{
+	return *(volatile uint8_t *)(base + off);
+}
+
+static uint16_t rd16(volatile uint8_t *base, unsigned off)
+{
+	return *(volatile uint16_t *)(base + off);
+}
+
+static uint32_t rd32(volatile uint8_t *base, unsigned off)
+{
+	return *(volatile uint32_t *)(base + off);
+}
+
+static void wr8(volatile uint8_t *base, unsigned off, uint8_t v)
+{
+	*(volatile uint8_t *)(base + off) = v;
+}
+
+static void wr16(volatile uint8_t *base, unsigned off, uint16_t v)
+{
+	*(volatile uint16_t *)(base + off) = v;
+}
+
+static void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
+{
+	*(volatile uint32_t *)(base + off) = v;
+}
+
+/* 64-bit fields of the common config may be written as two dwords, low
+ * first (virtio 1.0, 4.1.3.1). */
+static void wr64(volatile uint8_t *base, unsigned off, uint64_t v)
+{
+	wr32(base, off, (uint32_t)v);
+	wr32(base, off + 4, (uint32_t)(v >> 32));
+}
+
+static uint8_t cfg_read8(struct vblk *d, uint32_t off)
+{
+	return (uint8_t)(d->hw->pci_read32(d->hw->ctx, d->bdf, off & ~3u) >>
+			 (8 * (off & 3)));
+}
+
+/* Record the first capability of each type: a device may list several,
+ * in order of preference (virtio 1.0, 4.1.4). */
+static void cap_parse(struct vblk *d, uint8_t ptr, struct cap_region caps[5])
+{
+	const struct vblk_hw *hw = d->hw;
+	uint8_t len = cfg_read8(d, ptr + 2u);
+	uint8_t type = cfg_read8(d, ptr + 3u);
+	uint8_t bar = cfg_read8(d, ptr + 4u);
+
+	if (type < VIRTIO_PCI_CAP_COMMON || type > VIRTIO_PCI_CAP_DEVICE ||
+	    caps[type].found || len < 16 || bar > 5)
+		return;
+	if (type == VIRTIO_PCI_CAP_NOTIFY && (len < 20 || ptr + 20u > 0x100))
+		return;
+	caps[type].bar = bar;
+	caps[type].offset = hw->pci_read32(hw->ctx, d->bdf, ptr + 8u);
+	caps[type].length = hw->pci_read32(hw->ctx, d->bdf, ptr + 12u);
+	if (type == VIRTIO_PCI_CAP_NOTIFY)
+		caps[type].notify_mul = hw->pci_read32(hw->ctx, d->bdf, ptr + 16u);
+	caps[type].found = true;
+}
+
+/* Walk the capability list: pointers must stay in 0x40..0xfc (dword
+ * aligned, as PCI requires) and the walk ends after CAP_WALK_MAX entries,
+ * so a looping list cannot hang us. */
+static int caps_find(struct vblk *d, struct cap_region caps[5])
+{
+	const struct vblk_hw *hw = d->hw;
+	uint8_t ptr;
+
+	if (!(hw->pci_read32(hw->ctx, d->bdf, CFG_COMMAND) & CFG_STATUS_CAPLIST))
+		return fail(d, "no PCI capability list");
+	ptr = cfg_read8(d, CFG_CAP_PTR);
+	for (unsigned n = 0; ptr && n < CAP_WALK_MAX; n++) {
+		ptr &= 0xfc;
+		if (ptr < 0x40)
+			return fail(d, "capability pointer below 0x40");
+		if (cfg_read8(d, ptr) == CAP_ID_VENDOR)
+			cap_parse(d, ptr, caps);
+		ptr = cfg_read8(d, ptr + 1u);
+	}
+	for (unsigned t = VIRTIO_PCI_CAP_COMMON; t <= VIRTIO_PCI_CAP_DEVICE; t++)
+		if (!caps[t].found)
+			return fail(d, "a virtio capability (common, notify, isr or device) is missing");
+	return 0;
+}
+
+/* The region a capability describes, mapped; NULL when the BAR is I/O
+ * space, unassigned, or the image cannot reach it. */
+static volatile uint8_t *region_map(struct vblk *d, const struct cap_region *c)
+{
+	const struct vblk_hw *hw = d->hw;
+	uint32_t off = CFG_BAR0 + 4u * c->bar;
+	uint32_t lo = hw->pci_read32(hw->ctx, d->bdf, off);
+	uint64_t base;
+
+	if (lo & 1)
+		return NULL;                    /* I/O BAR */
+	base = lo & ~0xfull;
+	if (((lo >> 1) & 3) == 2) {             /* 64-bit: the next BAR is high */
+		if (c->bar == 5)
+			return NULL;
+		base |= (uint64_t)hw->pci_read32(hw->ctx, d->bdf, off + 4) << 32;
+	}
+	if (!base || base + c->offset < base)
+		return NULL;
+	return hw->map_bar(hw->ctx, base + c->offset, c->length);
+}
+
+static int map_regions(struct vblk *d)
+{
+	struct cap_region caps[5];
+	volatile uint8_t *notify_base;
+	const struct cap_region *n = &caps[VIRTIO_PCI_CAP_NOTIFY];
+
+	memset(caps, 0, sizeof(caps));
+	if (caps_find(d, caps))
+		return -1;
+	if (caps[VIRTIO_PCI_CAP_COMMON].length < COM_LEN ||
+	    caps[VIRTIO_PCI_CAP_ISR].length < 1 ||
+	    caps[VIRTIO_PCI_CAP_DEVICE].length < 8 || n->length < 2)
+		return fail(d, "a virtio capability region is too short");
+	d->common = region_map(d, &caps[VIRTIO_PCI_CAP_COMMON]);
+	d->isr = region_map(d, &caps[VIRTIO_PCI_CAP_ISR]);
+	d->devcfg = region_map(d, &caps[VIRTIO_PCI_CAP_DEVICE]);
+	d->devcfg_len = caps[VIRTIO_PCI_CAP_DEVICE].length;
+	notify_base = region_map(d, n);
+	if (!d->common || !d->isr || !d->devcfg || !notify_base) {
+		fail(d, "a virtio BAR is unassigned, I/O space or cannot be mapped");
+		return VBLK_ERR_UNMAPPED;
+	}
+	/* Queue 0's doorbell offset is read once the queue is selected. */
+	d->notify_base = notify_base;
+	d->notify_len = n->length;
+	d->notify_mul = n->notify_mul;
+	return 0;
+}
+
+static void status_set(struct vblk *d, uint8_t bits)
+{
+	wr8(d->common, COM_STATUS, rd8(d->common, COM_STATUS) | bits);
+}
+
+static int negotiate(struct vblk *d)
+{
+	uint64_t offered, wanted;
+
+	wr32(d->common, COM_DFSELECT, 0);
+	offered = rd32(d->common, COM_DF);
+	wr32(d->common, COM_DFSELECT, 1);
+	offered |= (uint64_t)rd32(d->common, COM_DF) << 32;
+	if (!(offered & F_VERSION_1))
+		return fail(d, "device does not offer VIRTIO_F_VERSION_1");
+	wanted = F_VERSION_1 | (offered & F_BLK_FLUSH);
+	wr32(d->common, COM_GFSELECT, 0);
+	wr32(d->common, COM_GF, (uint32_t)wanted);
+	wr32(d->common, COM_GFSELECT, 1);
+	wr32(d->common, COM_GF, (uint32_t)(wanted >> 32));
+	status_set(d, ST_FEATURES_OK);
+	if (!(rd8(d->common, COM_STATUS) & ST_FEATURES_OK))
+		return fail(d, "device refused our features (FEATURES_OK clear)");
+	d->has_flush = (wanted & F_BLK_FLUSH) != 0;
+	return 0;
+}
+
+/* Queue 0: descriptors at 0, the avail ring after them, the used ring at
+ * the next 4-byte boundary, all in one zeroed DMA allocation. */
+static int queue_setup(struct vblk *d)
+{
+	const struct vblk_hw *hw = d->hw;
+	uint16_t dev_size, noff;
+	unsigned q = VBLK_QUEUE_MAX;
+	size_t avail_off, used_off, bytes;
+	uint64_t ring_phys, doorbell;
+	uint8_t *ring;
+
+	if (rd16(d->common, COM_NUM_QUEUES) < 1)
+		return fail(d, "device has no queues");
+	wr16(d->common, COM_Q_SELECT, 0);
+	dev_size = rd16(d->common, COM_Q_SIZE);
+	if (dev_size < 3)
+		return fail(d, "queue 0 has fewer than 3 entries");
+	while (q > dev_size)            /* stay a power of two */
+		q >>= 1;
+	if (q < 4)
+		return fail(d, "queue 0 is too small");
+	noff = rd16(d->common, COM_Q_NOFF);
+	doorbell = (uint64_t)noff * d->notify_mul;
+	if (doorbell + 2 > d->notify_len)
+		return fail(d, "queue 0's notify offset lies outside the notify region");
+	d->notify = (volatile uint16_t *)(d->notify_base + doorbell);
+
+	avail_off = 16u * q;
+	used_off = (avail_off + 6 + 2u * q + 3) & ~(size_t)3;
+	bytes = used_off + 6 + 8u * q;
+	ring = hw->dma_alloc(hw->ctx, bytes, &ring_phys);
+	if (!ring)
+		return fail(d, "no memory for the virtqueue");
+	d->qsize = (uint16_t)q;
+	d->desc = (struct vring_desc *)ring;
+	d->avail = (struct vring_avail *)(ring + avail_off);
+	d->used = (struct vring_used *)(ring + used_off);
+	wr16(d->common, COM_Q_SIZE, (uint16_t)q);
+	wr64(d->common, COM_Q_DESC, ring_phys);
+	wr64(d->common, COM_Q_AVAIL, ring_phys + avail_off);
+	wr64(d->common, COM_Q_USED, ring_phys + used_off);
+	wr16(d->common, COM_Q_ENABLE, 1);
+	return 0;
+}
+
+/* The capacity field, read until config_generation is stable so the two
+ * halves belong together (virtio 1.0, 4.1.4.3.1). */
+static uint64_t read_capacity(struct vblk *d)
+{
+	uint8_t gen;
+	uint64_t cap;
+
+	do {
+		gen = rd8(d->common, COM_CFGGEN);
+		cap = rd32(d->devcfg, 0) | (uint64_t)rd32(d->devcfg, 4) << 32;
+	} while (gen != rd8(d->common, COM_CFGGEN));
+	return cap;
+}
+
+int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf)
+{
+	uint32_t cmd;
+	void *page;
+	unsigned spins = 0;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->hw = hw;
+	d->bdf = bdf;
+	if (hw->pci_read32(hw->ctx, bdf, 0) !=
+	    ((uint32_t)VBLK_PCI_DEVICE_MODERN << 16 | VBLK_PCI_VENDOR))
+		return fail(d, "not a modern virtio-blk device");
+	if ((err = map_regions(d)) != 0)
+		return err;
+	cmd = hw->pci_read32(hw->ctx, bdf, CFG_COMMAND) & 0xffff;
+	hw->pci_write32(hw->ctx, bdf, CFG_COMMAND, cmd | CMD_MEMORY | CMD_BUS_MASTER);
+
+	/* Reset, and wait for the device to say it is done (4.1.4.3.2). */
+	wr8(d->common, COM_STATUS, 0);
+	while (rd8(d->common, COM_STATUS) != 0)
+		if (++spins == POLL_SPINS)
+			return fail(d, "device never finished its reset");
+	status_set(d, ST_ACKNOWLEDGE);
+	status_set(d, ST_DRIVER);
+	if (negotiate(d) || queue_setup(d))
+		goto failed;
+	page = hw->dma_alloc(hw->ctx, 4096, &d->hdr_phys);
+	d->bounce = hw->dma_alloc(hw->ctx, VBLK_BOUNCE_BYTES, &d->bounce_phys);
+	if (!page || !d->bounce) {
+		fail(d, "no memory for request buffers");
+		goto failed;
+	}
+	d->hdr = page;
+	d->status = (volatile uint8_t *)page + sizeof(struct virtio_blk_outhdr);
+	status_set(d, ST_DRIVER_OK);
+	if (d->devcfg_len < 8) {
+		fail(d, "device config too short for the capacity");
+		goto failed;
+	}
+	d->capacity = read_capacity(d);
+	d->ready = true;
+	return 0;
+failed:
+	status_set(d, ST_FAILED);
+	return -1;
+}
+
+/* Submit the chain at descriptor 0 and poll until the device hands
+ * it back; `writable` is how many bytes the device may write (the
+ * largest used length it may report). */
+static int submit(struct vblk *d, uint32_t writable)
+{
+	uint16_t used_idx;
+	struct vring_used_elem e;
+	unsigned spins = 0;
+
+	*d->status = 0xff;      /* anything but OK until the device writes it */
+	d->avail->ring[d->avail_idx & (d->qsize - 1)] = 0;
+	/* The descriptors and the ring entry before the index the device
+	 * polls; x86 keeps stores in order, the fence keeps the compiler. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	*(volatile uint16_t *)&d->avail->idx = ++d->avail_idx;
+	/* The index is visible before the doorbell: a full fence, since the
+	 * device may read the ring from another thread as soon as notified. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	*d->notify = 0;
+
+	for (;;) {
+		used_idx = *(volatile uint16_t *)&d->used->idx;
+		if (used_idx != d->used_seen)
+			break;
+		if (++spins == POLL_SPINS)
+			return fail(d, "request timed out (no used-ring entry)");
+		__asm__ volatile("pause" ::: "memory");
+	}
+	/* Read the element only after seeing the index that covers it. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if ((uint16_t)(used_idx - d->used_seen) != 1) {
+		d->ready = false;
+		return fail(d, "device completed more requests than were submitted");
+	}
+	e.id = *(volatile uint32_t *)&d->used->ring[d->used_seen & (d->qsize - 1)].id;
+	e.len = *(volatile uint32_t *)&d->used->ring[d->used_seen & (d->qsize - 1)].len;
+	d->used_seen = used_idx;
+	if (e.id != 0) {
+		d->ready = false;
+		return fail(d, "used-ring entry names a descriptor we never submitted");
+	}
+	if (e.len > writable)
+		return fail(d, "used length exceeds the writable buffers");
+	if (*d->status != BLK_S_OK)
+		return fail(d, *d->status == 1 ? "device reported an I/O error" :
+			    *d->status == 2 ? "device reported an unsupported request" :
+			    "device returned a bad status byte");
+	return 0;
+}
+
+static void desc_set(struct vblk *d, unsigned i, uint64_t addr, uint32_t len,
+		     uint16_t flags)
+{
+	d->desc[i].addr = addr;
+	d->desc[i].len = len;
+	d->desc[i].flags = flags;
+	d->desc[i].next = (uint16_t)(i + 1);
+}
+
+/* One request of at most VBLK_BOUNCE_BYTES through the bounce buffer. */
+static int rw_chunk(struct vblk *d, uint32_t type, uint64_t lba, unsigned count)
+{
+	uint32_t bytes = count * VBLK_SECTOR;
+	bool in = type == BLK_T_IN;
+
+	d->hdr->type = type;
+	d->hdr->reserved = 0;
+	d->hdr->sector = lba;
+	desc_set(d, 0, d->hdr_phys, sizeof(*d->hdr), VRING_DESC_F_NEXT);
+	desc_set(d, 1, d->bounce_phys, bytes,
+		 VRING_DESC_F_NEXT | (in ? VRING_DESC_F_WRITE : 0));
+	desc_set(d, 2, d->hdr_phys + sizeof(*d->hdr), 1, VRING_DESC_F_WRITE);
+	return submit(d, (in ? bytes : 0) + 1);
+}
+
+static int check_range(struct vblk *d, uint64_t lba, unsigned count)
+{
+	if (!d->ready)
+		return fail(d, "device not initialized or failed");
+	if (count > d->capacity || lba > d->capacity - count)
+		return fail(d, "request beyond the end of the disk");
+	return 0;
+}
+
+int vblk_read(struct vblk *d, uint64_t lba, unsigned count, void *buf)
+{
+	const unsigned per = VBLK_BOUNCE_BYTES / VBLK_SECTOR;
+	uint8_t *p = buf;
+
+	if (check_range(d, lba, count))
+		return -1;
+	while (count) {
+		unsigned n = count < per ? count : per;
+
+		if (rw_chunk(d, BLK_T_IN, lba, n))
+			return -1;
+		memcpy(p, d->bounce, (size_t)n * VBLK_SECTOR);
+		p += (size_t)n * VBLK_SECTOR;
+		lba += n;
+		count -= n;
+	}
+	return 0;
+}
+
+int vblk_write(struct vblk *d, uint64_t lba, unsigned count, const void *buf)
+{
+	const unsigned per = VBLK_BOUNCE_BYTES / VBLK_SECTOR;
+	const uint8_t *p = buf;
+
+	if (check_range(d, lba, count))
+		return -1;
+	while (count) {
+		unsigned n = count < per ? count : per;
+
+		memcpy(d->bounce, p, (size_t)n * VBLK_SECTOR);
+		if (rw_chunk(d, BLK_T_OUT, lba, n))
+			return -1;
+		p += (size_t)n * VBLK_SECTOR;
+		lba += n;
+		count -= n;
+	}
+	return 0;
+}
+
+int vblk_flush(struct vblk *d)
+{
+	if (!d->ready)
+		return fail(d, "device not initialized or failed");
+	if (!d->has_flush)
+		return 0;
+	d->hdr->type = BLK_T_FLUSH;
+	d->hdr->reserved = 0;
+	d->hdr->sector = 0;
+	desc_set(d, 0, d->hdr_phys, sizeof(*d->hdr), VRING_DESC_F_NEXT);
+	desc_set(d, 1, d->hdr_phys + sizeof(*d->hdr), 1, VRING_DESC_F_WRITE);
+	return submit(d, 1);
+}
+
+uint64_t vblk_capacity(const struct vblk *d)
+{
+	return d->capacity;
+}
