@@ -10,16 +10,10 @@
 #include <stdarg.h>
 #include <string.h>
 #include "root.h"
+#include "x86/com1.h"
 #include "x86/klib.h"
 
 #define COM1 0x3f8
-#define UART_THR 0
-#define UART_IER 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_LSR_THRE 0x20
 #define LINE_MAX 512
 #define PREFIX "root: "
 
@@ -30,13 +24,7 @@ static struct console_stats stats;
 
 void console_init(void)
 {
-	outb(COM1 + UART_IER, 0x00);
-	outb(COM1 + UART_LCR, 0x80);            /* DLAB: divisor follows */
-	outb(COM1 + 0, 1);                      /* 115200 baud */
-	outb(COM1 + 1, 0);
-	outb(COM1 + UART_LCR, 0x03);            /* 8N1 */
-	outb(COM1 + UART_FCR, 0xc7);            /* FIFO on, cleared */
-	outb(COM1 + UART_MCR, 0x03);            /* DTR, RTS */
+	com1_init();
 }
 
 void console_set_own_prefix(bool own)
@@ -46,16 +34,8 @@ void console_set_own_prefix(bool own)
 
 static void uart_putc(char c)
 {
-	/* Bounded: a missing UART must not hang the root. */
-	for (unsigned i = 0; i < 100000; i++) {
-		if (inb(COM1 + UART_LSR) & UART_LSR_THRE) {
-			outb(COM1 + UART_THR, (uint8_t)c);
-			stats.bytes++;
-			return;
-		}
-	}
-	stats.timeouts++;
-	outb(COM1 + UART_THR, (uint8_t)c);
+	if (!com1_putc(c))
+		stats.timeouts++;
 	stats.bytes++;
 }
 
