@@ -11,7 +11,6 @@
 #include "spinlock.h"
 #include "x86/com1.h"
 
-#define COM1 0x3f8
 #define LINE_MAX 512
 
 static spinlock_t console_lock;

@@ -13,7 +13,6 @@
 #include "x86/com1.h"
 #include "x86/klib.h"
 
-#define COM1 0x3f8
 #define LINE_MAX 512
 #define PREFIX "root: "
 
