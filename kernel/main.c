@@ -26,16 +26,11 @@ static const void *acpi_map_identity(uint64_t phys, size_t len, void *ctx)
 
 static void acpi_init(void)
 {
-	const struct mb2_info *mi = &boot.mb2;
-	const void *rsdp = mi->rsdp_new ? mi->rsdp_new : mi->rsdp_old;
-	uint32_t len = mi->rsdp_new ? mi->rsdp_new_len : mi->rsdp_old_len;
 	unsigned bad = 0;
 	const char *err;
 
-	if (!rsdp)
-		panic("no ACPI RSDP from the boot loader");
-	if (acpi_parse(rsdp, len, acpi_map_identity, NULL, &boot.acpi, &bad,
-		       &err))
+	if (acpi_parse_mb2(&boot.mb2, acpi_map_identity, NULL, &boot.acpi, &bad,
+			   &err))
 		panic("ACPI: %s", err);
 	if (bad)
 		klog("acpi: %u table(s) failed their length or checksum check "

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <isovisor/acpi.h>
 #include "acpi.h"
+#include "mb2.h"
 
 #define SDT_HDR sizeof(struct acpi_sdt_header)
 #define RSDP_V1_LEN 20u
@@ -445,4 +446,17 @@ int acpi_parse(const void *rsdp, size_t len, acpi_map_fn map, void *ctx,
 	if (!w.have_madt)
 		ret = fail(err, "no valid MADT");
 	return ret;
+}
+
+int acpi_parse_mb2(const struct mb2_info *mi, acpi_map_fn map, void *ctx,
+		   struct acpi_info *out, unsigned *bad_tables, const char **err)
+{
+	const void *rsdp = mi->rsdp_new ? mi->rsdp_new : mi->rsdp_old;
+	uint32_t len = mi->rsdp_new ? mi->rsdp_new_len : mi->rsdp_old_len;
+
+	if (!rsdp) {
+		*err = "no RSDP from the boot loader";
+		return -1;
+	}
+	return acpi_parse(rsdp, len, map, ctx, out, bad_tables, err);
 }

@@ -72,6 +72,12 @@ struct acpi_info {
 int acpi_parse(const void *rsdp, size_t len, acpi_map_fn map, void *ctx,
 	       struct acpi_info *out, unsigned *bad_tables, const char **err);
 
+/* acpi_parse() on the RSDP copy a multiboot2 loader handed over (the
+ * ACPI 2.0+ tag preferred over the 1.0 one); -1 with *err when neither. */
+struct mb2_info;
+int acpi_parse_mb2(const struct mb2_info *mi, acpi_map_fn map, void *ctx,
+		   struct acpi_info *out, unsigned *bad_tables, const char **err);
+
 /* Sum of `len` bytes, mod 256 (0 for a valid ACPI table). */
 uint8_t acpi_checksum(const void *p, size_t len);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <isovisor/acpi.h>
 #include "acpi.h"
+#include "mb2.h"
 #include "check.h"
 
 #define MEM_SIZE 0x8000u
@@ -905,5 +906,15 @@ int main(void)
 	test_s5();
 	free(mem);
 	free(rsdp_copy);
+	{
+		struct mb2_info none;
+		struct acpi_info out;
+		const char *why = NULL;
+
+		memset(&none, 0, sizeof(none));
+		CHECK(acpi_parse_mb2(&none, NULL, NULL, &out, NULL, &why) == -1 &&
+		      why && strstr(why, "RSDP"),
+		      "no RSDP tag from the loader is refused by name (%s)", why ? why : "");
+	}
 	return done_testing();
 }
