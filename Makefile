@@ -48,19 +48,20 @@ LIB_TARGET   := kernel/lib/string.c $(LIB_X86)
 
 # The two designs differ only in these files (hypervisor/design.h).
 HV_MICRO := hypervisor/design_microkernel.c hypervisor/root.c
-HV_MONO  := hypervisor/design_monolithic.c
+HV_MONO  := hypervisor/design_monolithic.c hypervisor/physdisk.c
 HV_C   := $(filter-out $(HV_PORTABLE) $(HV_MICRO) $(HV_MONO),$(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)) $(HV_PORTABLE)
 HV_S   := kernel/lib/x86/boot.S $(wildcard hypervisor/arch/x86/*.S)
 HV_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_S) $(HV_C) $(LIB_PORTABLE) $(LIB_TARGET))
 HV_MICRO_OBJ := $(patsubst %,$(O)/obj/%.o,$(HV_MICRO))
-HV_MONO_OBJ  := $(patsubst %,$(O)/obj/%.o,$(HV_MONO) $(DRIVERS))
+HV_MONO_OBJ  := $(patsubst %,$(O)/obj/%.o,$(HV_MONO) $(DRIVERS) $(VMBUS))
 
 ROOT_C   := $(wildcard kernel/*.c)
 ROOT_S   := kernel/lib/x86/boot.S $(wildcard kernel/*.S)
-ROOT_OBJ := $(patsubst %,$(O)/obj/%.o,$(ROOT_S) $(ROOT_C) $(LIB_PORTABLE) $(LIB_TARGET) $(DRIVERS))
+ROOT_OBJ := $(patsubst %,$(O)/obj/%.o,$(ROOT_S) $(ROOT_C) $(LIB_PORTABLE) $(LIB_TARGET) $(DRIVERS) $(VMBUS))
 
 # The legacy guest (images/legacy): emulated devices only, linked at 2 MiB.
-LEGACY_C   := $(wildcard images/legacy/*.c)
+# images/common holds what every guest image shares (console, TAP, boot).
+LEGACY_C   := $(wildcard images/legacy/*.c images/common/*.c)
 LEGACY_S   := kernel/lib/x86/boot.S $(wildcard images/legacy/*.S)
 LEGACY_OBJ := $(patsubst %,$(O)/obj/%.o,$(LEGACY_S) $(LEGACY_C) $(LIB_PORTABLE) $(LIB_TARGET))
 
@@ -83,8 +84,8 @@ $(O)/hypervisor-monolithic.elf: $(HV_OBJ) $(HV_MONO_OBJ) hypervisor/arch/x86/hyp
 $(O)/root.elf: $(ROOT_OBJ) kernel/root.ld
 	$(LD) $(KLDFLAGS) -T kernel/root.ld -o $@ $(ROOT_OBJ)
 
-$(O)/legacy.elf: $(LEGACY_OBJ) images/legacy/legacy.ld
-	$(LD) $(KLDFLAGS) -T images/legacy/legacy.ld -o $@ $(LEGACY_OBJ)
+$(O)/legacy.elf: $(LEGACY_OBJ) images/common/guest.ld
+	$(LD) $(KLDFLAGS) -T images/common/guest.ld -o $@ $(LEGACY_OBJ)
 
 # ---- host-side unit tests and fuzz targets -------------------------------
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -140,3 +141,21 @@ $(O)/mb1.elf: $(O)/obj/images/mb1/mb1.o images/hostile/hostile.ld
 	$(LD) $(KLDFLAGS) -T images/hostile/hostile.ld -o $@ $<
 
 all: $(O)/mb1.elf
+
+# The enlightened guest (images/enlightened): a child with integration
+# services (hypercalls, SynIC, VMBus), on the same common guest base.
+# VMBus comes as an archive: the guest links the client side it calls,
+# not the host's VSPs and the device models they need.
+ENLIGHTENED_C   := $(wildcard images/enlightened/*.c images/common/*.c)
+ENLIGHTENED_OBJ := $(patsubst %,$(O)/obj/%.o,kernel/lib/x86/boot.S \
+                   $(ENLIGHTENED_C) $(LIB_PORTABLE) $(LIB_TARGET))
+
+$(O)/obj/vmbus-guest.a: $(patsubst %,$(O)/obj/%.o,$(VMBUS))
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/enlightened.elf: $(ENLIGHTENED_OBJ) $(O)/obj/vmbus-guest.a images/common/guest.ld
+	$(LD) $(KLDFLAGS) -T images/common/guest.ld -o $@ $(ENLIGHTENED_OBJ) \
+		$(O)/obj/vmbus-guest.a
+
+all: $(O)/enlightened.elf

@@ -25,6 +25,7 @@
 #include "rtc.h"
 #include "pcicfg.h"
 #include "testexit.h"
+#include "vmbushost.h"
 
 #define CHILD_MBI_GPA 0x8000
 #define MAX_TAP 32
@@ -42,6 +43,12 @@ struct child {
 	struct testexit tx;
 	struct block_backend disk;
 	uint8_t *disk_mem;
+	/* A disk on the physical disk: its first sector there. */
+	const struct block_backend *phys;
+	uint64_t phys_lba;
+	struct vmbus_host *vmbus;
+	const char *vmbus_skip;         /* why the synthetic disk is missing */
+	bool shutdown_requested;
 	bool created, started, done, crashed;
 	bool multiboot1;                /* boot it as GRUB's multiboot (1) */
 	uint64_t deadline_ns;
@@ -146,6 +153,13 @@ static void plat_console_line(void *ctx, const char *text, size_t len)
 
 	ps->console_line(c->cfg.name, text, len);
 	record_tap(c, text, len);
+	/* Its TAP stream is complete: end the run through the shutdown IC
+	 * when it has one (it waits for that before leaving). */
+	if (c->plan && c->vmbus && !c->shutdown_requested) {
+		c->shutdown_requested = true;
+		if (!vmbus_host_request_shutdown(c->vmbus))
+			pm_log("%s: no shutdown IC open; it leaves on its own", c->cfg.name);
+	}
 }
 
 static void plat_test_exit(void *ctx, uint32_t code)
@@ -177,6 +191,39 @@ static int disk_write(void *ctx, uint64_t lba, unsigned count, const void *buf)
 
 	memcpy(c->disk_mem + lba * 512, buf, (size_t)count * 512);
 	return 0;
+}
+
+/* A disk that is a range of the physical disk: the models check the
+ * range against `sectors`; this checks it again, since a model bug here
+ * would reach another partition's data. */
+static bool phys_range_ok(struct child *c, uint64_t lba, unsigned count)
+{
+	return lba < c->disk.sectors && count <= c->disk.sectors - lba;
+}
+
+static int phys_read(void *ctx, uint64_t lba, unsigned count, void *buf)
+{
+	struct child *c = ctx;
+
+	if (!phys_range_ok(c, lba, count))
+		return -1;
+	return c->phys->read(c->phys->ctx, c->phys_lba + lba, count, buf);
+}
+
+static int phys_write(void *ctx, uint64_t lba, unsigned count, const void *buf)
+{
+	struct child *c = ctx;
+
+	if (!phys_range_ok(c, lba, count))
+		return -1;
+	return c->phys->write(c->phys->ctx, c->phys_lba + lba, count, buf);
+}
+
+static int phys_flush(void *ctx)
+{
+	struct child *c = ctx;
+
+	return c->phys->flush ? c->phys->flush(c->phys->ctx) : 0;
 }
 
 /* ---- creating a child -------------------------------------------------------- */
@@ -295,7 +342,20 @@ static const char *create_child(struct child *c)
 			return "loading the image failed";
 	if (c->multiboot1 ? build_child_mb1_info(c) : build_child_mbi(c))
 		return "writing the boot information failed";
-	if (c->cfg.disk_mib) {
+	if (c->cfg.disk_mib && c->cfg.backing_mib) {
+		uint64_t bytes = (uint64_t)c->cfg.disk_mib << 20;
+		const char *why = "no physical disk";
+
+		c->phys = ps->phys_disk ? ps->phys_disk(&why) : NULL;
+		c->phys_lba = (uint64_t)c->cfg.backing_mib << 11;
+		if (!c->phys)
+			c->vmbus_skip = why;
+		else if (c->phys_lba + bytes / 512 > c->phys->sectors)
+			return "the disk's range lies beyond the physical disk";
+		else
+			c->disk = (struct block_backend){ c, bytes / 512, phys_read, phys_write,
+							  phys_flush };
+	} else if (c->cfg.disk_mib) {
 		uint64_t bytes = (uint64_t)c->cfg.disk_mib << 20;
 
 		c->disk_mem = ps->alloc(bytes);
@@ -311,8 +371,22 @@ static const char *create_child(struct child *c)
 	rtc_init(&c->rtc, &c->plat, 1767225600);
 	pcicfg_init(&c->pci, &c->plat);
 	testexit_init(&c->tx, &c->plat, 0xf4);
-	if (c->cfg.disk_mib)
+	if (c->cfg.disk_mib && c->disk.sectors)
 		ata_init(&c->ata, &c->plat, &c->disk);
+	if (c->cfg.devices & PARTCFG_DEV_VMBUS) {
+		struct vmbus_host_config vc = {
+			.name = c->cfg.name, .id = c->id, .slot = (unsigned)(c - children),
+			.memory_bytes = (uint64_t)c->cfg.memory_mib << 20,
+			.devices = c->cfg.devices, .disk = &c->disk,
+		};
+
+		/* No disk to put behind it: no storage offer, the guest skips. */
+		if (!c->disk.sectors)
+			vc.devices &= ~PARTCFG_DEV_STORAGE;
+		c->vmbus = vmbus_host_start(ps, &vc);
+		if (!c->vmbus)
+			return "setting up VMBus failed";
+	}
 	set_reg(&r[0], HV_X64_REGISTER_RIP, plan.entry);
 	set_reg(&r[1], HV_X64_REGISTER_RAX, c->multiboot1 ? MB1_BOOTLOADER_MAGIC :
 						       MB2_BOOTLOADER_MAGIC);
@@ -334,7 +408,7 @@ static bool port_io(struct child *c, uint16_t port, unsigned size, bool write,
 
 	if ((dev & PARTCFG_DEV_UART) && uart_io(&c->uart, port, size, write, v))
 		return true;
-	if ((dev & PARTCFG_DEV_ATA) && c->cfg.disk_mib && ata_io(&c->ata, port, size, write, v))
+	if ((dev & PARTCFG_DEV_ATA) && c->disk.sectors && ata_io(&c->ata, port, size, write, v))
 		return true;
 	if ((dev & PARTCFG_DEV_PIT) && pit_io(&c->pit, port, size, write, v))
 		return true;
@@ -411,7 +485,7 @@ static void string_io(struct child *c, const struct hv_x64_io_port_intercept_mes
 			stop_child(c, "OUTS from memory the child cannot read");
 			return;
 		}
-		if (io->port_number == 0x1f0 && c->cfg.disk_mib)
+		if (io->port_number == 0x1f0 && c->disk.sectors && (c->cfg.devices & PARTCFG_DEV_ATA))
 			ata_data_out(&c->ata, data, bytes);
 		else
 			for (uint64_t i = 0; i < count; i++) {
@@ -421,7 +495,7 @@ static void string_io(struct child *c, const struct hv_x64_io_port_intercept_mes
 				port_io(c, io->port_number, size, true, &v);
 			}
 	} else {
-		if (io->port_number == 0x1f0 && c->cfg.disk_mib)
+		if (io->port_number == 0x1f0 && c->disk.sectors && (c->cfg.devices & PARTCFG_DEV_ATA))
 			ata_data_in(&c->ata, data, bytes);
 		else
 			for (uint64_t i = 0; i < count; i++) {
@@ -619,6 +693,30 @@ void partmgr_message(const struct hv_message *m)
 	}
 }
 
+static struct child *child_by_slot(unsigned slot)
+{
+	if (slot >= child_count || !children[slot].started || children[slot].done ||
+	    !children[slot].vmbus)
+		return NULL;
+	return &children[slot];
+}
+
+void partmgr_vmbus_message(unsigned slot, const void *msg, size_t len)
+{
+	struct child *c = child_by_slot(slot);
+
+	if (c)
+		vmbus_host_message(c->vmbus, msg, len);
+}
+
+void partmgr_vmbus_event(unsigned slot, uint32_t relid)
+{
+	struct child *c = child_by_slot(slot);
+
+	if (c)
+		vmbus_host_event(c->vmbus, relid);
+}
+
 void partmgr_tick(void)
 {
 	for (unsigned i = 0; i < child_count; i++) {
@@ -637,6 +735,8 @@ void partmgr_tick(void)
 		pit_update(&c->pit);
 		rtc_update(&c->rtc);
 		deliver_irqs(c);
+		if (c->vmbus)
+			vmbus_host_tick(c->vmbus, ps->now_ns());
 	}
 }
 
@@ -700,6 +800,37 @@ int partmgr_start(const struct partsvc *svc)
 	return (int)child_count;
 }
 
+/* What the host saw of a child's synthetic devices, into the TAP stream. */
+static void vmbus_finish(struct child *c)
+{
+	struct vmbus_host_report r;
+
+	vmbus_host_report(c->vmbus, &r);
+	vmbus_host_stop(c->vmbus);
+	pm_log("%s synthetic path: %lu storvsp requests, %lu KiB written, %lu KiB read, "
+	       "%lu flushes; %u heartbeats answered; %u guest inputs refused, "
+	       "%u channels closed", c->cfg.name, r.requests, r.bytes_written >> 10,
+	       r.bytes_read >> 10, r.flushes, r.heartbeats_answered, r.rejected,
+	       r.channels_closed);
+	if (c->cfg.devices & PARTCFG_DEV_STORAGE) {
+		if (c->vmbus_skip)
+			tapf(true, "%s: synthetic disk on the physical disk # SKIP %s",
+			     c->cfg.name, c->vmbus_skip);
+		else
+			tapf(r.requests > 0 && !c->crashed,
+			     "%s: storvsp served %lu requests (%lu KiB written, %lu KiB read) "
+			     "from the partition's range of the physical disk", c->cfg.name,
+			     r.requests, r.bytes_written >> 10, r.bytes_read >> 10);
+	}
+	if (c->cfg.devices & PARTCFG_DEV_HEARTBEAT)
+		tapf(r.heartbeats_answered > 0 && !r.heartbeat_lost,
+		     "%s: heartbeat IC answered %u heartbeats and never stopped",
+		     c->cfg.name, r.heartbeats_answered);
+	if (c->cfg.devices & PARTCFG_DEV_SHUTDOWN)
+		tapf(r.shutdown_acked && c->done && !c->crashed,
+		     "%s: shut down cleanly through the shutdown IC", c->cfg.name);
+}
+
 void partmgr_finish(void)
 {
 	for (unsigned i = 0; i < child_count; i++) {
@@ -709,6 +840,8 @@ void partmgr_finish(void)
 			ksnprintf(c->why, sizeof(c->why), "did not finish in time");
 		for (unsigned t = 0; t < c->tap_count; t++)
 			tapf(c->tap[t].ok, "%s %s", c->cfg.name, c->tap[t].desc);
+		if (c->vmbus)
+			vmbus_finish(c);
 		tapf(c->done && !c->crashed && c->exit_code == 0 &&
 		     c->plan == c->tap_count && c->tap_count > 0,
 		     "%s: finished with exit code %u, %u of %u TAP results%s%s",

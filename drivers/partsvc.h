@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <isovisor/hvtlfs.h>
+#include "platform.h"
 
 struct partsvc {
 	/* Create and initialize a partition with one (suspended) VP, named
@@ -44,6 +45,29 @@ struct partsvc {
 	const void *(*module)(const char *word, size_t *len);
 	/* Zeroed memory the manager keeps (emulated disks), or NULL. */
 	void *(*alloc)(uint64_t bytes);
+
+	/* ---- the synthetic path (VMBus); `slot` is the child's index ---- */
+	/* From now on the child's channel messages (posted to connection
+	 * ids 1 and 4) reach partmgr_vmbus_message(slot, ...). */
+	int (*vmbus_attach)(uint64_t id, unsigned slot);
+	/* The child's HvSignalEvent on `connection_id` reaches
+	 * partmgr_vmbus_event(slot, relid). relid < 128. */
+	int (*vmbus_event_in)(uint64_t id, unsigned slot, uint32_t connection_id,
+			      uint32_t relid);
+	/* A channel message (type 1) into the child's SINT `sint` on VP
+	 * `vp`: 0, or nonzero when it cannot be taken now (retry later). */
+	int (*vmbus_post)(uint64_t id, unsigned slot, uint8_t sint, uint32_t vp,
+			  const void *msg, size_t len);
+	/* Set event flag `flag` of the child's SINT `sint` on VP `vp`. */
+	int (*vmbus_signal)(uint64_t id, unsigned slot, uint8_t sint, uint32_t vp,
+			    uint32_t flag);
+	/* The child's page `pfn`, reachable until unmap_page() or the
+	 * child's deletion; NULL when it is not the child's. */
+	void *(*map_page)(uint64_t id, uint64_t pfn);
+	void (*unmap_page)(uint64_t id, void *page);
+	/* The physical disk partitions' virtual disks live on, or NULL with
+	 * the reason in *why. */
+	const struct block_backend *(*phys_disk)(const char **why);
 };
 
 /* Parse the config module, create and start its partitions. The number
@@ -51,6 +75,10 @@ struct partsvc {
 int partmgr_start(const struct partsvc *ps);
 /* An intercept message of one of the children (TLFS layouts). */
 void partmgr_message(const struct hv_message *m);
+/* A channel message child `slot` posted, or an event it signalled on
+ * channel `relid`. */
+void partmgr_vmbus_message(unsigned slot, const void *msg, size_t len);
+void partmgr_vmbus_event(unsigned slot, uint32_t relid);
 /* Time passed: timers of every child. */
 void partmgr_tick(void);
 /* When the next device timer wants partmgr_tick() (ns), or UINT64_MAX. */

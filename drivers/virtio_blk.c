@@ -14,6 +14,8 @@
  * and validates both before trusting the status byte.
  */
 #include <string.h>
+#include "format.h"
+#include "platform.h"
 #include "virtio_blk.h"
 
 /* PCI configuration space. */
@@ -500,4 +502,75 @@ int vblk_flush(struct vblk *d)
 uint64_t vblk_capacity(const struct vblk *d)
 {
 	return d->capacity;
+}
+
+int vblk_find(const struct vblk_hw *hw)
+{
+	for (uint32_t dev = 0; dev < 32; dev++) {
+		unsigned nfn = 1;
+
+		for (uint32_t fn = 0; fn < nfn; fn++) {
+			uint32_t bdf = dev << 3 | fn;
+			uint32_t id = hw->pci_read32(hw->ctx, bdf, 0);
+
+			if ((id & 0xffff) == 0xffff)
+				continue;
+			if (fn == 0 && (hw->pci_read32(hw->ctx, bdf, 0x0c) >> 16) & 0x80)
+				nfn = 8;        /* multi-function device */
+			if (id == ((uint32_t)VBLK_PCI_DEVICE_MODERN << 16 | VBLK_PCI_VENDOR))
+				return (int)bdf;
+		}
+	}
+	return -1;
+}
+
+/* ---- a block backend over the disk ------------------------------------------ */
+
+static void (*backend_log)(const char *line);
+
+static int backend_rw(struct vblk *d, uint64_t lba, unsigned count, void *buf, bool write)
+{
+	const unsigned chunk = VBLK_BOUNCE_BYTES / VBLK_SECTOR;
+
+	while (count) {
+		unsigned n = count < chunk ? count : chunk;
+		int r = write ? vblk_write(d, lba, n, buf) : vblk_read(d, lba, n, buf);
+
+		if (r) {
+			if (backend_log) {
+				char line[120];
+
+				ksnprintf(line, sizeof(line), "blk: %s of %u sectors at %lu failed: %s",
+					  write ? "write" : "read", n, lba, d->err);
+				backend_log(line);
+			}
+			return -1;
+		}
+		lba += n;
+		count -= n;
+		buf = (uint8_t *)buf + (size_t)n * VBLK_SECTOR;
+	}
+	return 0;
+}
+
+static int backend_read(void *ctx, uint64_t lba, unsigned count, void *buf)
+{
+	return backend_rw(ctx, lba, count, buf, false);
+}
+
+static int backend_write(void *ctx, uint64_t lba, unsigned count, const void *buf)
+{
+	return backend_rw(ctx, lba, count, (void *)buf, true);
+}
+
+static int backend_flush(void *ctx)
+{
+	return vblk_flush(ctx);
+}
+
+void vblk_backend(struct vblk *d, struct block_backend *b, void (*log)(const char *line))
+{
+	backend_log = log;
+	*b = (struct block_backend){ d, vblk_capacity(d), backend_read, backend_write,
+				     backend_flush };
 }

@@ -113,4 +113,13 @@ int vblk_write(struct vblk *d, uint64_t lba, unsigned count, const void *buf);
 int vblk_flush(struct vblk *d);
 uint64_t vblk_capacity(const struct vblk *d);
 
+/* The first modern virtio-blk function on bus 0, as bdf, or -1. */
+int vblk_find(const struct vblk_hw *hw);
+
+struct block_backend;
+/* `b` becomes a block backend over the started disk `d` (requests of any
+ * length, in pieces the bounce buffer holds; failures logged by `log`). */
+void vblk_backend(struct vblk *d, struct block_backend *b,
+		  void (*log)(const char *line));
+
 #endif

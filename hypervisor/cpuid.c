@@ -36,9 +36,12 @@ static struct cpuid_regs hv_leaf(struct vp *vp, uint32_t leaf)
 		r.eax = HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
 			HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS |
 			HV_MSR_SYNIC_AVAILABLE;
+		/* Every partition may post messages and signal events on
+		 * the connections the root made for it. */
+		r.ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
 		if (vp->partition->is_root)
-			r.ebx = HV_CPU_MANAGEMENT | HV_CREATE_PARTITIONS |
-				HV_ACCESS_MEMORY_POOL;
+			r.ebx |= HV_CPU_MANAGEMENT | HV_CREATE_PARTITIONS |
+				 HV_ACCESS_MEMORY_POOL;
 		break;
 	case HV_CPUID_ENLIGHTENMENT_INFO:
 		r.ebx = 0xffffffff;             /* never notify on spinlocks */

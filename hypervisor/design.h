@@ -26,5 +26,9 @@ void design_device_irq(uint8_t vector);
 /* A deleted child's page, already zeroed and unmapped: back to its
  * owner. */
 void design_page_reclaimed(uint64_t spa);
+/* A message posted, or an event signalled, to a port the hypervisor owns
+ * (port.c): a TLFS status for the sender. */
+uint16_t design_port_message(uint32_t port_id, const struct hv_message *m);
+uint16_t design_port_event(uint32_t port_id, uint32_t flag);
 
 #endif

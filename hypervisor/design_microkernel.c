@@ -56,3 +56,14 @@ void design_page_reclaimed(uint64_t spa)
 	memmap_add(&root->ram, spa, spa + PAGE_SIZE);
 	virt->gpa_map(root, spa, spa, PAGE_SIZE, GPA_RWX);
 }
+
+/* The root owns every port in this design: the hypervisor has none. */
+uint16_t design_port_message(uint32_t port_id, const struct hv_message *m)
+{
+	return HV_STATUS_INVALID_CONNECTION_ID;
+}
+
+uint16_t design_port_event(uint32_t port_id, uint32_t flag)
+{
+	return HV_STATUS_INVALID_CONNECTION_ID;
+}

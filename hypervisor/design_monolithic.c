@@ -9,10 +9,14 @@
  * drives the device models' timers.
  */
 #include <string.h>
+#include <isovisor/vmbus.h>
 #include "hv.h"
 #include "design.h"
 #include "gmem.h"
 #include "partsvc.h"
+#include "physdisk.h"
+#include "port.h"
+#include "synic.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
@@ -182,6 +186,93 @@ static void *svc_alloc(uint64_t bytes)
 	return pages_alloc_zeroed((unsigned)(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE));
 }
 
+/* ---- the synthetic path: the hypervisor owns the host's ports ---------------- */
+
+#define PORT_MSG(slot)          (0x100u + (slot))
+#define PORT_EVT(slot, relid)   (0x200u + (slot) * 128u + (relid))
+
+static int svc_vmbus_attach(uint64_t id, unsigned slot)
+{
+	struct partition *p = child_by_id(id);
+
+	if (!p || slot >= 8 ||
+	    port_create_hv(PORT_MSG(slot), HV_PORT_TYPE_MESSAGE, 0, 0) ||
+	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID, PORT_MSG(slot)) ||
+	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID_4, PORT_MSG(slot)))
+		return -1;
+	return 0;
+}
+
+static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_t relid)
+{
+	struct partition *p = child_by_id(id);
+
+	if (!p || slot >= 8 || relid >= 128 ||
+	    port_create_hv(PORT_EVT(slot, relid), HV_PORT_TYPE_EVENT,
+			   (uint16_t)(slot * 128 + relid), 1) ||
+	    port_connect_hv(p, conn, PORT_EVT(slot, relid)))
+		return -1;
+	return 0;
+}
+
+uint16_t design_port_message(uint32_t port_id, const struct hv_message *m)
+{
+	if (port_id - PORT_MSG(0) >= 8)
+		return HV_STATUS_INVALID_CONNECTION_ID;
+	partmgr_vmbus_message(port_id - PORT_MSG(0), m->payload, m->header.payload_size);
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t design_port_event(uint32_t port_id, uint32_t flag)
+{
+	partmgr_vmbus_event(flag / 128, flag % 128);
+	return HV_STATUS_SUCCESS;
+}
+
+static struct vp *child_vp_n(uint64_t id, uint32_t vpi)
+{
+	struct partition *p = child_by_id(id);
+
+	return p && vpi < p->vp_count ? p->vps[vpi] : NULL;
+}
+
+static int svc_vmbus_post(uint64_t id, unsigned slot, uint8_t sint, uint32_t vpi,
+			  const void *msg, size_t len)
+{
+	struct vp *vp = child_vp_n(id, vpi);
+	struct hv_message m;
+
+	if (!vp || sint >= HV_SYNIC_SINT_COUNT || len > sizeof(m.payload))
+		return -1;
+	memset(&m, 0, sizeof(m));
+	m.header.message_type = 1;
+	m.header.payload_size = (uint8_t)len;
+	memcpy(m.payload, msg, len);
+	return synic_post(vp, sint, &m);
+}
+
+static int svc_vmbus_signal(uint64_t id, unsigned slot, uint8_t sint, uint32_t vpi,
+			    uint32_t flag)
+{
+	struct vp *vp = child_vp_n(id, vpi);
+
+	if (!vp || sint >= HV_SYNIC_SINT_COUNT || flag >= HV_EVENT_FLAGS_PER_SINT)
+		return -1;
+	return synic_signal(vp, sint, flag);
+}
+
+static void *svc_map_page(uint64_t id, uint64_t pfn)
+{
+	struct partition *p = child_by_id(id);
+
+	return p && pfn < (1ull << 40) ? gpa_to_hva(p, pfn << 12, PAGE_SIZE) : NULL;
+}
+
+static void svc_unmap_page(uint64_t id, void *page)
+{
+	/* Our direct map stays; nothing to undo. */
+}
+
 static const struct partsvc hv_partsvc = {
 	.create = svc_create,
 	.give_memory = svc_give_memory,
@@ -198,6 +289,13 @@ static const struct partsvc hv_partsvc = {
 	.now_ns = svc_now_ns,
 	.module = svc_module,
 	.alloc = svc_alloc,
+	.vmbus_attach = svc_vmbus_attach,
+	.vmbus_event_in = svc_vmbus_event_in,
+	.vmbus_post = svc_vmbus_post,
+	.vmbus_signal = svc_vmbus_signal,
+	.map_page = svc_map_page,
+	.unmap_page = svc_unmap_page,
+	.phys_disk = physdisk_get,
 };
 
 void design_intercept(struct vp *vp, const struct hv_message *m)

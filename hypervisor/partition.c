@@ -22,6 +22,7 @@
 #include "hv.h"
 #include "gmem.h"
 #include "hypercall.h"
+#include "port.h"
 #include "design.h"
 #include "synic.h"
 #include "virt.h"
@@ -259,6 +260,7 @@ uint16_t partition_destroy(struct partition *p)
 		p->frames[g] = 0;
 		returned++;
 	}
+	port_partition_gone(p);
 	spin_lock(&partitions_lock);
 	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
 		if (child_partitions[i] == p)
@@ -324,6 +326,9 @@ struct vp *partition_new_vp(struct partition *p)
 	 * idles. */
 	vp->cpu = this_cpu()->index;
 	vp->explicit_suspend = true;
+	/* The TLFS reset state: every SINT masked. */
+	for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++)
+		vp->synic.sint[i] = HV_SYNIC_SINT_MASKED;
 	if (virt->vp_init(vp))
 		return NULL;
 	initial_context(vp);
@@ -524,6 +529,66 @@ uint16_t hc_copy_to_child(struct hc_ctx *c)
 uint16_t hc_copy_from_child(struct hc_ctx *c)
 {
 	return copy_child(c, false);
+}
+
+/*
+ * Show child pages to the root (its VSPs' view of VMBus rings): each
+ * page appears in the root's view at its host address, read/write and
+ * never executable, until the root unmaps it or the child is deleted (a
+ * deleted child's pages return to the root anyway). Only pages the child
+ * owns can be named, so this can neither reach the hypervisor nor another
+ * child's memory.
+ */
+uint16_t hc_map_child_pages(struct hc_ctx *c)
+{
+	const uint64_t *in = (const void *)c->in;
+	uint64_t *out = (void *)c->out;
+	struct partition *p = child_by_id(in[0]);
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p || p->stopped)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		uint64_t g = in[1 + i];
+
+		if (g >= p->frame_count || !p->frames[g])
+			return HV_STATUS_INVALID_PARAMETER;
+		virt->gpa_map(&root_partition, p->frames[g], p->frames[g], PAGE_SIZE,
+			      GPA_READ | GPA_WRITE);
+		out[i] = p->frames[g];
+		c->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* Take child pages out of the root's view again. A root GPA that is not
+ * a page of this child is refused: the root cannot unmap its own RAM. */
+uint16_t hc_unmap_child_pages(struct hc_ctx *c)
+{
+	const uint64_t *in = (const void *)c->in;
+	struct partition *p = child_by_id(in[0]);
+	uint16_t status = HV_STATUS_SUCCESS;
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		uint64_t spa = in[1 + i];
+		bool found = false;
+
+		for (uint64_t g = 0; g < p->frame_count && !found; g++)
+			found = p->frames[g] && p->frames[g] == spa;
+		if (!found) {
+			status = HV_STATUS_INVALID_PARAMETER;
+			break;
+		}
+		virt->gpa_map(&root_partition, spa, spa, PAGE_SIZE, 0);
+		c->reps_done = i + 1;
+	}
+	virt->partition_flush_tlb(&root_partition);
+	return status;
 }
 
 uint16_t hc_translate_virtual_address(struct hc_ctx *c)

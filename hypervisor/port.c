@@ -16,13 +16,15 @@
 #include "synic.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
+#include "design.h"
+#include "port.h"
 
-#define MAX_PORTS 64
-#define MAX_CONNECTIONS 64
+#define MAX_PORTS 256
+#define MAX_CONNECTIONS 256
 
 struct port {
 	bool used;
-	struct partition *owner;
+	struct partition *owner;        /* NULL: the hypervisor's own */
 	uint32_t id;
 	struct hv_port_info info;
 };
@@ -153,6 +155,8 @@ uint16_t hc_post_message(struct hc_ctx *c)
 	m.header.payload_size = (uint8_t)in->payload_size;
 	m.header.sender = port->id;             /* the port it arrives on */
 	memcpy(m.payload, in->payload, in->payload_size);
+	if (!port->owner)
+		return design_port_message(port->id, &m);
 	if (synic_post(port->owner->vps[port->info.target_vp],
 		       port->info.target_sint, &m))
 		return HV_STATUS_INSUFFICIENT_BUFFERS;
@@ -177,8 +181,101 @@ uint16_t hc_signal_event(struct hc_ctx *c)
 		return HV_STATUS_INVALID_CONNECTION_ID;
 	if (flag >= port->info.flag_count)
 		return HV_STATUS_INVALID_PARAMETER;
+	if (!port->owner)
+		return design_port_event(port->id, port->info.base_flag_number + flag);
 	return synic_signal(port->owner->vps[port->info.target_vp],
 			    port->info.target_sint,
 			    port->info.base_flag_number + flag) ?
 	       HV_STATUS_INVALID_SYNIC_STATE : HV_STATUS_SUCCESS;
+}
+
+/* Ports the hypervisor itself owns (the monolithic design's VMBus
+ * server): messages and events on them go to design_port_message() and
+ * design_port_event() instead of a SynIC. */
+int port_create_hv(uint32_t port_id, uint8_t type, uint16_t base_flag,
+		   uint16_t flag_count)
+{
+	struct port *free = NULL;
+	int ret = -1;
+
+	spin_lock(&ports_lock);
+	for (unsigned i = 0; i < MAX_PORTS; i++) {
+		if (ports[i].used && !ports[i].owner && ports[i].id == port_id)
+			goto out;
+		if (!ports[i].used && !free)
+			free = &ports[i];
+	}
+	if (free) {
+		memset(free, 0, sizeof(*free));
+		free->used = true;
+		free->id = port_id;
+		free->info.port_type = type;
+		free->info.base_flag_number = base_flag;
+		free->info.flag_count = flag_count;
+		ret = 0;
+	}
+out:
+	spin_unlock(&ports_lock);
+	return ret;
+}
+
+int port_connect_hv(struct partition *from, uint32_t connection_id, uint32_t port_id)
+{
+	struct port *port = NULL;
+	struct connection *free = NULL;
+	int ret = -1;
+
+	spin_lock(&ports_lock);
+	for (unsigned i = 0; i < MAX_PORTS; i++)
+		if (ports[i].used && !ports[i].owner && ports[i].id == port_id)
+			port = &ports[i];
+	for (unsigned i = 0; i < MAX_CONNECTIONS; i++) {
+		if (connections[i].used && connections[i].from == from &&
+		    connections[i].id == connection_id)
+			goto out;
+		if (!connections[i].used && !free)
+			free = &connections[i];
+	}
+	if (port && free) {
+		*free = (struct connection){ true, from, connection_id, port };
+		ret = 0;
+	}
+out:
+	spin_unlock(&ports_lock);
+	return ret;
+}
+
+/*
+ * A partition is going away: its ports, the connections it made, and the
+ * connections others made to its ports go with it, so a later partition
+ * in the same slot inherits nothing.
+ */
+void port_partition_gone(struct partition *p)
+{
+	spin_lock(&ports_lock);
+	for (unsigned i = 0; i < MAX_CONNECTIONS; i++)
+		if (connections[i].used && (connections[i].from == p ||
+					    connections[i].port->owner == p))
+			connections[i].used = false;
+	for (unsigned i = 0; i < MAX_PORTS; i++)
+		if (ports[i].used && ports[i].owner == p)
+			ports[i].used = false;
+	spin_unlock(&ports_lock);
+}
+
+/* Drop the hypervisor's own ports [first, first + count) and every
+ * connection to them (the monolithic design's child is gone). */
+void port_drop_hv(uint32_t first, uint32_t count)
+{
+	spin_lock(&ports_lock);
+	for (unsigned i = 0; i < MAX_CONNECTIONS; i++) {
+		struct port *pt = connections[i].port;
+
+		if (connections[i].used && !pt->owner && pt->id - first < count)
+			connections[i].used = false;
+	}
+	for (unsigned i = 0; i < MAX_PORTS; i++)
+		if (ports[i].used && !ports[i].owner && ports[i].id - first < count)
+			ports[i].used = false;
+	spin_unlock(&ports_lock);
 }

@@ -394,6 +394,8 @@ bool root_create(void)
 		vp->partition = p;
 		vp->index = i;
 		vp->cpu = i;
+		for (unsigned n = 0; n < HV_SYNIC_SINT_COUNT; n++)
+			vp->synic.sint[n] = HV_SYNIC_SINT_MASKED;      /* TLFS reset */
 		if (virt->vp_init(vp))
 			panic("cannot create root VP %u", i);
 		p->vps[p->vp_count++] = vp;

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include "root.h"
+#include "platform.h"
 #include "virtio_blk.h"
 
 #define PCI_ADDR_PORT   0xcf8
@@ -64,27 +65,6 @@ static const struct vblk_hw root_vblk_hw = {
 	.dma_alloc = dma_alloc,
 };
 
-/* The first modern virtio-blk function on bus 0, as bdf, or -1. */
-static int find_virtio_blk(void)
-{
-	for (uint32_t dev = 0; dev < 32; dev++) {
-		unsigned nfn = 1;
-
-		for (uint32_t fn = 0; fn < nfn; fn++) {
-			uint32_t bdf = dev << 3 | fn;
-			uint32_t id = pci_read32(NULL, bdf, 0);
-
-			if ((id & 0xffff) == 0xffff)
-				continue;
-			if (fn == 0 && (pci_read32(NULL, bdf, 0x0c) >> 16) & 0x80)
-				nfn = 8;        /* multi-function device */
-			if (id == ((uint32_t)VBLK_PCI_DEVICE_MODERN << 16 | VBLK_PCI_VENDOR))
-				return (int)bdf;
-		}
-	}
-	return -1;
-}
-
 /* xorshift32 words, little-endian, so the host can recompute them. */
 static void pattern_fill(uint8_t *buf, size_t bytes, uint32_t seed)
 {
@@ -98,6 +78,62 @@ static void pattern_fill(uint8_t *buf, size_t bytes, uint32_t seed)
 	}
 }
 
+/* ---- the physical disk the children's virtual disks live on --------------- */
+
+static struct vblk disk;
+static int disk_state;          /* 0 not probed, 1 ready, -1 none */
+static const char *disk_why = "not probed";
+static bool disk_missing;       /* none there (a skip), not a failure */
+
+static struct block_backend disk_backend;
+
+static void backend_log(const char *line)
+{
+	klog("%s", line);
+}
+
+/* Find and start the virtio-blk disk once; NULL (and why) without one. */
+static struct vblk *disk_probe(void)
+{
+	int bdf, err;
+
+	if (disk_state)
+		return disk_state > 0 ? &disk : NULL;
+	disk_state = -1;
+	bdf = vblk_find(&root_vblk_hw);
+	if (bdf < 0) {
+		disk_why = "no virtio-blk disk attached";
+		disk_missing = true;
+		return NULL;
+	}
+	err = vblk_init(&disk, &root_vblk_hw, (uint32_t)bdf);
+	if (err == VBLK_ERR_UNMAPPED) {
+		/* e.g. OVMF puts 64-bit BARs above 4 GiB, past the root's map */
+		disk_why = "virtio-blk BAR outside the root's identity map";
+		disk_missing = true;
+		return NULL;
+	}
+	if (err) {
+		disk_why = disk.err;
+		return NULL;
+	}
+	klog("blk: virtio-blk at %02x:%02x.%x, %lu sectors%s",
+	     bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, vblk_capacity(&disk),
+	     disk.has_flush ? ", write cache with flush" : "");
+	disk_state = 1;
+	vblk_backend(&disk, &disk_backend, backend_log);
+	return &disk;
+}
+
+const struct block_backend *root_phys_disk(const char **why)
+{
+	if (!disk_probe()) {
+		*why = disk_why;
+		return NULL;
+	}
+	return &disk_backend;
+}
+
 static void buf_free(void *p, size_t bytes)
 {
 	for (size_t off = 0; off < bytes; off += PAGE_SIZE)
@@ -106,34 +142,20 @@ static void buf_free(void *p, size_t bytes)
 
 void test_virtio_blk(void)
 {
-	static struct vblk disk;
 	const char *desc = "root blk: virtio-blk disk: 64 KiB written at LBA 2048, "
 			   "flushed, read back identical";
 	const unsigned sectors = TEST_BYTES / VBLK_SECTOR;
 	uint64_t pa_out, pa_in;
 	uint8_t *out, *in;
-	int bdf = find_virtio_blk();
 	bool ok, range_refused;
-	int err;
 
-	if (bdf < 0) {
-		tap_skip("no virtio-blk disk attached", "%s", desc);
+	if (!disk_probe()) {
+		if (disk_missing)
+			tap_skip(disk_why, "%s", desc);
+		else
+			tap_result(false, "%s (init: %s)", desc, disk_why);
 		return;
 	}
-	err = vblk_init(&disk, &root_vblk_hw, (uint32_t)bdf);
-	if (err == VBLK_ERR_UNMAPPED) {
-		/* e.g. OVMF puts 64-bit BARs above 4 GiB, past the root's map */
-		tap_skip("virtio-blk BAR outside the root's identity map", "%s", desc);
-		return;
-	}
-	if (err) {
-		tap_result(false, "%s (init at %02x:%02x.%x: %s)", desc,
-			   bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, disk.err);
-		return;
-	}
-	klog("blk: virtio-blk at %02x:%02x.%x, %lu sectors%s",
-	     bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, vblk_capacity(&disk),
-	     disk.has_flush ? ", write cache with flush" : "");
 	if (vblk_capacity(&disk) < TEST_LBA + sectors) {
 		tap_result(false, "%s (disk has only %lu sectors)", desc,
 			   vblk_capacity(&disk));

@@ -8,10 +8,23 @@
 #include <string.h>
 #include <isovisor/hvtlfs.h>
 #include "root.h"
+#include <isovisor/vmbus.h>
 #include "partsvc.h"
 
 #define SINT_VECTOR 0x51
 #define TICK_VECTOR 0x52
+#define VMBUS_VECTOR 0x54
+/* The root's SINT for the children's VMBus messages and channel events. */
+#define VMBUS_ROOT_SINT 4
+/* Root port ids: a child's message port, and one event port per channel
+ * whose flag (in SINT 4's event flags) is slot * 128 + relid. */
+#define PORT_MSG(slot)          (0x100u + (slot))
+#define PORT_EVT(slot, relid)   (0x200u + (slot) * 128u + (relid))
+#define EVT_FLAG(slot, relid)   ((slot) * 128u + (relid))
+/* The root's own connections into children start here (the SynIC
+ * self-test uses 0x1001-0x1002). */
+#define ROOT_CONN_BASE 0x4000u
+#define MAX_OUT 64
 #define TICK_COUNT 62500                /* ~1 ms at QEMU's 1 GHz APIC clock / 16 */
 #define MAP_BATCH 500                   /* GPA pages per MapGpaPages call */
 #define RUN_SECONDS 300
@@ -20,6 +33,19 @@ static struct hv_message simp[16] __attribute__((aligned(4096)));
 static uint8_t in_page[4096] __attribute__((aligned(4096)));
 static uint8_t out_page[4096] __attribute__((aligned(4096)));
 static uint8_t bounce[4096] __attribute__((aligned(4096)));
+static uint8_t siefp[4096] __attribute__((aligned(4096)));
+
+/* The root's connections into children's ports (messages to a SINT,
+ * events on a flag), made on first use and forgotten with the child. */
+static struct out_conn {
+	bool used;
+	bool event;
+	uint64_t id;
+	uint8_t sint;
+	uint32_t vp, flag;
+	uint32_t conn;
+} out_conns[MAX_OUT];
+static uint32_t next_conn = ROOT_CONN_BASE;
 
 static uint16_t call(uint16_t code, unsigned reps)
 {
@@ -176,6 +202,9 @@ static int svc_assert_irq(uint64_t id, uint32_t vp, uint8_t vector)
 
 static int svc_destroy(uint64_t id)
 {
+	for (unsigned i = 0; i < MAX_OUT; i++)
+		if (out_conns[i].id == id)
+			out_conns[i].used = false;
 	return call_id(HVCALL_DELETE_PARTITION, id) ? -1 : 0;
 }
 
@@ -225,6 +254,143 @@ static void *svc_alloc(uint64_t bytes)
 	return (void *)pa;
 }
 
+
+/* ---- the synthetic path: ports, connections, shared pages ---------------- */
+
+static uint16_t create_port(uint64_t owner, uint32_t port_id, uint64_t connector,
+			    uint32_t type, uint8_t sint, uint32_t vp,
+			    uint16_t base_flag, uint16_t flags)
+{
+	struct hv_input_create_port *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->port_partition_id = owner;
+	in->port_id = port_id;
+	in->connection_partition_id = connector;
+	in->port_info.port_type = type;
+	in->port_info.target_sint = sint;
+	in->port_info.target_vp = vp;
+	in->port_info.base_flag_number = base_flag;
+	in->port_info.flag_count = flags;
+	return call(HVCALL_CREATE_PORT, 0);
+}
+
+static uint16_t connect_port(uint64_t from, uint32_t conn, uint64_t owner,
+			     uint32_t port_id, uint32_t type)
+{
+	struct hv_input_connect_port *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->connection_partition_id = from;
+	in->connection_id = conn;
+	in->port_partition_id = owner;
+	in->port_id = port_id;
+	in->port_type = type;
+	return call(HVCALL_CONNECT_PORT, 0);
+}
+
+static int svc_vmbus_attach(uint64_t id, unsigned slot)
+{
+	if (create_port(HV_PARTITION_ID_SELF, PORT_MSG(slot), id, HV_PORT_TYPE_MESSAGE,
+			VMBUS_ROOT_SINT, 0, 0, 0) ||
+	    connect_port(id, VMBUS_MESSAGE_CONNECTION_ID, HV_PARTITION_ID_SELF,
+			 PORT_MSG(slot), HV_PORT_TYPE_MESSAGE) ||
+	    connect_port(id, VMBUS_MESSAGE_CONNECTION_ID_4, HV_PARTITION_ID_SELF,
+			 PORT_MSG(slot), HV_PORT_TYPE_MESSAGE))
+		return -1;
+	return 0;
+}
+
+static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_t relid)
+{
+	if (relid >= 128 || slot >= 8)
+		return -1;
+	if (create_port(HV_PARTITION_ID_SELF, PORT_EVT(slot, relid), id, HV_PORT_TYPE_EVENT,
+			VMBUS_ROOT_SINT, 0, (uint16_t)EVT_FLAG(slot, relid), 1) ||
+	    connect_port(id, conn, HV_PARTITION_ID_SELF, PORT_EVT(slot, relid),
+			 HV_PORT_TYPE_EVENT))
+		return -1;
+	return 0;
+}
+
+/* The root's connection to the child's port for (sint, vp[, flag]),
+ * made the first time: port ids in the child are 0x10000 + sint * 16 +
+ * vp for messages and 0x20000 + flag for events. 0 on failure. */
+static uint32_t out_conn(uint64_t id, bool event, uint8_t sint, uint32_t vp, uint32_t flag)
+{
+	struct out_conn *free = NULL;
+	uint32_t port;
+
+	for (unsigned i = 0; i < MAX_OUT; i++) {
+		struct out_conn *o = &out_conns[i];
+
+		if (o->used && o->id == id && o->event == event && o->sint == sint &&
+		    o->vp == vp && o->flag == flag)
+			return o->conn;
+		if (!o->used && !free)
+			free = o;
+	}
+	if (!free || sint >= HV_SYNIC_SINT_COUNT || vp >= 16 || flag >= HV_EVENT_FLAGS_PER_SINT)
+		return 0;
+	port = event ? 0x20000u + flag : 0x10000u + sint * 16u + vp;
+	if (create_port(id, port, HV_PARTITION_ID_SELF,
+			event ? HV_PORT_TYPE_EVENT : HV_PORT_TYPE_MESSAGE, sint, vp,
+			event ? (uint16_t)flag : 0, event ? 1 : 0) ||
+	    connect_port(HV_PARTITION_ID_SELF, next_conn, id, port,
+			 event ? HV_PORT_TYPE_EVENT : HV_PORT_TYPE_MESSAGE))
+		return 0;
+	*free = (struct out_conn){ true, event, id, sint, vp, flag, next_conn++ };
+	return free->conn;
+}
+
+static int svc_vmbus_post(uint64_t id, unsigned slot, uint8_t sint, uint32_t vp,
+			  const void *msg, size_t len)
+{
+	struct hv_input_post_message *in = (void *)in_page;
+	uint32_t conn = out_conn(id, false, sint, vp, 0);
+
+	if (!conn || len > sizeof(in->payload))
+		return -1;
+	memset(in_page, 0, sizeof(*in));
+	in->connection_id = conn;
+	in->message_type = 1;
+	in->payload_size = (uint32_t)len;
+	memcpy(in->payload, msg, len);
+	return call(HVCALL_POST_MESSAGE, 0) ? -1 : 0;
+}
+
+static int svc_vmbus_signal(uint64_t id, unsigned slot, uint8_t sint, uint32_t vp,
+			    uint32_t flag)
+{
+	uint32_t conn = out_conn(id, true, sint, vp, flag);
+
+	if (!conn)
+		return -1;
+	return hv_status(hv_hypercall(HVCALL_SIGNAL_EVENT | HV_HYPERCALL_FAST_BIT,
+				      conn, 0)) ? -1 : 0;
+}
+
+static void *svc_map_page(uint64_t id, uint64_t pfn)
+{
+	uint64_t *in = (void *)in_page, *out = (void *)out_page;
+
+	in[0] = id;
+	in[1] = pfn;
+	if (call(HVCALL_ISOVISOR_MAP_CHILD_PAGES, 1))
+		return NULL;
+	return (void *)out[0];          /* the root's identity map covers it */
+}
+
+static void svc_unmap_page(uint64_t id, void *page)
+{
+	uint64_t *in = (void *)in_page;
+
+	in[0] = id;
+	in[1] = (uint64_t)page;
+	if (call(HVCALL_ISOVISOR_UNMAP_CHILD_PAGES, 1))
+		klog("partsvc: unmapping child page %p failed", page);
+}
+
 static const struct partsvc root_partsvc = {
 	.create = svc_create,
 	.give_memory = svc_give_memory,
@@ -241,6 +407,13 @@ static const struct partsvc root_partsvc = {
 	.now_ns = svc_now_ns,
 	.module = svc_module,
 	.alloc = svc_alloc,
+	.vmbus_attach = svc_vmbus_attach,
+	.vmbus_event_in = svc_vmbus_event_in,
+	.vmbus_post = svc_vmbus_post,
+	.vmbus_signal = svc_vmbus_signal,
+	.map_page = svc_map_page,
+	.unmap_page = svc_unmap_page,
+	.phys_disk = root_phys_disk,
 };
 
 static void sint_handler(struct cpu_regs *r)
@@ -270,6 +443,46 @@ static bool take_message(void)
 	return true;
 }
 
+/* Take the VMBus message waiting in SINT 4's slot, if any: the sender's
+ * port names the child. */
+static bool take_vmbus_message(void)
+{
+	struct hv_message *m = &simp[VMBUS_ROOT_SINT];
+	static struct hv_message copy_out;
+	uint32_t port;
+
+	if (__atomic_load_n(&m->header.message_type, __ATOMIC_ACQUIRE) == HVMSG_NONE)
+		return false;
+	copy_out = *m;
+	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_RELEASE);
+	wrmsr(HV_X64_MSR_EOM, 0);
+	port = (uint32_t)copy_out.header.sender;
+	if (port - PORT_MSG(0) < 8 && copy_out.header.payload_size <= HV_MESSAGE_PAYLOAD_BYTES)
+		partmgr_vmbus_message(port - PORT_MSG(0), copy_out.payload,
+				      copy_out.header.payload_size);
+	return true;
+}
+
+/* Channel events: each set flag of SINT 4, cleared as it is taken. */
+static bool take_vmbus_events(void)
+{
+	uint64_t *flags = (uint64_t *)(siefp + VMBUS_ROOT_SINT * (HV_EVENT_FLAGS_PER_SINT / 8));
+	bool any = false;
+
+	for (unsigned w = 0; w < 8 * 128 / 64; w++) {
+		uint64_t v = __atomic_exchange_n(&flags[w], 0, __ATOMIC_ACQ_REL);
+
+		while (v) {
+			unsigned bit = (unsigned)__builtin_ctzll(v), flag = w * 64 + bit;
+
+			v &= v - 1;
+			partmgr_vmbus_event(flag / 128, flag % 128);
+			any = true;
+		}
+	}
+	return any;
+}
+
 void partmgr_run(void)
 {
 	uint64_t deadline;
@@ -284,13 +497,20 @@ void partmgr_run(void)
 	irq_set_handler(TICK_VECTOR, tick_handler);
 	wrmsr(HV_X64_MSR_SIMP, (uint64_t)simp | HV_SYNIC_SIMP_ENABLE);
 	wrmsr(HV_X64_MSR_SINT0, SINT_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
+	irq_set_handler(VMBUS_VECTOR, sint_handler);
+	wrmsr(HV_X64_MSR_SIEFP, (uint64_t)siefp | 1);
+	wrmsr(HV_X64_MSR_SINT0 + VMBUS_ROOT_SINT, VMBUS_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
 	wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_SCONTROL_ENABLE);
 	if (partmgr_start(&root_partsvc) <= 0)
 		return;
 	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
 	deadline = rdtsc() + tsc_khz() * 1000 * RUN_SECONDS;
 	while (!partmgr_all_done() && (int64_t)(rdtsc() - deadline) < 0) {
-		if (take_message())
+		bool busy = take_message();
+
+		busy |= take_vmbus_message();
+		busy |= take_vmbus_events();
+		if (busy)
 			continue;
 		partmgr_tick();
 		__asm__ volatile("sti; hlt; cli");

@@ -185,6 +185,10 @@ void test_exit(bool pass) __attribute__((noreturn));
 void tap_begin(void);
 void tap_result(bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+struct block_backend;
+/* The physical disk (virtio-blk) children's virtual disks live on, or
+ * NULL with the reason. */
+const struct block_backend *root_phys_disk(const char **why);
 void tap_skip(const char *why, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Prints the plan and the final line; true when every result was ok. */

@@ -80,18 +80,43 @@ static uint32_t ring_add(const struct vmbus_ring *r, uint32_t idx,
 	return idx >= r->size ? idx - r->size : idx;
 }
 
-/* Copy len (<= size) bytes out of the ring at pos, in two pieces across
- * the end of the data area. */
+/*
+ * The shared bytes at data offset pos (< size) and how many follow them
+ * contiguously: up to the end of the data area in a contiguous view, up
+ * to the end of pos's page in a page-vector view. Every data access goes
+ * through here, so none crosses into memory that is not the ring's.
+ */
+static uint8_t *ring_span(const struct vmbus_ring *r, uint32_t pos,
+			  uint32_t *contig)
+{
+	uint32_t in_page;
+
+	if (!r->pages) {
+		*contig = r->size - pos;
+		return r->data + pos;
+	}
+	in_page = pos % VMBUS_RING_PAGE_SIZE;
+	*contig = VMBUS_RING_PAGE_SIZE - in_page;
+	return (uint8_t *)r->pages[pos / VMBUS_RING_PAGE_SIZE] + in_page;
+}
+
+/* Copy len (<= size) bytes out of the ring at pos, piece by piece across
+ * page boundaries and the end of the data area. */
 static void ring_get(const struct vmbus_ring *r, uint32_t pos, void *dst,
 		     uint32_t len)
 {
-	uint32_t first = r->size - pos;
+	uint8_t *out = dst;
 
-	if (first >= len) {
-		memcpy(dst, r->data + pos, len);
-	} else {
-		memcpy(dst, r->data + pos, first);
-		memcpy((uint8_t *)dst + first, r->data, len - first);
+	while (len) {
+		uint32_t n;
+		const uint8_t *src = ring_span(r, pos, &n);
+
+		if (n > len)
+			n = len;
+		memcpy(out, src, n);
+		out += n;
+		len -= n;
+		pos = ring_add(r, pos, n);
 	}
 }
 
@@ -99,20 +124,24 @@ static void ring_get(const struct vmbus_ring *r, uint32_t pos, void *dst,
 static uint32_t ring_put(const struct vmbus_ring *r, uint32_t pos,
 			 const void *src, uint32_t len)
 {
-	uint32_t first = r->size - pos;
+	const uint8_t *in = src;
 
-	if (!len)
-		return pos;
-	if (first > len)
-		first = len;
-	if (src) {
-		memcpy(r->data + pos, src, first);
-		memcpy(r->data, (const uint8_t *)src + first, len - first);
-	} else {
-		memset(r->data + pos, 0, first);
-		memset(r->data, 0, len - first);
+	while (len) {
+		uint32_t n;
+		uint8_t *dst = ring_span(r, pos, &n);
+
+		if (n > len)
+			n = len;
+		if (in) {
+			memcpy(dst, in, n);
+			in += n;
+		} else {
+			memset(dst, 0, n);
+		}
+		len -= n;
+		pos = ring_add(r, pos, n);
 	}
-	return ring_add(r, pos, len);
+	return pos;
 }
 
 static int geometry(void *pages, size_t bytes, uint32_t *size)
@@ -140,17 +169,12 @@ int vmbus_ring_format(void *pages, size_t bytes)
 	return 0;
 }
 
-int vmbus_ring_init(struct vmbus_ring *r, void *pages, size_t bytes)
+/* Seed the private indices from the shared ones, read once; -1 if bad. */
+static int attach(struct vmbus_ring *r)
 {
-	uint32_t size, w, rd;
+	uint32_t w = load_once(&r->hdr->write_index);
+	uint32_t rd = load_once(&r->hdr->read_index);
 
-	if (!r || geometry(pages, bytes, &size))
-		return -1;
-	r->hdr = pages;
-	r->data = (uint8_t *)pages + VMBUS_RING_HEADER_SIZE;
-	r->size = size;
-	w = load_once(&r->hdr->write_index);
-	rd = load_once(&r->hdr->read_index);
 	if (!index_ok(r, w) || !index_ok(r, rd))
 		return -1;
 	r->priv_write = w;
@@ -158,6 +182,35 @@ int vmbus_ring_init(struct vmbus_ring *r, void *pages, size_t bytes)
 	r->peeked = 0;
 	r->pending_set = false;
 	return 0;
+}
+
+int vmbus_ring_init(struct vmbus_ring *r, void *pages, size_t bytes)
+{
+	uint32_t size;
+
+	if (!r || geometry(pages, bytes, &size))
+		return -1;
+	r->hdr = pages;
+	r->data = (uint8_t *)pages + VMBUS_RING_HEADER_SIZE;
+	r->pages = NULL;
+	r->size = size;
+	return attach(r);
+}
+
+int vmbus_ring_init_pages(struct vmbus_ring *r, void *header_page,
+			  void *const *data_pages, uint32_t ndata_pages)
+{
+	if (!r || !header_page || ((uintptr_t)header_page & 7) ||
+	    !data_pages || !ndata_pages || ndata_pages > VMBUS_RING_MAX_PAGES)
+		return -1;
+	for (uint32_t i = 0; i < ndata_pages; i++)
+		if (!data_pages[i] || ((uintptr_t)data_pages[i] & 7))
+			return -1;
+	r->hdr = header_page;
+	r->data = NULL;
+	r->pages = data_pages;
+	r->size = ndata_pages * VMBUS_RING_PAGE_SIZE;
+	return attach(r);
 }
 
 uint32_t vmbus_ring_avail_read(const struct vmbus_ring *r)

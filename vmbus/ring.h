@@ -4,7 +4,11 @@
  * by both ends: the VSP (root or hypervisor) and the VSC (guest).
  *
  * A ring is a 4 KiB header page followed by `size` data bytes (a whole
- * number of pages). write_index and read_index are byte offsets into the
+ * number of pages). The end that allocates the ring (the guest) sees it
+ * contiguous; the host maps the guest's pages one by one and attaches a
+ * page-vector view (vmbus_ring_init_pages): same layout, each data page
+ * wherever the mapping put it, and every data access split at page
+ * boundaries. write_index and read_index are byte offsets into the
  * data area. A packet is stored as its bytes (a struct vmbus_pkt_desc and
  * the payload, len8 * 8 bytes in all, padded with zeroes to 8), then an
  * 8-byte trailer holding the write index the packet started at, shifted
@@ -44,6 +48,8 @@
 #define VMBUS_RING_PAGE_SIZE   4096u
 /* Largest data area we accept: keeps packet lengths representable as int. */
 #define VMBUS_RING_MAX_DATA    (1u << 30)
+/* Largest data area of a page-vector view, in pages (1 MiB). */
+#define VMBUS_RING_MAX_PAGES   256u
 
 /* Shared header page (Linux: struct hv_ring_buffer, without the data). */
 struct vmbus_ring_header {
@@ -82,6 +88,29 @@ struct vmbus_pkt_desc {
 _Static_assert(sizeof(struct vmbus_pkt_desc) == 16, "packet descriptor");
 _Static_assert(offsetof(struct vmbus_pkt_desc, trans_id) == 8, "packet descriptor");
 
+/* vmbus_pkt_desc.type (Linux: enum vmbus_packet_type) and flags. */
+#define VMBUS_PKT_DATA_INBAND           6
+#define VMBUS_PKT_DATA_USING_GPA_DIRECT 9
+#define VMBUS_PKT_COMP                  11
+#define VMBUS_PKT_FLAG_COMPLETION_REQUESTED 1u
+
+/*
+ * Head of a VMBUS_PKT_DATA_USING_GPA_DIRECT packet (Linux: struct
+ * vmbus_packet_mpb_array with one range): the descriptor, then rangecount
+ * ranges, each byte_count and byte_offset (into the first page) followed
+ * by its pfns; the payload starts at offset8 * 8, after the last pfn.
+ */
+struct vmbus_pkt_gpa_direct {
+	struct vmbus_pkt_desc desc;
+	uint32_t reserved;
+	uint32_t rangecount;
+	uint32_t byte_count;    /* range 0 */
+	uint32_t byte_offset;
+	/* uint64_t pfn_array[] follows */
+};
+
+_Static_assert(sizeof(struct vmbus_pkt_gpa_direct) == 32, "gpa direct packet");
+
 /* Size of the trailer after every packet (old write index << 32). */
 #define VMBUS_RING_TRAILER 8u
 
@@ -97,10 +126,12 @@ enum {
 };
 
 /* One direction of a channel as one end sees it. The fields are private
- * to ring.c except `peeked` (see vmbus_ring_peek). */
+ * to ring.c except `peeked` (see vmbus_ring_peek). Exactly one of `data`
+ * (contiguous view) and `pages` (page-vector view) is set. */
 struct vmbus_ring {
 	volatile struct vmbus_ring_header *hdr; /* shared */
 	uint8_t *data;                          /* shared data area */
+	void *const *pages;     /* or its pages, size / 4096 of them */
 	uint32_t size;                          /* data bytes, pages */
 	uint32_t priv_write;    /* writer: the write_index we last stored */
 	uint32_t priv_read;     /* reader: the read_index we last stored */
@@ -129,6 +160,17 @@ int vmbus_ring_format(void *pages, size_t bytes);
  * geometry or indices that are out of range or not 8-aligned.
  */
 int vmbus_ring_init(struct vmbus_ring *r, void *pages, size_t bytes);
+
+/*
+ * Attach a page-vector view: the header page and ndata_pages data pages
+ * (1..VMBUS_RING_MAX_PAGES, 4096 bytes each, in ring order), each mapped
+ * anywhere, 8-byte aligned. The array `data_pages` is kept by pointer,
+ * not copied: it must stay valid, unchanged, while the view is used (the
+ * caller holds the mappings anyway; it is host memory the peer cannot
+ * touch). Same index checks and return values as vmbus_ring_init.
+ */
+int vmbus_ring_init_pages(struct vmbus_ring *r, void *header_page,
+			  void *const *data_pages, uint32_t ndata_pages);
 
 /*
  * Writer: append the concatenation of iov[0..n) as one packet. It must

@@ -11,21 +11,7 @@
 #ifndef LEGACY_H
 #define LEGACY_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <isovisor/x86.h>
-#include "format.h"
-#include "mb2.h"
-#include "memmap.h"
-#include "x86/panic.h"
-#include "x86/traps.h"
-
-#define MiB ((uint64_t)1 << 20)
-#define GiB ((uint64_t)1 << 30)
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#include "../common/guest.h"
 
 /* String port I/O. Kept here rather than in isovisor/x86.h while that
  * header is shared work in progress; only ata.c uses them. One REP
@@ -43,41 +29,9 @@ static inline void outsw_rep(uint16_t port, const void *buf, size_t words)
 			 : "+S"(buf), "+c"(words) : "d"(port) : "memory");
 }
 
-/* ---- boot state (main.c) ------------------------------------------------ */
-struct legacy_boot {
-	struct mb2_info mb2;
-	const char *cmdline;
-	bool under_isovisor;            /* loader name "isovisor" */
-	bool test_mode;                 /* word "test" */
-	uint64_t seed;                  /* "seed=N", default 1 */
-	uint64_t disk_lba;              /* "disk_lba=N", default 0 */
-};
-extern struct legacy_boot boot;
-
-/* The value of `key` (e.g. "seed=") as a whole word of the command line,
- * decimal or 0x-hex; `def` when absent or malformed. */
-uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def);
-
-/* ---- console (console.c): COM1, polled ----------------------------------- */
-void console_init(void);
-/* Natively nobody prefixes our lines, so we start each with "legacy: ";
- * under isovisor the root adds the partition's name and we must not. */
-void console_set_own_prefix(bool own);
-/* Any piece of a line; the prefix goes out with a line's first byte. */
-void console_write(const char *s, size_t len);
-/* Whole lines (a missing final newline is added). */
-void kprint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint8_t uart_reg_read(unsigned reg);
-void uart_reg_write(unsigned reg, uint8_t v);
-/* Wait (bounded) until the transmitter is idle; false on timeout. */
-bool uart_drain(void);
-
-#define UART_IIR 2
-#define UART_LCR 3
-#define UART_LSR 5
-#define UART_SCR 7
-#define UART_LSR_THRE 0x20
-#define UART_LSR_TEMT 0x40
+/* ---- boot (main.c) ------------------------------------------------------ */
+/* "disk_lba=N" on the command line: where the disk checks start, default 0. */
+extern uint64_t legacy_disk_lba;
 
 /* ---- traps and interrupts (trap.c) --------------------------------------- */
 /* The PICs' vectors after pic_init(): IRQ n on PIC_VECTOR_BASE + n. */
@@ -102,22 +56,6 @@ extern volatile uint64_t pit_ticks;
 /* The RTC seconds register, raw (BCD or binary as the RTC keeps it),
  * read outside an update cycle; -1 when UIP never cleared. */
 int rtc_seconds(void);
-
-/* ---- memory (mm.c) ------------------------------------------------------- */
-extern struct memmap ram;
-/* Usable RAM from the boot information, and own page tables: an identity
- * map of [0, 4 GiB) in 2 MiB pages, uncacheable where a page holds no
- * usable RAM. Panics on a bad map. */
-void mm_init(void);
-/* Also map [start, end) (e.g. above 4 GiB) the same way; -1 when the
- * static table pool is spent. */
-int mm_map_extra(uint64_t start, uint64_t end);
-/* A qword store that may fault, with the library's exception table:
- * 0, or -1 when it faulted (traps.c has the load, read_u64_safe()). */
-int write_u64_safe(uint64_t addr, uint64_t value);
-/* Does any entry of the boot loader's map (any type) cover `addr`? Its
- * end in *end when so. */
-bool mm_map_covers(uint64_t addr, uint64_t *end);
 
 /* ---- ATA PIO, primary channel master (ata.c) ----------------------------- */
 struct ata_drive {
@@ -187,24 +125,7 @@ uint32_t pci_read32(unsigned bus, unsigned dev, unsigned fn, unsigned off);
 /* CONFIG_ADDRESS keeps what is written (mechanism #1 is there). */
 bool pci_mech1_present(void);
 
-/* ---- pattern and checksum (pattern.c) ------------------------------------ */
-/* Sector `lba` of the test pattern for `seed`: 64 successive outputs of a
- * xorshift64 generator (13, 7, 17) whose state starts at splitmix64(seed
- * ^ lba * 0x9e3779b97f4a7c15) (or a fixed constant if that is 0),
- * stored little-endian. */
-void pattern_sector(uint64_t seed, uint64_t lba, void *buf);
-/* CRC-32 (IEEE 802.3, reflected 0xedb88320); start with crc = 0. */
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
-
-/* ---- test mode (tap.c, tests.c) ------------------------------------------ */
-void tap_begin(void);
-void tap_result(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Plan and final line; true when every check passed. */
-bool tap_end(void);
+/* ---- test mode (tests.c) ------------------------------------------------ */
 void legacy_tests(void);
-/* Port 0xf4: 0 pass, 1 fail (QEMU's isa-debug-exit, or the root's
- * test-exit device); then halt, in case neither is there. */
-void test_exit(bool pass) __attribute__((noreturn));
 
 #endif

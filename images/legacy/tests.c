@@ -10,6 +10,7 @@
 
 #define PATTERN_BYTES (4 * MiB)
 #define PATTERN_SECTORS (PATTERN_BYTES / ATA_SECTOR)
+_Static_assert(ATA_SECTOR == PATTERN_SECTOR_BYTES, "pattern sector size");
 #define WRITE_CHUNK 256                 /* sectors per WRITE MULTIPLE */
 #define READ_CHUNK 4096                 /* per READ SECTORS EXT: HOB count 0x10 */
 #define LBA28_LIMIT (1ull << 28)
@@ -169,7 +170,7 @@ static void check_pattern(void)
 {
 	struct pattern_run wr = { .seed = boot.seed };
 	struct pattern_run rd = { .seed = boot.seed };
-	uint64_t start = boot.disk_lba, lba;
+	uint64_t start = legacy_disk_lba, lba;
 	struct ata_result res = { 0, 0, "" };
 	const char *step = "";
 	unsigned mult;
@@ -274,7 +275,7 @@ static void check_bad_commands(void)
 				      discard, NULL, &past_end);
 	end_ok = end_ok && (past_end.status & ATA_SR_ERR) &&
 		 (past_end.error & (ATA_ER_IDNF | ATA_ER_ABRT));
-	recovered = !ata_pio_in(&drive, ATA_CMD_READ_SECTORS, boot.disk_lba, 1,
+	recovered = !ata_pio_in(&drive, ATA_CMD_READ_SECTORS, legacy_disk_lba, 1,
 				pattern_take, &rd, &after) &&
 		    (!pattern_on_disk || !rd.mismatched);
 	tap_result(op_ok && end_ok && recovered,

@@ -50,10 +50,3 @@ void trap_dispatch(struct cpu_regs *r)
 	/* Nothing else may interrupt us: no local APIC use, no IPIs. */
 	irq_unexpected++;
 }
-
-/* Identity-mapped; the library only asks for this on paths (local APIC,
- * AP start-up) that this guest never takes. */
-void *phys_to_virt(uint64_t pa)
-{
-	return (void *)pa;
-}

@@ -152,6 +152,13 @@
 #define HVCALL_ISOVISOR_CONSOLE_LINE            0x8005
 /* Name a child (for the logs): {partition_id, char name[16]}. */
 #define HVCALL_ISOVISOR_SET_PARTITION_NAME      0x8006
+/* Let the root reach pages of a child it serves (VMBus rings): rep call,
+ * input {partition_id} then one child GPA page number per rep; output
+ * one root GPA per rep, where the page now also appears in the root's
+ * view (read/write, no execute) until unmapped or the child is deleted. */
+#define HVCALL_ISOVISOR_MAP_CHILD_PAGES         0x8007
+/* The reverse: input {partition_id} then one root GPA per rep. */
+#define HVCALL_ISOVISOR_UNMAP_CHILD_PAGES       0x8008
 
 #define HV_PARTITION_ID_SELF    ((uint64_t)-1)
 #define HV_VP_INDEX_SELF        ((uint32_t)-2)

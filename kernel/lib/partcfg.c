@@ -17,7 +17,8 @@ static const struct {
 	{ "uart", PARTCFG_DEV_UART }, { "ata", PARTCFG_DEV_ATA },
 	{ "pit", PARTCFG_DEV_PIT }, { "pic", PARTCFG_DEV_PIC },
 	{ "rtc", PARTCFG_DEV_RTC }, { "pci", PARTCFG_DEV_PCI },
-	{ "testexit", PARTCFG_DEV_TESTEXIT },
+	{ "testexit", PARTCFG_DEV_TESTEXIT }, { "storage", PARTCFG_DEV_STORAGE },
+	{ "heartbeat", PARTCFG_DEV_HEARTBEAT }, { "shutdown", PARTCFG_DEV_SHUTDOWN },
 };
 
 static bool is_space(char c)
@@ -148,8 +149,14 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 		} else if (!strcmp(w, "end")) {
 			if (!cur->image[0])
 				return fail(err, errlen, c.line, "partition without an image", cur->name);
-			if (cur->disk_mib && !(cur->devices & PARTCFG_DEV_ATA))
-				return fail(err, errlen, c.line, "a disk needs the ata device", cur->name);
+			if (cur->disk_mib && !(cur->devices & (PARTCFG_DEV_ATA | PARTCFG_DEV_STORAGE)))
+				return fail(err, errlen, c.line, "a disk needs the ata or storage device",
+					    cur->name);
+			if (!cur->disk_mib && (cur->devices & PARTCFG_DEV_STORAGE))
+				return fail(err, errlen, c.line, "the storage device needs a disk",
+					    cur->name);
+			if (cur->backing_mib && !cur->disk_mib)
+				return fail(err, errlen, c.line, "backing without a disk", cur->name);
 			cfg->count++;
 			cur = NULL;
 		} else if (!strcmp(w, "image")) {
@@ -157,15 +164,17 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 				return fail(err, errlen, c.line, "bad image name", w);
 			memcpy(cur->image, w, strlen(w) + 1);
 		} else if (!strcmp(w, "memory") || !strcmp(w, "vps") ||
-			   !strcmp(w, "disk") || !strcmp(w, "timeout")) {
+			   !strcmp(w, "disk") || !strcmp(w, "timeout") ||
+			   !strcmp(w, "backing")) {
 			static const struct {
 				char key;
 				uint32_t lo, hi;
 			} lim[] = { { 'm', 1, 256 }, { 'v', 1, 8 }, { 'd', 0, 1024 },
-				    { 't', 1, 3600 } };
+				    { 't', 1, 3600 }, { 'b', 1, 1u << 20 } };
 			uint32_t *field = w[0] == 'm' ? &cur->memory_mib :
 					  w[0] == 'v' ? &cur->vps :
-					  w[0] == 'd' ? &cur->disk_mib : &cur->timeout_s;
+					  w[0] == 'd' ? &cur->disk_mib :
+					  w[0] == 'b' ? &cur->backing_mib : &cur->timeout_s;
 			unsigned k = 0;
 
 			while (lim[k].key != w[0])

@@ -10,7 +10,11 @@
  *     memory 32               MiB of RAM, 1..256
  *     vps 1                   virtual processors, 1..8
  *     devices uart ata pit pic rtc pci testexit
- *     disk 8                  MiB of emulated disk (needs ata), 0..1024
+ *                             and the synthetic (VMBus) ones:
+ *                             storage heartbeat shutdown
+ *     disk 8                  MiB of disk (needs ata or storage), 0..1024
+ *     backing 64              the disk is the physical disk's bytes from
+ *                             this MiB on (default: memory, lost at exit)
  *     args test               the guest's command line (rest of the line)
  *     timeout 300             seconds it may run, 1..3600 (default 300)
  *   end
@@ -33,7 +37,13 @@ enum partcfg_device {
 	PARTCFG_DEV_RTC = 1u << 4,
 	PARTCFG_DEV_PCI = 1u << 5,
 	PARTCFG_DEV_TESTEXIT = 1u << 6,
+	PARTCFG_DEV_STORAGE = 1u << 7,          /* storvsp over VMBus */
+	PARTCFG_DEV_HEARTBEAT = 1u << 8,        /* heartbeat IC */
+	PARTCFG_DEV_SHUTDOWN = 1u << 9,         /* shutdown IC */
 };
+
+#define PARTCFG_DEV_VMBUS (PARTCFG_DEV_STORAGE | PARTCFG_DEV_HEARTBEAT | \
+			   PARTCFG_DEV_SHUTDOWN)
 
 struct partcfg_partition {
 	char name[PARTCFG_NAME_MAX];
@@ -42,6 +52,7 @@ struct partcfg_partition {
 	uint32_t vps;
 	uint32_t devices;               /* enum partcfg_device bits */
 	uint32_t disk_mib;
+	uint32_t backing_mib;           /* 0: in memory */
 	uint32_t timeout_s;
 	char args[PARTCFG_ARGS_MAX];
 };

@@ -6,7 +6,10 @@
  * peek into a buffer of exactly `cap` bytes, consume, write our own
  * packets, poke header words or data bytes as the peer, mask/unmask, and
  * re-attach. The ring is malloc'ed at exactly header + data, so ASan
- * catches any access outside it. Invariants abort(): lengths within cap
+ * catches any access outside it; with FLAG_PAGES the views are page-vector
+ * ones (vmbus_ring_init_pages) over pages malloc'ed one by one, last
+ * first, so an access that runs past a page instead of moving to the next
+ * one is caught too. Invariants abort(): lengths within cap
  * and the ring, our own indices in range and 8-aligned after our writes
  * and consumes, and, while the peer has not touched the ring since it was
  * formatted, every packet reads back exactly as we wrote it.
@@ -23,6 +26,32 @@
 
 #define FLAG_TWO_PAGES 1u
 #define FLAG_FORMAT    2u
+#define FLAG_PAGES     4u
+
+/* The ring under test: contiguous (mem = header + data) or a header page
+ * (mem) and separate data pages. */
+struct fring {
+	uint8_t *mem;
+	size_t bytes;
+	void *pages[2];
+	uint32_t npages;
+	bool paged;
+};
+
+static int fring_attach(struct fring *f, struct vmbus_ring *v)
+{
+	if (f->paged)
+		return vmbus_ring_init_pages(v, f->mem, f->pages, f->npages);
+	return vmbus_ring_init(v, f->mem, f->bytes);
+}
+
+static uint8_t *fring_byte(struct fring *f, uint32_t off)
+{
+	off %= f->npages * PAGE;
+	if (f->paged)
+		return (uint8_t *)f->pages[off / PAGE] + off % PAGE;
+	return f->mem + PAGE + off;
+}
 
 struct model {
 	uint32_t len[QMAX];
@@ -179,33 +208,47 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct model m;
 	struct vmbus_ring w, r;
+	struct fring f;
 	uint32_t rsize, dlen, hw[5];
-	size_t bytes, pos;
-	uint8_t *mem;
+	size_t pos;
+	uint8_t *scratch;
 	bool clean, more;
 
 	if (size < HDR_IN + 2)
 		return 0;
-	rsize = data[0] & FLAG_TWO_PAGES ? 2 * PAGE : PAGE;
-	bytes = PAGE + rsize;
-	mem = malloc(bytes);
-	if (!mem)
+	f.npages = data[0] & FLAG_TWO_PAGES ? 2 : 1;
+	f.paged = data[0] & FLAG_PAGES;
+	rsize = f.npages * PAGE;
+	f.bytes = PAGE + rsize;
+	f.mem = malloc(f.paged ? PAGE : f.bytes);
+	if (!f.mem)
 		abort();
-	memset(mem, 0, bytes);
+	memset(f.mem, 0, f.paged ? PAGE : f.bytes);
+	for (uint32_t i = f.npages; f.paged && i-- > 0;) {
+		f.pages[i] = calloc(1, PAGE);
+		if (!f.pages[i])
+			abort();
+	}
 	for (int i = 0; i < 5; i++)
 		hw[i] = get32(data + 1 + 4 * i);
 	dlen = (uint32_t)data[HDR_IN] | (uint32_t)data[HDR_IN + 1] << 8;
 	pos = HDR_IN + 2;
 	if (dlen > size - pos)
 		dlen = (uint32_t)(size - pos);
-	memcpy(mem + PAGE, data + pos, dlen < rsize ? dlen : rsize);
+	for (uint32_t i = 0; i < dlen && i < rsize; i++)
+		*fring_byte(&f, i) = data[pos + i];
 	pos += dlen;
 
-	if (vmbus_ring_format(mem, bytes))
+	/* format touches only the header: a scratch contiguous ring gives
+	 * the paged one its header. */
+	scratch = malloc(2 * PAGE);
+	if (!scratch || vmbus_ring_format(scratch, 2 * PAGE))
 		abort();
+	memcpy(f.mem, scratch, PAGE);
+	free(scratch);
 	clean = data[0] & FLAG_FORMAT;
 	if (!clean) {
-		volatile struct vmbus_ring_header *h = (void *)mem;
+		volatile struct vmbus_ring_header *h = (void *)f.mem;
 
 		h->write_index = hw[0];
 		h->read_index = hw[1];
@@ -214,14 +257,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		h->feature_bits.value = hw[4];
 		/* A header init refuses: attach to a clean one, then let the
 		 * peer break it, so the operations meet the bad indices. */
-		if (vmbus_ring_init(&w, mem, bytes)) {
+		if (fring_attach(&f, &w)) {
 			h->write_index = h->read_index = 0;
-			if (vmbus_ring_init(&w, mem, bytes))
+			if (fring_attach(&f, &w))
 				abort();
 			h->write_index = hw[0];
 			h->read_index = hw[1];
 		}
-	} else if (vmbus_ring_init(&w, mem, bytes)) {
+	} else if (fring_attach(&f, &w)) {
 		abort();
 	}
 	r = w;
@@ -249,7 +292,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			clean = false;
 			break;
 		case 6:                 /* the peer scribbles on the data */
-			w.data[((uint32_t)arg << 16 | val) % rsize] ^= (uint8_t)(val | 1);
+			*fring_byte(&f, (uint32_t)arg << 16 | val) ^= (uint8_t)(val | 1);
 			clean = false;
 			break;
 		case 7:
@@ -267,13 +310,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			break;
 		default:                /* re-attach, as after a restart */
-			if (vmbus_ring_init(arg & 1 ? &r : &w, mem, bytes) == 0 &&
+			if (fring_attach(&f, arg & 1 ? &r : &w) == 0 &&
 			    (w.hdr != r.hdr || w.size != rsize))
 				abort();
 			break;
 		}
 	}
-	free(mem);
+	free(f.mem);
+	for (uint32_t i = 0; f.paged && i < f.npages; i++)
+		free(f.pages[i]);
 	return 0;
 }
 
@@ -292,11 +337,12 @@ size_t fuzz_seed(unsigned i, uint8_t *buf, size_t cap)
 {
 	size_t n = 0;
 
-	if (i > 3 || cap < 2048)
+	if (i > 7 || cap < 2048)
 		return 0;
 	memset(buf, 0, HDR_IN + 2);
 	buf[0] = (uint8_t)(i & 1 ? FLAG_TWO_PAGES : 0) |
-		 (i == 2 ? 0 : FLAG_FORMAT);
+		 (i % 4 == 2 ? 0 : FLAG_FORMAT) | (i & 4 ? FLAG_PAGES : 0);
+	i %= 4;
 	n = HDR_IN + 2;
 	if (i == 2) {
 		/* write_index 64: a 56-byte packet at 0, trailer 0. */

@@ -59,6 +59,16 @@ int main(void)
 	      strstr(err, "floppy"), "unknown device refused (%s)", err);
 	CHECK(parse("partition g\nimage x\ndisk 8\nend\n") == -1,
 	      "a disk without the ata device refused (%s)", err);
+	CHECK(parse("partition g\nimage x\ndevices storage heartbeat shutdown\ndisk 16\n"
+		    "backing 64\nend\n") == 0 &&
+	      cfg.p[0].devices == PARTCFG_DEV_VMBUS && cfg.p[0].disk_mib == 16 &&
+	      cfg.p[0].backing_mib == 64, "synthetic devices with a backed disk accepted (%s)", err);
+	CHECK(parse("partition g\nimage x\ndevices storage\nend\n") == -1 &&
+	      strstr(err, "needs a disk"), "storage without a disk refused (%s)", err);
+	CHECK(parse("partition g\nimage x\nbacking 64\nend\n") == -1 &&
+	      strstr(err, "backing"), "backing without a disk refused (%s)", err);
+	CHECK(parse("partition g\nimage x\ndevices ata\ndisk 8\nbacking 0\nend\n") == -1,
+	      "backing 0 refused (%s)", err);
 	CHECK(parse("partition g\nmemory 8\nend\n") == -1, "a partition without an image refused");
 	CHECK(parse("partition g\nimage x\n") == -1 && strstr(err, "missing end"),
 	      "missing end refused (%s)", err);

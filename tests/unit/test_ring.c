@@ -5,6 +5,11 @@
  * channel (two rings back to back) driven by a producer and a consumer
  * interleaved for 10k packets each way. Rings are malloc'ed at exactly
  * header + data bytes so AddressSanitizer sees any access outside them.
+ *
+ * Every scenario runs twice: on contiguous rings, then on page-vector
+ * views (vmbus_ring_init_pages) whose pages are separate heap blocks
+ * allocated in reverse order, so a copy that runs across a page boundary
+ * instead of jumping to the next page's block is an ASan error.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,9 +19,14 @@
 
 #define PAGE 4096u
 
+/* Page-vector views for the second run of every scenario. */
+static bool page_mode;
+
 struct tring {
-	uint8_t *mem;
+	uint8_t *mem;           /* contiguous: header + data; pages: header */
 	size_t bytes;
+	void *pages[16];        /* page mode: the data pages */
+	uint32_t npages;
 	struct vmbus_ring w;    /* the writer's view */
 	struct vmbus_ring r;    /* the reader's view */
 };
@@ -40,16 +50,49 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 	return ~crc;
 }
 
+static int tring_attach(struct tring *t, struct vmbus_ring *v)
+{
+	if (page_mode)
+		return vmbus_ring_init_pages(v, t->mem, t->pages, t->npages);
+	return vmbus_ring_init(v, t->mem, t->bytes);
+}
+
 static void tring_open(struct tring *t, unsigned data_pages)
 {
-	t->bytes = PAGE + (size_t)data_pages * PAGE;
-	t->mem = malloc(t->bytes);
-	if (!t->mem)
+	if (data_pages > 16)
 		abort();
-	memset(t->mem, 0xee, t->bytes);         /* data area: garbage */
-	if (vmbus_ring_format(t->mem, t->bytes) ||
-	    vmbus_ring_init(&t->w, t->mem, t->bytes) ||
-	    vmbus_ring_init(&t->r, t->mem, t->bytes))
+	t->npages = data_pages;
+	t->bytes = PAGE + (size_t)data_pages * PAGE;
+	if (page_mode) {
+		/* Last page first: neighbours in the ring are not neighbours
+		 * in memory. */
+		for (unsigned i = data_pages; i-- > 0;) {
+			t->pages[i] = malloc(PAGE);
+			if (!t->pages[i])
+				abort();
+			memset(t->pages[i], 0xee, PAGE);
+		}
+		t->mem = malloc(PAGE);
+		if (!t->mem)
+			abort();
+		memset(t->mem, 0xee, PAGE);
+		/* format wants a contiguous ring: it only touches the header,
+		 * so hand it a scratch one and keep that header. */
+		uint8_t *scratch = malloc(2 * PAGE);
+
+		if (!scratch || vmbus_ring_format(scratch, 2 * PAGE))
+			abort();
+		memcpy(t->mem, scratch, PAGE);
+		free(scratch);
+	} else {
+		t->mem = malloc(t->bytes);
+		if (!t->mem)
+			abort();
+		memset(t->mem, 0xee, t->bytes);         /* data area: garbage */
+		if (vmbus_ring_format(t->mem, t->bytes))
+			abort();
+	}
+	if (tring_attach(t, &t->w) || tring_attach(t, &t->r))
 		abort();
 }
 
@@ -57,6 +100,32 @@ static void tring_close(struct tring *t)
 {
 	free(t->mem);
 	t->mem = NULL;
+	if (page_mode)
+		for (unsigned i = 0; i < t->npages; i++)
+			free(t->pages[i]);
+}
+
+/* Byte `off` of the data area, in either mode. */
+static uint8_t *tbyte(struct tring *t, uint32_t off)
+{
+	off %= t->npages * PAGE;
+	if (page_mode)
+		return (uint8_t *)t->pages[off / PAGE] + off % PAGE;
+	return t->mem + PAGE + off;
+}
+
+/* The peer's raw access to the data area, wrapping at its end. */
+static void tdata_get(struct tring *t, uint32_t off, void *buf, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		((uint8_t *)buf)[i] = *tbyte(t, off + i);
+}
+
+static void tdata_put(struct tring *t, uint32_t off, const void *buf,
+		      uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		*tbyte(t, off + i) = ((const uint8_t *)buf)[i];
 }
 
 static struct vmbus_ring_header *hdr(struct tring *t)
@@ -158,16 +227,61 @@ static void test_geometry(void)
 	free(mem);
 }
 
+static void test_geometry_pages(void)
+{
+	struct vmbus_ring r;
+	uint8_t *hp = malloc(PAGE), *p0 = malloc(PAGE), *p1 = malloc(PAGE);
+	void *pages[VMBUS_RING_MAX_PAGES + 1];
+	struct vmbus_ring_header *h = (struct vmbus_ring_header *)hp;
+	uint8_t b = 0;
+
+	memset(hp, 0, PAGE);
+	for (unsigned i = 0; i <= VMBUS_RING_MAX_PAGES; i++)
+		pages[i] = i & 1 ? p1 : p0;
+	CHECK(vmbus_ring_init_pages(&r, NULL, pages, 2) == -1,
+	      "init_pages: NULL header");
+	CHECK(vmbus_ring_init_pages(&r, hp, NULL, 2) == -1,
+	      "init_pages: NULL page array");
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, 0) == -1,
+	      "init_pages: no data page");
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, VMBUS_RING_MAX_PAGES + 1)
+	      == -1, "init_pages: more than VMBUS_RING_MAX_PAGES");
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, VMBUS_RING_MAX_PAGES) == 0 &&
+	      r.size == VMBUS_RING_MAX_PAGES * PAGE,
+	      "init_pages: VMBUS_RING_MAX_PAGES accepted");
+	CHECK(vmbus_ring_init_pages(&r, hp + 4, pages, 2) == -1,
+	      "init_pages: misaligned header");
+	pages[1] = p1 + 4;
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, 2) == -1,
+	      "init_pages: misaligned data page");
+	pages[1] = NULL;
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, 2) == -1,
+	      "init_pages: NULL data page");
+	pages[1] = p1;
+	h->write_index = 2 * PAGE;
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, 2) == -1,
+	      "init_pages: write_index == size rejected");
+	h->write_index = 0;
+	CHECK(vmbus_ring_init_pages(&r, hp, pages, 2) == 0 && !r.data &&
+	      r.pages == pages && r.size == 2 * PAGE &&
+	      vmbus_ring_avail_read(&r) == 0 && vmbus_ring_peek(&r, &b, 1) == 0,
+	      "init_pages: 2 data pages, empty ring");
+	free(hp);
+	free(p0);
+	free(p1);
+}
+
 /* One packet at a time, every payload size 0..700 then larger ones: the
- * indices wrap the 4 KiB data area many times, at every 8-byte offset. */
-static void test_sizes_wrap(void)
+ * indices wrap the data area many times, at every 8-byte offset; with
+ * several pages, packets straddle every page boundary too. */
+static void test_sizes_wrap(unsigned data_pages)
 {
 	struct tring t;
 	unsigned bad = 0, nosig = 0, wraps = 0, n = 0;
 	uint32_t last_w = 0;
 	bool sig, wsig;
 
-	tring_open(&t, 1);
+	tring_open(&t, data_pages);
 	for (uint32_t plen = 0; plen < 4096 - 16 - 8 - 8; plen += plen < 700 ? 1 : 37) {
 		for (int rep = 0; rep < 3; rep++, n++) {
 			if (send(&t.w, n, plen, &sig))
@@ -185,7 +299,8 @@ static void test_sizes_wrap(void)
 	}
 	CHECK(bad == 0, "%u packets of %u sizes read back intact", n, n / 3);
 	CHECK(nosig == 0, "every write to an empty ring signals");
-	CHECK(wraps > 100, "indices wrapped %u times", wraps);
+	CHECK(wraps > 100 / data_pages, "%u data pages: indices wrapped %u times",
+	      data_pages, wraps);
 	tring_close(&t);
 }
 
@@ -369,12 +484,12 @@ static void corrupt_ring(struct tring *t, enum corruption c)
 	size = t->r.size;
 	/* Move both ends to 64 bytes before the end of the data area. */
 	h->write_index = h->read_index = size - 64;
-	vmbus_ring_init(&t->w, t->mem, t->bytes);
-	vmbus_ring_init(&t->r, t->mem, t->bytes);
+	tring_attach(t, &t->w);
+	tring_attach(t, &t->r);
 	send(&t->w, 1, 200, &sig);
 	send(&t->w, 2, 30, &sig);
 	rd = h->read_index;
-	memcpy(&d, t->r.data + rd, 16);
+	tdata_get(t, rd, &d, 16);
 	switch (c) {
 	case C_W_SIZE:      h->write_index = size; break;
 	case C_W_HUGE:      h->write_index = 0xfffffff8u; break;
@@ -390,13 +505,13 @@ static void corrupt_ring(struct tring *t, enum corruption c)
 	case C_OFF8_BIG:    d.offset8 = d.len8 + 1; break;
 	case C_OFF8_SMALL:  d.offset8 = 1; break;
 	case C_TRAILER:
-		memcpy(&tr, t->r.data + ((rd + d.len8 * 8) % size), 8);
+		tdata_get(t, (rd + d.len8 * 8) % size, &tr, 8);
 		tr += 8ull << 32;
-		memcpy(t->r.data + ((rd + d.len8 * 8) % size), &tr, 8);
+		tdata_put(t, (rd + d.len8 * 8) % size, &tr, 8);
 		break;
 	default: break;
 	}
-	memcpy(t->r.data + rd, &d, 16);
+	tdata_put(t, rd, &d, 16);
 }
 
 static void test_corrupt(void)
@@ -447,7 +562,7 @@ static void test_hostile_sequences(void)
 	tring_open(&t, 1);
 	send(&t.w, 1, 40, &sig);
 	len = vmbus_ring_peek(&t.r, buf, 64);
-	((struct vmbus_pkt_desc *)t.r.data)->len8 = 0xffff;
+	tdata_put(&t, 4, &(uint16_t){ 0xffff }, 2);        /* len8 */
 	CHECK(len == 56 && ((struct vmbus_pkt_desc *)buf)->len8 == 7 &&
 	      vmbus_ring_consume(&t.r, 56, &sig) == 0,
 	      "consume uses the length peek checked, not the ring's");
@@ -604,25 +719,18 @@ static void flow_consume(struct flow *f, unsigned burst)
 
 static void test_channel(void)
 {
-	/* One allocation, outbound ring then inbound ring, as a GPADL. */
-	size_t one = PAGE + 4 * PAGE;
-	uint8_t *mem = malloc(2 * one);
-	struct vmbus_ring vsc_out, vsc_in, vsp_in, vsp_out;
+	struct tring cout, cin;         /* outbound and inbound rings */
 	struct flow *up = calloc(1, sizeof(*up)), *down = calloc(1, sizeof(*down));
 	uint64_t s = 7, last_progress = 0, steps = 0;
 	bool stuck = false;
 
-	vmbus_ring_format(mem, one);
-	vmbus_ring_format(mem + one, one);
-	vmbus_ring_init(&vsc_out, mem, one);
-	vmbus_ring_init(&vsp_in, mem, one);
-	vmbus_ring_init(&vsp_out, mem + one, one);
-	vmbus_ring_init(&vsc_in, mem + one, one);
-	up->tx = &vsc_out;
-	up->rx = &vsp_in;
+	tring_open(&cout, 4);
+	tring_open(&cin, 4);
+	up->tx = &cout.w;               /* VSC -> VSP */
+	up->rx = &cout.r;
 	up->prng = 11;
-	down->tx = &vsp_out;
-	down->rx = &vsc_in;
+	down->tx = &cin.w;              /* VSP -> VSC */
+	down->rx = &cin.r;
 	down->prng = 13;
 	while ((up->recvd < FLOW_PACKETS || down->recvd < FLOW_PACKETS) &&
 	       !up->bad && !down->bad) {
@@ -661,18 +769,25 @@ static void test_channel(void)
 	      "both writers were blocked and woken by pending_send_sz");
 	free(up);
 	free(down);
-	free(mem);
+	tring_close(&cout);
+	tring_close(&cin);
 }
 
 int main(void)
 {
 	test_geometry();
-	test_sizes_wrap();
-	test_batches();
-	test_full_pending();
-	test_interrupts();
-	test_corrupt();
-	test_hostile_sequences();
-	test_channel();
+	test_geometry_pages();
+	for (int mode = 0; mode < 2; mode++) {
+		page_mode = mode;
+		printf("# %s rings\n", mode ? "page-vector" : "contiguous");
+		test_sizes_wrap(1);
+		test_sizes_wrap(3);
+		test_batches();
+		test_full_pending();
+		test_interrupts();
+		test_corrupt();
+		test_hostile_sequences();
+		test_channel();
+	}
 	return done_testing();
 }

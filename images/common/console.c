@@ -1,14 +1,14 @@
 /*
- * The legacy guest's console: COM1, a 16550 at 115200 8N1, polled on LSR
- * THRE. Under isovisor the root gathers what the guest writes into lines
- * and prefixes each with the partition's name, so the guest writes raw
- * lines; natively nobody does, so it starts each line with "legacy: "
- * itself, with the first byte of the line, whatever piece that byte is
- * in. One VP only: no lock.
+ * A guest's console: COM1, a 16550 at 115200 8N1, polled on LSR THRE.
+ * Under isovisor the root gathers what the guest writes into lines and
+ * prefixes each with the partition's name, so the guest writes raw lines;
+ * natively nobody does, so it starts each line with its own prefix (e.g.
+ * "legacy: "), with the first byte of the line, whatever piece that byte
+ * is in. One VP only: no lock.
  */
 #include <stdarg.h>
 #include <string.h>
-#include "legacy.h"
+#include "guest.h"
 #include "x86/klib.h"
 
 #define COM1 0x3f8
@@ -17,12 +17,11 @@
 #define UART_FCR 2
 #define UART_MCR 4
 #define LINE_MAX 512
-#define PREFIX "legacy: "
 /* Polls of LSR before a byte is sent anyway: a missing UART must not
  * hang the guest. */
 #define THRE_SPINS 100000
 
-static bool own_prefix = true;
+static const char *line_prefix;
 static bool at_line_start = true;
 
 uint8_t uart_reg_read(unsigned reg)
@@ -46,9 +45,9 @@ void console_init(void)
 	uart_reg_write(UART_MCR, 0x03);         /* DTR, RTS; OUT2 off */
 }
 
-void console_set_own_prefix(bool own)
+void console_set_prefix(const char *prefix)
 {
-	own_prefix = own;
+	line_prefix = prefix;
 }
 
 bool uart_drain(void)
@@ -72,8 +71,8 @@ static void uart_putc(char c)
 void console_write(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (at_line_start && own_prefix)
-			for (const char *p = PREFIX; *p; p++)
+		if (at_line_start && line_prefix)
+			for (const char *p = line_prefix; *p; p++)
 				uart_putc(*p);
 		at_line_start = false;
 		if (s[i] == '\n') {

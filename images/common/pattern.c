@@ -1,10 +1,10 @@
 /*
  * The disk test's data: a deterministic pattern a host can recompute from
- * the seed and the LBA alone (see legacy.h), and CRC-32 to compare what
+ * the seed and the LBA alone (see guest.h), and CRC-32 to compare what
  * went to the disk with what came back.
  */
 #include <string.h>
-#include "legacy.h"
+#include "guest.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
 #define XORSHIFT_NONZERO 0x2545f4914f6cdd1dull
@@ -26,7 +26,7 @@ void pattern_sector(uint64_t seed, uint64_t lba, void *buf)
 
 	if (!x)
 		x = XORSHIFT_NONZERO;
-	for (unsigned i = 0; i < ATA_SECTOR / 8; i++) {
+	for (unsigned i = 0; i < PATTERN_SECTOR_BYTES / 8; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;

@@ -1,12 +1,12 @@
 /*
- * Test mode's TAP stream: "TAP version 13", one "ok N - legacy ..." or
- * "not ok N - legacy ..." per check, the plan "1..N" at the end, then the
+ * Test mode's TAP stream: "TAP version 13", one "ok N - <image> ..." or
+ * "not ok N - <image> ..." per check, the plan "1..N" at the end, then the
  * final line the harness reads. Each TAP line goes to the UART in small
  * pieces, as a guest's stdio would, so the host's line gathering is part
  * of every result it reports.
  */
 #include <stdarg.h>
-#include "legacy.h"
+#include "guest.h"
 
 #define TAP_PIECE 8
 /* Longer descriptions are cut: the root keeps 199 characters of each

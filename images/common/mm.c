@@ -1,16 +1,18 @@
 /*
- * The legacy guest's memory: usable RAM from the multiboot2 map (natively
+ * A guest's memory: usable RAM from the multiboot2 map (natively
  * the firmware's, under isovisor the one the root built for the
  * partition), and its own page tables, which replace boot.S's. They
  * identity-map the first 4 GiB in 2 MiB pages, as boot.S's do, plus any
  * range the memory scan asks for above that. A 2 MiB page with no usable
  * RAM in it is mapped uncacheable (PCD|PWT: PAT entry 3 at reset), so a
  * read there reaches whatever decodes the address, once per access, as an
- * MMIO read would; RAM pages stay write-back. The tables are static: the
- * guest runs in 8 MiB and allocates nothing else.
+ * MMIO read would; RAM pages stay write-back. The tables are static, in
+ * the image's .bss; a guest that wants more memory takes pages from `ram`
+ * itself (images/enlightened/pages.c).
  */
 #include <string.h>
-#include "legacy.h"
+#include "guest.h"
+#include "x86/klib.h"
 
 #define PT_ENTRIES 512
 #define PAGE_2M (2 * MiB)
@@ -142,4 +144,11 @@ int write_u64_safe(uint64_t addr, uint64_t value)
 			 : [addr] "r"(addr), [v] "r"(value)
 			 : "memory");
 	return err;
+}
+
+/* Identity-mapped; the library only asks for this on paths (local APIC,
+ * AP start-up) that the guests never take. */
+void *phys_to_virt(uint64_t pa)
+{
+	return (void *)pa;
 }

@@ -1,0 +1,559 @@
+/*
+ * The synthetic devices of one child partition (see vmbushost.h).
+ *
+ * Transport: the child posts channel messages to connection ids 1 and 4,
+ * which the partition services route here (vmbus_host_message); the
+ * server answers through ps->vmbus_post into the child's SINT (2, the one
+ * Linux uses); a message the child's SynIC cannot take yet (its slot is
+ * busy) waits in our queue and is retried on the next tick. Each channel
+ * gets its own connection id (VMBUS_SERVER_CONNECTION_ID_BASE + relid):
+ * the child's HvSignalEvent on it arrives as vmbus_host_event(relid), and
+ * we signal the child by setting event flag `relid` of its SINT, which is
+ * how a Windows 8 or later host interrupts a Linux guest.
+ *
+ * Rings: the ring GPADL's pages are mapped one by one (ps->map_page) and
+ * read through the ring code's page-vector view; the guest's data pages
+ * (storvsc's GPA lists) are copied through ps->copy_to/copy_from, page by
+ * page, so nothing the guest names reaches memory that is not its own.
+ *
+ * Untrusted input: channel messages go through the VMBus server's checks
+ * (vmbus/server.c), ring contents through the ring reader and the VSPs'
+ * parsers; a channel whose ring or protocol is corrupt is closed here
+ * (rescinded) with a log line, and the rest of the partition, the host
+ * and other partitions go on.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <isovisor/vmbus.h>
+#include "format.h"
+#include "partcfg.h"
+#include "ring.h"
+#include "server.h"
+#include "scsidisk.h"
+#include "storvsp.h"
+#include "ic.h"
+#include "vmbushost.h"
+
+#define OUTQ 16
+#define HEARTBEAT_PERIOD_NS     1000000000ull
+#define HEARTBEAT_LOST_NS       5000000000ull
+
+enum hchan_kind { HCHAN_STORAGE, HCHAN_HEARTBEAT, HCHAN_SHUTDOWN, HCHAN_COUNT };
+
+static const char *const kind_name[HCHAN_COUNT] = { "storage", "heartbeat", "shutdown" };
+
+/* One channel as the host serves it. */
+struct hchan {
+	struct vmbus_host *h;
+	enum hchan_kind kind;
+	uint32_t relid;
+	bool open;
+	uint32_t target_vp;
+	void *pages[VMBUS_RING_MAX_PAGES];
+	uint32_t npages;
+	struct vmbus_ring in;           /* guest -> host */
+	struct vmbus_ring out;          /* host -> guest */
+	/* ICs: where the exchange is. */
+	struct ic_host ic;
+	bool negotiated;
+	bool request_out;               /* waiting for the guest's answer */
+	uint64_t trans_id;
+	uint64_t sent_ns;
+};
+
+struct vmbus_host {
+	const struct partsvc *ps;
+	struct vmbus_host_config cfg;
+	struct vmbus_server server;
+	struct hchan chan[HCHAN_COUNT];
+	/* Messages the child's SynIC could not take yet. */
+	struct {
+		uint8_t len;
+		uint8_t msg[VMBUS_CHANNEL_MESSAGE_MAX];
+	} outq[OUTQ];
+	unsigned outq_head, outq_count;
+	/* storage */
+	struct scsidisk disk;
+	struct storvsp sp;
+	/* heartbeat */
+	uint64_t hb_seq, hb_next_ns, hb_last_answer_ns;
+	uint32_t hb_answered;
+	bool hb_lost;
+	/* shutdown */
+	bool shutdown_wanted, shutdown_sent, shutdown_acked;
+	uint32_t channels_closed;
+	uint8_t pkt[8192] __attribute__((aligned(8)));
+};
+
+static void __attribute__((format(printf, 2, 3)))
+hlog(struct vmbus_host *h, const char *fmt, ...)
+{
+	char line[200];
+	int n = ksnprintf(line, sizeof(line), "%s vmbus: ", h->cfg.name);
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	h->ps->log(line);
+}
+
+/* ---- the server's transport --------------------------------------------------- */
+
+static int try_post(struct vmbus_host *h, const void *msg, size_t len)
+{
+	return h->ps->vmbus_post(h->cfg.id, h->cfg.slot, h->server.msg_sint,
+				 h->server.target_vcpu, msg, len);
+}
+
+static void flush_outq(struct vmbus_host *h)
+{
+	while (h->outq_count) {
+		unsigned i = h->outq_head;
+
+		if (try_post(h, h->outq[i].msg, h->outq[i].len))
+			return;
+		h->outq_head = (i + 1) % OUTQ;
+		h->outq_count--;
+	}
+}
+
+static int srv_send(void *ctx, const void *msg, size_t len)
+{
+	struct vmbus_host *h = ctx;
+	unsigned i;
+
+	if (len > VMBUS_CHANNEL_MESSAGE_MAX)
+		return -1;
+	/* In order: nothing overtakes what is already waiting. */
+	if (!h->outq_count && !try_post(h, msg, len))
+		return 0;
+	if (h->outq_count == OUTQ)
+		return -1;
+	i = (h->outq_head + h->outq_count++) % OUTQ;
+	memcpy(h->outq[i].msg, msg, len);
+	h->outq[i].len = (uint8_t)len;
+	return 0;
+}
+
+static bool srv_gpa_owned(void *ctx, uint64_t pfn)
+{
+	struct vmbus_host *h = ctx;
+
+	return pfn < h->cfg.memory_bytes / 4096;
+}
+
+static void srv_log(void *ctx, const char *line)
+{
+	struct vmbus_host *h = ctx;
+	char buf[200];
+
+	ksnprintf(buf, sizeof(buf), "%s %s", h->cfg.name, line);
+	h->ps->log(buf);
+}
+
+static const struct vmbus_server_ops server_ops = {
+	.send = srv_send,
+	.gpa_owned = srv_gpa_owned,
+	.log = srv_log,
+};
+
+static const struct storvsp_ops sp_ops;
+
+/* ---- channels ------------------------------------------------------------------ */
+
+static void signal_guest(struct hchan *c)
+{
+	struct vmbus_host *h = c->h;
+
+	if (h->ps->vmbus_signal(h->cfg.id, h->cfg.slot, h->server.msg_sint,
+				c->target_vp, c->relid))
+		hlog(h, "signalling channel %u failed", c->relid);
+}
+
+static void unmap_ring(struct hchan *c)
+{
+	for (uint32_t i = 0; i < c->npages; i++)
+		c->h->ps->unmap_page(c->h->cfg.id, c->pages[i]);
+	c->npages = 0;
+	c->open = false;
+}
+
+static int vsp_open(void *vsp_ctx, const struct vmbus_open_request *req)
+{
+	struct hchan *c = vsp_ctx;
+	struct vmbus_host *h = c->h;
+	uint32_t n = req->ring_npfns, down = req->downstream_offset;
+
+	if (n > VMBUS_RING_MAX_PAGES || down < VMBUS_RING_MIN_PAGES ||
+	    n - down < VMBUS_RING_MIN_PAGES || down > n) {
+		hlog(h, "%s: ring of %u pages split at %u refused", kind_name[c->kind], n, down);
+		return -1;
+	}
+	for (c->npages = 0; c->npages < n; c->npages++) {
+		c->pages[c->npages] = h->ps->map_page(h->cfg.id, req->ring_pfns[c->npages]);
+		if (!c->pages[c->npages]) {
+			hlog(h, "%s: ring page %#lx cannot be mapped", kind_name[c->kind],
+			     req->ring_pfns[c->npages]);
+			unmap_ring(c);
+			return -1;
+		}
+	}
+	if (vmbus_ring_init_pages(&c->in, c->pages[0], c->pages + 1, down - 1) ||
+	    vmbus_ring_init_pages(&c->out, c->pages[down], c->pages + down + 1, n - down - 1)) {
+		hlog(h, "%s: ring indices out of range at open", kind_name[c->kind]);
+		unmap_ring(c);
+		return -1;
+	}
+	c->open = true;
+	c->target_vp = req->target_vp;
+	c->negotiated = c->request_out = false;
+	if (c->kind == HCHAN_STORAGE)
+		storvsp_attach(&h->sp, &c->in, &c->out);
+	hlog(h, "%s channel %u open: %u ring pages", kind_name[c->kind], c->relid, n);
+	return 0;
+}
+
+static void vsp_close(void *vsp_ctx, uint32_t relid)
+{
+	struct hchan *c = vsp_ctx;
+
+	if (c->open)
+		hlog(c->h, "%s channel %u closed", kind_name[c->kind], relid);
+	unmap_ring(c);
+}
+
+static const struct vmbus_vsp_ops vsp_ops = {
+	.open = vsp_open,
+	.close = vsp_close,
+};
+
+/* Bad input on an open channel: close it for good, as a host does. */
+static void close_bad_channel(struct hchan *c, const char *why)
+{
+	struct vmbus_host *h = c->h;
+
+	hlog(h, "%s channel %u: %s; closing the channel", kind_name[c->kind], c->relid, why);
+	h->channels_closed++;
+	vmbus_server_rescind(&h->server, c->relid);
+	unmap_ring(c);
+}
+
+/* ---- integration services --------------------------------------------------- */
+
+/* One IC request into the host->guest ring, as an in-band packet that
+ * asks for the guest's answer. */
+static void ic_send(struct hchan *c, const void *payload, uint32_t len)
+{
+	struct vmbus_pkt_desc d;
+	struct vmbus_iov iov[2];
+	bool sig = false;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	d.type = VMBUS_PKT_DATA_INBAND;
+	d.offset8 = sizeof(d) / 8;
+	d.len8 = (uint16_t)((sizeof(d) + len + 7) / 8);
+	d.flags = VMBUS_PKT_FLAG_COMPLETION_REQUESTED;
+	d.trans_id = ++c->trans_id;
+	iov[0] = (struct vmbus_iov){ &d, sizeof(d) };
+	iov[1] = (struct vmbus_iov){ payload, len };
+	r = vmbus_ring_write(&c->out, iov, 2, &sig);
+	if (r == VMBUS_RING_CORRUPT) {
+		close_bad_channel(c, "corrupt ring");
+		return;
+	}
+	if (r) {
+		hlog(c->h, "%s: ring full, request dropped", kind_name[c->kind]);
+		return;
+	}
+	c->request_out = true;
+	c->sent_ns = c->h->ps->now_ns();
+	if (sig)
+		signal_guest(c);
+}
+
+static void ic_start(struct hchan *c)
+{
+	size_t len;
+
+	ic_host_init(&c->ic, c->kind == HCHAN_HEARTBEAT ? IC_SERVICE_HEARTBEAT :
+							  IC_SERVICE_SHUTDOWN);
+	len = ic_host_negotiate(&c->ic, c->h->pkt, sizeof(c->h->pkt));
+	if (len)
+		ic_send(c, c->h->pkt, (uint32_t)len);
+}
+
+static void ic_answer(struct hchan *c, const uint8_t *payload, uint32_t len)
+{
+	struct vmbus_host *h = c->h;
+	struct ic_response r;
+	const char *err = "";
+
+	if (!c->request_out) {
+		hlog(h, "%s: an answer nobody asked for, ignored", kind_name[c->kind]);
+		return;
+	}
+	if (ic_host_parse(&c->ic, payload, len, &r, &err)) {
+		char why[96];
+
+		ksnprintf(why, sizeof(why), "bad IC response (%s)", err);
+		close_bad_channel(c, why);
+		return;
+	}
+	c->request_out = false;
+	if (!c->negotiated) {
+		if (r.type != ICMSGTYPE_NEGOTIATE) {
+			close_bad_channel(c, "IC answer before negotiation");
+			return;
+		}
+		c->negotiated = c->ic.negotiated;
+		if (!c->negotiated)
+			close_bad_channel(c, "no IC version in common");
+		else
+			hlog(h, "%s IC negotiated", kind_name[c->kind]);
+		return;
+	}
+	if (c->kind == HCHAN_HEARTBEAT && r.type == ICMSGTYPE_HEARTBEAT &&
+	    r.seq == h->hb_seq + 1) {
+		h->hb_answered++;
+		h->hb_last_answer_ns = h->ps->now_ns();
+		if (h->hb_lost)
+			hlog(h, "heartbeat is back (sequence %lu)", r.seq);
+		h->hb_lost = false;
+	} else if (c->kind == HCHAN_SHUTDOWN && r.type == ICMSGTYPE_SHUTDOWN) {
+		h->shutdown_acked = r.status == 0;
+		hlog(h, "shutdown IC: the guest %s", r.status == 0 ? "agreed to shut down" :
+			"refused to shut down");
+	} else {
+		hlog(h, "%s: unexpected IC answer (type %u)", kind_name[c->kind], r.type);
+	}
+}
+
+/* ---- events from the guest ------------------------------------------------------ */
+
+static void drain_ic(struct hchan *c)
+{
+	for (;;) {
+		int n = vmbus_ring_peek(&c->in, c->h->pkt, sizeof(c->h->pkt));
+		const struct vmbus_pkt_desc *d = (const void *)c->h->pkt;
+		bool sig = false;
+
+		if (n == 0)
+			return;
+		if (n < 0) {
+			close_bad_channel(c, n == VMBUS_RING_TOOBIG ? "IC packet too long" :
+					  "corrupt ring");
+			return;
+		}
+		if (d->type == VMBUS_PKT_DATA_INBAND)
+			ic_answer(c, c->h->pkt + d->offset8 * 8u, (uint32_t)n - d->offset8 * 8u);
+		if (!c->open)
+			return;
+		if (vmbus_ring_consume(&c->in, (uint32_t)n, &sig)) {
+			close_bad_channel(c, "corrupt ring");
+			return;
+		}
+		if (sig)
+			signal_guest(c);
+	}
+}
+
+static void serve(struct hchan *c)
+{
+	if (!c->open)
+		return;
+	if (c->kind == HCHAN_STORAGE) {
+		if (storvsp_poll(&c->h->sp))
+			close_bad_channel(c, "storvsp protocol violation or corrupt ring");
+		return;
+	}
+	drain_ic(c);
+	if (c->open && !c->negotiated && !c->request_out)
+		ic_start(c);
+}
+
+void vmbus_host_event(struct vmbus_host *h, uint32_t relid)
+{
+	for (unsigned k = 0; k < HCHAN_COUNT; k++)
+		if (h->chan[k].relid && h->chan[k].relid == relid)
+			serve(&h->chan[k]);
+}
+
+void vmbus_host_message(struct vmbus_host *h, const void *msg, size_t len)
+{
+	vmbus_server_receive(&h->server, msg, len);
+	/* An open just happened: start the ICs' negotiation. */
+	for (unsigned k = 0; k < HCHAN_COUNT; k++)
+		if (h->chan[k].open && h->chan[k].kind != HCHAN_STORAGE &&
+		    !h->chan[k].negotiated && !h->chan[k].request_out)
+			ic_start(&h->chan[k]);
+	flush_outq(h);
+}
+
+void vmbus_host_tick(struct vmbus_host *h, uint64_t now)
+{
+	struct hchan *hb = &h->chan[HCHAN_HEARTBEAT], *sd = &h->chan[HCHAN_SHUTDOWN];
+
+	flush_outq(h);
+	for (unsigned k = 0; k < HCHAN_COUNT; k++)
+		serve(&h->chan[k]);
+	if (hb->open && hb->negotiated) {
+		if (!h->hb_last_answer_ns)
+			h->hb_last_answer_ns = now;
+		if (!hb->request_out && now >= h->hb_next_ns) {
+			size_t len = ic_host_heartbeat(&hb->ic, ++h->hb_seq, h->pkt, sizeof(h->pkt));
+
+			if (len)
+				ic_send(hb, h->pkt, (uint32_t)len);
+			h->hb_next_ns = now + HEARTBEAT_PERIOD_NS;
+		}
+		if (!h->hb_lost && now - h->hb_last_answer_ns > HEARTBEAT_LOST_NS) {
+			h->hb_lost = true;
+			hlog(h, "heartbeat stopped: no answer for %lu s (last sequence %lu)",
+			     (uint64_t)((now - h->hb_last_answer_ns) / 1000000000ull), h->hb_seq);
+		}
+	}
+	if (h->shutdown_wanted && !h->shutdown_sent && sd->open && sd->negotiated &&
+	    !sd->request_out) {
+		size_t len = ic_host_shutdown(&sd->ic, 0, 0, h->pkt, sizeof(h->pkt));
+
+		if (len) {
+			ic_send(sd, h->pkt, (uint32_t)len);
+			h->shutdown_sent = true;
+			hlog(h, "shutdown IC: asking the guest to shut down");
+		}
+	}
+}
+
+bool vmbus_host_request_shutdown(struct vmbus_host *h)
+{
+	if (!h->chan[HCHAN_SHUTDOWN].open)
+		return false;
+	h->shutdown_wanted = true;
+	vmbus_host_tick(h, h->ps->now_ns());
+	return true;
+}
+
+/* ---- storage ---------------------------------------------------------------------- */
+
+static int sp_copy_from(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	struct vmbus_host *h = ctx;
+
+	if (gpa + len < gpa || gpa + len > h->cfg.memory_bytes)
+		return -1;
+	return h->ps->copy_from(h->cfg.id, gpa, buf, len);
+}
+
+static int sp_copy_to(void *ctx, uint64_t gpa, const void *buf, uint32_t len)
+{
+	struct vmbus_host *h = ctx;
+
+	if (gpa + len < gpa || gpa + len > h->cfg.memory_bytes)
+		return -1;
+	return h->ps->copy_to(h->cfg.id, gpa, buf, len);
+}
+
+static void sp_signal(void *ctx)
+{
+	struct vmbus_host *h = ctx;
+
+	signal_guest(&h->chan[HCHAN_STORAGE]);
+}
+
+static void sp_log(void *ctx, const char *line)
+{
+	struct vmbus_host *h = ctx;
+
+	hlog(h, "storvsp: %s", line);
+}
+
+static const struct storvsp_ops sp_ops = {
+	.copy_from_guest = sp_copy_from,
+	.copy_to_guest = sp_copy_to,
+	.signal_guest = sp_signal,
+	.log = sp_log,
+};
+
+/* ---- setting up ------------------------------------------------------------------- */
+
+/* Class GUIDs in Hyper-V's byte order (the first three fields little
+ * endian). */
+static const struct vmbus_guid scsi_class = { {
+	0xd9, 0x63, 0x61, 0xba, 0xa1, 0x04, 0x29, 0x4d,
+	0xb6, 0x05, 0x72, 0xe2, 0xff, 0xb1, 0xdc, 0x7f } };
+
+static int add_channel(struct vmbus_host *h, enum hchan_kind k, const struct vmbus_guid *type)
+{
+	struct hchan *c = &h->chan[k];
+	struct vmbus_guid inst = *type;
+	struct vmbus_channel_offer *o;
+
+	/* A stable instance per partition and device. */
+	inst.b[14] ^= (uint8_t)(h->cfg.slot + 1);
+	inst.b[15] ^= (uint8_t)(0x40 + k);
+	c->h = h;
+	c->kind = k;
+	c->relid = vmbus_server_add_offer(&h->server, type, &inst, &vsp_ops, c);
+	if (!c->relid)
+		return -1;
+	o = vmbus_server_offer(&h->server, c->relid);
+	if (k == HCHAN_STORAGE)
+		o->u.std.user_def[0] = 0;       /* path/target: 0 */
+	return h->ps->vmbus_event_in(h->cfg.id, h->cfg.slot,
+				     VMBUS_SERVER_CONNECTION_ID_BASE + c->relid, c->relid);
+}
+
+struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
+				    const struct vmbus_host_config *cfg)
+{
+	struct vmbus_host *h = ps->alloc(sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->ps = ps;
+	h->cfg = *cfg;
+	vmbus_server_init(&h->server, &server_ops, h);
+	if (ps->vmbus_attach(cfg->id, cfg->slot))
+		return NULL;
+	if (cfg->devices & PARTCFG_DEV_STORAGE) {
+		char serial[24];
+
+		ksnprintf(serial, sizeof(serial), "isovisor-%s", cfg->name);
+		scsidisk_init(&h->disk, cfg->disk, serial);
+		if (storvsp_init(&h->sp, &h->disk, &sp_ops, h))
+			return NULL;
+		if (add_channel(h, HCHAN_STORAGE, &scsi_class))
+			return NULL;
+	}
+	if ((cfg->devices & PARTCFG_DEV_HEARTBEAT) &&
+	    add_channel(h, HCHAN_HEARTBEAT, &ic_heartbeat_guid))
+		return NULL;
+	if ((cfg->devices & PARTCFG_DEV_SHUTDOWN) &&
+	    add_channel(h, HCHAN_SHUTDOWN, &ic_shutdown_guid))
+		return NULL;
+	return h;
+}
+
+void vmbus_host_stop(struct vmbus_host *h)
+{
+	for (unsigned k = 0; k < HCHAN_COUNT; k++)
+		if (h->chan[k].open)
+			unmap_ring(&h->chan[k]);
+}
+
+void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->storage_open = h->chan[HCHAN_STORAGE].open;
+	r->bytes_read = h->sp.stats.bytes_read;
+	r->bytes_written = h->sp.stats.bytes_written;
+	r->requests = h->sp.stats.requests;
+	r->flushes = h->disk.stats.flushes;
+	r->heartbeats_answered = h->hb_answered;
+	r->heartbeat_lost = h->hb_lost;
+	r->shutdown_acked = h->shutdown_acked;
+	r->rejected = h->server.stats.rejected;
+	r->channels_closed = h->channels_closed;
+}

@@ -1,0 +1,54 @@
+/*
+ * The synthetic devices of one child partition: its VMBus server, the
+ * channels' rings as the host sees them, and the VSPs behind them
+ * (storvsp over a SCSI disk, the heartbeat and shutdown ICs). Written once
+ * against struct partsvc, like the partition manager that owns it: it
+ * runs in the root (microkernelized design) or in the hypervisor
+ * (monolithic design) with no difference in this code.
+ */
+#ifndef DRIVERS_VMBUSHOST_H
+#define DRIVERS_VMBUSHOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "partsvc.h"
+#include "platform.h"
+
+struct vmbus_host;
+
+/* What the host offers (PARTCFG_DEV_* bits of the VMBus devices). */
+struct vmbus_host_config {
+	const char *name;               /* the child's, for the logs */
+	uint64_t id;
+	unsigned slot;
+	uint64_t memory_bytes;          /* the child's RAM: GPA [0, this) */
+	uint32_t devices;
+	const struct block_backend *disk;       /* storage: the virtual disk */
+};
+
+/* NULL when there is no memory for it or the transport refused. */
+struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
+				    const struct vmbus_host_config *cfg);
+void vmbus_host_message(struct vmbus_host *h, const void *msg, size_t len);
+void vmbus_host_event(struct vmbus_host *h, uint32_t relid);
+/* Time passed: retry queued messages, send heartbeats, notice silence. */
+void vmbus_host_tick(struct vmbus_host *h, uint64_t now_ns);
+/* Ask the guest to shut down through the shutdown IC: false when it has
+ * no open shutdown channel. */
+bool vmbus_host_request_shutdown(struct vmbus_host *h);
+/* Stop touching the guest's pages (before the child is deleted). */
+void vmbus_host_stop(struct vmbus_host *h);
+
+struct vmbus_host_report {
+	bool storage_open;
+	uint64_t bytes_read, bytes_written, requests, flushes;
+	uint32_t heartbeats_answered;
+	bool heartbeat_lost;
+	bool shutdown_acked;
+	uint32_t rejected;              /* guest inputs refused */
+	uint32_t channels_closed;       /* closed by us for bad input */
+};
+void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * The monolithic design's physical disk: the hypervisor itself drives the
+ * virtio-blk device (drivers/virtio_blk.c, the same driver the root uses
+ * in the microkernelized design) through PCI configuration mechanism 1,
+ * its identity map of the 32-bit MMIO hole, and DMA memory from its own
+ * allocator. Children's virtual disks are ranges of it.
+ */
+#include <string.h>
+#include <isovisor/x86.h>
+#include "hv.h"
+#include "platform.h"
+#include "virtio_blk.h"
+#include "physdisk.h"
+
+#define PCI_ADDR_PORT   0xcf8
+#define PCI_DATA_PORT   0xcfc
+
+static uint32_t pci_read32(void *ctx, uint32_t bdf, uint32_t off)
+{
+	outl(PCI_ADDR_PORT, 0x80000000u | (bdf & 0xffff) << 8 | (off & 0xfc));
+	return inl(PCI_DATA_PORT);
+}
+
+static void pci_write32(void *ctx, uint32_t bdf, uint32_t off, uint32_t v)
+{
+	outl(PCI_ADDR_PORT, 0x80000000u | (bdf & 0xffff) << 8 | (off & 0xfc));
+	outl(PCI_DATA_PORT, v);
+}
+
+/* Our page tables map the hole below 4 GiB; a BAR above it is refused. */
+static void *map_bar(void *ctx, uint64_t phys, uint64_t len)
+{
+	if (!len || phys + len < phys || phys + len > (4ull << 30))
+		return NULL;
+	return phys_to_virt(phys);
+}
+
+static void *dma_alloc(void *ctx, size_t bytes, uint64_t *phys)
+{
+	void *p = pages_alloc_zeroed((unsigned)(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE));
+
+	if (p)
+		*phys = virt_to_phys(p);
+	return p;
+}
+
+static const struct vblk_hw hv_vblk_hw = {
+	.pci_read32 = pci_read32,
+	.pci_write32 = pci_write32,
+	.map_bar = map_bar,
+	.dma_alloc = dma_alloc,
+};
+
+static void backend_log(const char *line)
+{
+	hv_log("%s", line);
+}
+
+const struct block_backend *physdisk_get(const char **why)
+{
+	static struct vblk disk;
+	static struct block_backend backend;
+	static int state;               /* 0 not probed, 1 ready, -1 none */
+	static const char *reason;
+	int bdf, err;
+
+	if (state) {
+		*why = reason;
+		return state > 0 ? &backend : NULL;
+	}
+	state = -1;
+	bdf = vblk_find(&hv_vblk_hw);
+	if (bdf < 0) {
+		*why = reason = "no virtio-blk disk attached";
+		return NULL;
+	}
+	err = vblk_init(&disk, &hv_vblk_hw, (uint32_t)bdf);
+	if (err) {
+		*why = reason = err == VBLK_ERR_UNMAPPED ?
+			"virtio-blk BAR outside the hypervisor's map" : disk.err;
+		return NULL;
+	}
+	hv_log("blk: virtio-blk at %02x:%02x.%x, %lu sectors%s", bdf >> 8,
+	       (bdf >> 3) & 0x1f, bdf & 7, vblk_capacity(&disk),
+	       disk.has_flush ? ", write cache with flush" : "");
+	vblk_backend(&disk, &backend, backend_log);
+	state = 1;
+	return &backend;
+}

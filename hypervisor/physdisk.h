@@ -1,0 +1,8 @@
+/* The monolithic design's physical disk: see physdisk.c. */
+#ifndef HV_PHYSDISK_H
+#define HV_PHYSDISK_H
+
+struct block_backend;
+const struct block_backend *physdisk_get(const char **why);
+
+#endif

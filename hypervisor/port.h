@@ -1,0 +1,15 @@
+/* SynIC ports and connections: see port.c. */
+#ifndef HV_PORT_H
+#define HV_PORT_H
+
+#include <stdint.h>
+#include "vp.h"
+
+int port_create_hv(uint32_t port_id, uint8_t type, uint16_t base_flag,
+		   uint16_t flag_count);
+int port_connect_hv(struct partition *from, uint32_t connection_id,
+		    uint32_t port_id);
+void port_partition_gone(struct partition *p);
+void port_drop_hv(uint32_t first, uint32_t count);
+
+#endif
