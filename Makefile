@@ -159,3 +159,17 @@ $(O)/enlightened.elf: $(ENLIGHTENED_OBJ) $(O)/obj/vmbus-guest.a images/common/gu
 		$(O)/obj/vmbus-guest.a
 
 all: $(O)/enlightened.elf
+
+# Host tools the bats suites use: diskcheck verifies a guest's pattern in
+# a disk image with the guests' own pattern code.
+$(O)/host/tools/diskcheck: tests/tools/diskcheck.c images/common/pattern.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 $(WARN) -Iinclude -Ikernel/lib -Iimages/common -o $@ $^
+
+unit: $(O)/host/tools/diskcheck
+
+# The portable sources the host library holds (build.sh fuzz's clang path).
+print-host-sources:
+	@echo $(LIB_PORTABLE) $(HV_PORTABLE) $(DRIVERS) $(VMBUS)
+
+.PHONY: print-host-sources

@@ -32,6 +32,11 @@ usage: ./build.sh [subcommand] [options]
                   Options: --smp N, --mem SIZE, --test (boot the test ISO),
                   --monolithic (boot the monolithic design's test ISO)
   test            build, then run the whole default test suite (bats)
+  fuzz [N]        a longer fuzz run of every target in tests/fuzz/ than the
+                  suite's short one: N inputs each (default 2000000) over
+                  4 seeds, with ASan/UBSan; clang's libFuzzer is used
+                  instead when clang is installed (optional, not a
+                  dependency), for -max_total_time=N/10000 seconds each
   clean           remove out/
 USAGE
 }
@@ -170,6 +175,43 @@ cmd_test() {
 	bats --timing tests/ || die "test: some tests failed (logs in out/tests/)"
 }
 
+# ---- fuzz -----------------------------------------------------------------
+cmd_fuzz() {
+	local n=${1:-2000000} f name seed
+	[[ $n =~ ^[0-9]+$ ]] || die "fuzz: N must be a number of inputs"
+	make -s -j"$(nproc)" O="$O" unit || die "fuzz: building the fuzz targets failed"
+	if command -v clang >/dev/null; then
+		step "fuzz: clang found: libFuzzer, $((n / 10000 + 1)) s per target"
+		local lf=$O/host/libfuzzer cflags=(-g -O1 -fsanitize=fuzzer-no-link,address,undefined
+			-Iinclude -Ikernel/lib -Ihypervisor -Idrivers -Ivmbus -Itests/unit)
+		mkdir -p "$lf/obj"
+		rm -f "$lf/libportable.a"
+		for f in $(make -s O="$O" print-host-sources); do
+			clang "${cflags[@]}" -c "$f" -o "$lf/obj/$(echo "$f" | tr / _).o" ||
+				die "fuzz: clang could not compile $f"
+		done
+		ar rcs "$lf/libportable.a" "$lf"/obj/*.o
+		for f in tests/fuzz/fuzz_*.c; do
+			name=$(basename "$f" .c)
+			clang "${cflags[@]}" -fsanitize=fuzzer "$f" "$lf/libportable.a" -o "$lf/$name" ||
+				die "fuzz: clang could not build $name"
+			"$O/host/libfuzzer/$name" -max_total_time=$((n / 10000 + 1)) \
+				>"$O/host/libfuzzer/$name.log" 2>&1 ||
+				die "fuzz: $name found a crash (see $O/host/libfuzzer/$name.log)"
+			echo "fuzz: $name: libFuzzer, no crash"
+		done
+		return
+	fi
+	for f in "$O"/host/fuzz/fuzz_*; do
+		for seed in 1 2 3 4; do
+			step "fuzz: $(basename "$f") seed $seed, $n inputs"
+			"$f" -n "$n" -s "$seed" | tail -1 | grep -q "no crash" ||
+				die "fuzz: $(basename "$f") crashed with seed $seed (rerun: $f -n $n -s $seed)"
+		done
+	done
+	echo "fuzz: every target survived $n inputs x 4 seeds"
+}
+
 cmd_clean() {
 	rm -rf "$O"
 }
@@ -183,6 +225,7 @@ build) ensure_deps; cmd_build ;;
 iso) ensure_deps; cmd_iso "$@" ;;
 run) ensure_deps; cmd_run "$@" ;;
 test) ensure_deps; cmd_test "$@" ;;
+fuzz) ensure_deps; cmd_fuzz "$@" ;;
 clean) cmd_clean ;;
 *) usage >&2; die "unknown subcommand '$sub'" ;;
 esac

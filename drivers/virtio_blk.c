@@ -26,6 +26,10 @@
 #define CMD_MEMORY              (1u << 1)
 #define CMD_BUS_MASTER          (1u << 2)
 #define CAP_ID_VENDOR           0x09
+#define CAP_ID_MSIX             0x11
+#define MSIX_CTRL_ENABLE        (1u << 15)
+#define MSIX_CTRL_MASKALL       (1u << 14)
+#define MSIX_NO_VECTOR          0xffff
 #define CAP_WALK_MAX            48
 
 /* virtio_pci_cap.cfg_type */
@@ -39,11 +43,13 @@
 #define COM_DF                  0x04
 #define COM_GFSELECT            0x08
 #define COM_GF                  0x0c
+#define COM_MSIX_CONFIG         0x10
 #define COM_NUM_QUEUES          0x12
 #define COM_STATUS              0x14
 #define COM_CFGGEN              0x15
 #define COM_Q_SELECT            0x16
 #define COM_Q_SIZE              0x18
+#define COM_Q_MSIX              0x1a
 #define COM_Q_ENABLE            0x1c
 #define COM_Q_NOFF              0x1e
 #define COM_Q_DESC              0x20
@@ -71,6 +77,9 @@
 
 /* Spins of the used-ring poll before a request counts as lost. */
 #define POLL_SPINS              (1u << 30)
+/* Waits for the completion interrupt before it counts as lost (each
+ * wait also ends at the image's timer tick). */
+#define IRQ_WAITS               (1u << 16)
 
 struct cap_region {
 	bool found;
@@ -168,6 +177,8 @@ static int caps_find(struct vblk *d, struct cap_region caps[5])
 			return fail(d, "capability pointer below 0x40");
 		if (cfg_read8(d, ptr) == CAP_ID_VENDOR)
 			cap_parse(d, ptr, caps);
+		else if (cfg_read8(d, ptr) == CAP_ID_MSIX && !d->msix_cap)
+			d->msix_cap = ptr;
 		ptr = cfg_read8(d, ptr + 1u);
 	}
 	for (unsigned t = VIRTIO_PCI_CAP_COMMON; t <= VIRTIO_PCI_CAP_DEVICE; t++)
@@ -254,6 +265,8 @@ static int negotiate(struct vblk *d)
 	return 0;
 }
 
+static void msix_setup(struct vblk *d);
+
 /* Queue 0: descriptors at 0, the avail ring after them, the used ring at
  * the next 4-byte boundary, all in one zeroed DMA allocation. */
 static int queue_setup(struct vblk *d)
@@ -295,6 +308,7 @@ static int queue_setup(struct vblk *d)
 	wr64(d->common, COM_Q_DESC, ring_phys);
 	wr64(d->common, COM_Q_AVAIL, ring_phys + avail_off);
 	wr64(d->common, COM_Q_USED, ring_phys + used_off);
+	msix_setup(d);          /* the vector is set before the queue runs */
 	wr16(d->common, COM_Q_ENABLE, 1);
 	return 0;
 }
@@ -311,6 +325,45 @@ static uint64_t read_capacity(struct vblk *d)
 		cap = rd32(d->devcfg, 0) | (uint64_t)rd32(d->devcfg, 4) << 32;
 	} while (gen != rd8(d->common, COM_CFGGEN));
 	return cap;
+}
+
+/*
+ * Queue 0's completions through MSI-X table entry 0, when the image gave
+ * us a message to use: enable MSI-X (all entries masked but entry 0),
+ * write the entry, point the queue at it and read back what the device
+ * accepted (it answers NO_VECTOR when it cannot). On any failure the
+ * driver stays in polling mode, which is always correct.
+ */
+static void msix_setup(struct vblk *d)
+{
+	const struct vblk_hw *hw = d->hw;
+	struct cap_region table = { true, 0, 0, 16, 0 };
+	volatile uint8_t *entry;
+	uint32_t dw0, tbl, data;
+	uint64_t addr;
+
+	if (!hw->msi_message || !hw->wait_irq || !d->msix_cap ||
+	    !hw->msi_message(hw->ctx, &addr, &data))
+		return;
+	dw0 = hw->pci_read32(hw->ctx, d->bdf, d->msix_cap);
+	tbl = hw->pci_read32(hw->ctx, d->bdf, d->msix_cap + 4u);
+	table.bar = tbl & 7;
+	table.offset = tbl & ~7u;
+	if (table.bar > 5 || !(entry = region_map(d, &table)))
+		return;
+	/* Enabled with the function masked while the entry is written. */
+	hw->pci_write32(hw->ctx, d->bdf, d->msix_cap,
+			dw0 | (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) << 16);
+	wr32(entry, 0, (uint32_t)addr);
+	wr32(entry, 4, (uint32_t)(addr >> 32));
+	wr32(entry, 8, data);
+	wr32(entry, 12, 0);                     /* vector control: unmasked */
+	hw->pci_write32(hw->ctx, d->bdf, d->msix_cap,
+			(dw0 & ~(MSIX_CTRL_MASKALL << 16)) | MSIX_CTRL_ENABLE << 16);
+	wr16(d->common, COM_MSIX_CONFIG, MSIX_NO_VECTOR);
+	wr16(d->common, COM_Q_SELECT, 0);
+	wr16(d->common, COM_Q_MSIX, 0);
+	d->msix = rd16(d->common, COM_Q_MSIX) == 0;
 }
 
 int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf)
@@ -385,9 +438,14 @@ static int submit(struct vblk *d, uint32_t writable)
 		used_idx = *(volatile uint16_t *)&d->used->idx;
 		if (used_idx != d->used_seen)
 			break;
-		if (++spins == POLL_SPINS)
+		if (++spins == (d->msix ? IRQ_WAITS : POLL_SPINS))
 			return fail(d, "request timed out (no used-ring entry)");
-		__asm__ volatile("pause" ::: "memory");
+		if (d->msix) {
+			d->irq_waits++;
+			d->hw->wait_irq(d->hw->ctx);
+		} else {
+			__asm__ volatile("pause" ::: "memory");
+		}
 	}
 	/* Read the element only after seeing the index that covers it. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);

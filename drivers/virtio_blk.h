@@ -4,8 +4,10 @@
  * through struct vblk_hw (configuration space, BAR mapping, DMA memory),
  * which each image implements, so it also builds for the host.
  *
- * One split virtqueue (queue 0), one request in flight at a time, and
- * completion found by polling the used ring (no interrupts yet). Data
+ * One split virtqueue (queue 0), one request in flight at a time. With
+ * the image's MSI hooks, queue 0 interrupts through MSI-X entry 0 and the
+ * driver waits for that interrupt (HLT) instead of spinning; without,
+ * it polls the used ring. Data
  * goes through a DMA bounce buffer owned by the driver, so callers pass
  * ordinary pointers. The device is trusted hardware, but every index and
  * length it reports is checked before use: nothing it says can make the
@@ -34,6 +36,11 @@ struct vblk_hw {
 	/* Zeroed, physically contiguous, page-aligned memory the device
 	 * can reach at *phys; NULL when none is left. */
 	void *(*dma_alloc)(void *ctx, size_t bytes, uint64_t *phys);
+	/* Optional, both or neither: the MSI message (address, data) that
+	 * interrupts this CPU, and a wait until an interrupt may have come
+	 * (HLT with interrupts on). Without them requests are polled. */
+	bool (*msi_message)(void *ctx, uint64_t *addr, uint32_t *data);
+	void (*wait_irq)(void *ctx);
 };
 
 /* The split virtqueue's shared layouts (virtio 1.0, 2.4). */
@@ -95,6 +102,9 @@ struct vblk {
 	uint64_t capacity;              /* in 512-byte sectors */
 	bool has_flush;
 	bool ready;
+	bool msix;                      /* completions interrupt us (MSI-X) */
+	uint8_t msix_cap;               /* config offset of the capability */
+	uint64_t irq_waits;             /* waits for a completion interrupt */
 	const char *err;                /* why the last call failed */
 };
 

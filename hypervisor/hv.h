@@ -80,6 +80,9 @@ void tap_result(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* With no root partition: print them as TAP, with the plan and the final
  * line; true when all passed. */
 bool selftest_report(void);
+/* The GiBs (bases) holding 64-bit PCI BARs on bus 0 at or above `from`. */
+unsigned pci_bar_gibs(uint64_t from, uint64_t *gib, unsigned max);
+#define PCI_BAR_GIBS_MAX 8
 void hv_selftests(void);
 
 extern char __image_start[], __image_end[];

@@ -27,10 +27,17 @@ static void pci_write32(void *ctx, uint32_t bdf, uint32_t off, uint32_t v)
 	outl(PCI_DATA_PORT, v);
 }
 
-/* Our page tables map the hole below 4 GiB; a BAR above it is refused. */
+/* Our page tables map the hole below 4 GiB and the GiBs of 64-bit BARs
+ * (paging_init); anything else is refused. */
 static void *map_bar(void *ctx, uint64_t phys, uint64_t len)
 {
-	if (!len || phys + len < phys || phys + len > (4ull << 30))
+	uint64_t bars[PCI_BAR_GIBS_MAX], gib = ALIGN_DOWN(phys, 1ull << 30);
+	unsigned n = pci_bar_gibs(4ull << 30, bars, PCI_BAR_GIBS_MAX);
+	bool mapped = phys + len <= (4ull << 30);
+
+	for (unsigned i = 0; i < n; i++)
+		mapped |= bars[i] == gib && phys + len <= gib + (1ull << 30);
+	if (!len || phys + len < phys || !mapped)
 		return NULL;
 	return phys_to_virt(phys);
 }

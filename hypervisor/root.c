@@ -177,8 +177,15 @@ static void map_root(struct partition *p)
 	static struct memmap visible, hv_owned;
 	const uint64_t apic = 0xfee00000;
 
+	uint64_t bars[PCI_BAR_GIBS_MAX];
+	unsigned n = pci_bar_gibs(map_top(), bars, PCI_BAR_GIBS_MAX);
+
 	if (root_view(&hv_usable, &p->ram, map_top(), apic, &hv_owned, &visible))
 		panic("memory map too fragmented for the root's view");
+	/* The root drives the devices whose 64-bit BARs the firmware put
+	 * above everything else. */
+	for (unsigned i = 0; i < n; i++)
+		virt->gpa_map(p, bars[i], bars[i], GiB, GPA_READ | GPA_WRITE);
 	for (unsigned i = 0; i < visible.count; i++)
 		virt->gpa_map(p, visible.r[i].start, visible.r[i].start,
 			      visible.r[i].end - visible.r[i].start, GPA_RWX);

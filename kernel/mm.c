@@ -98,14 +98,12 @@ static uint64_t *table_alloc(void)
  * different MTRR types on real machines. The boot.S tables (first 4 GiB
  * only) are left behind for good once CR3 points here.
  */
-static void paging_init(uint64_t top)
-{
-	uint64_t *pml4 = table_alloc();
-	uint64_t end = ALIGN_UP(top > 4 * GiB ? top : 4 * GiB, GiB);
+static uint64_t *pml4;
 
-	if (end > 512 * 512 * GiB)
-		panic("physical memory above 256 TiB is not supported");
-	for (uint64_t gb = 0; gb < end; gb += GiB) {
+/* Identity-map the GiB at `gb` in 2 MiB pages. */
+static void map_gib(uint64_t gb)
+{
+	{
 		unsigned l4 = (unsigned)((gb >> 39) & 511);
 		unsigned l3 = (unsigned)((gb >> 30) & 511);
 		uint64_t *pdpt, *pd;
@@ -118,8 +116,31 @@ static void paging_init(uint64_t top)
 			pd[i] = (gb + i * MiB2) | PTE_P | PTE_W | PTE_PS;
 		pdpt[l3] = (uint64_t)pd | PTE_P | PTE_W;
 	}
-	write_cr3((uint64_t)pml4);
+}
+
+static void paging_init(uint64_t top)
+{
+	uint64_t end = ALIGN_UP(top > 4 * GiB ? top : 4 * GiB, GiB);
+
+	if (end > 512 * 512 * GiB)
+		panic("physical memory above 256 TiB is not supported");
+	pml4 = table_alloc();
+	for (uint64_t gb = 0; gb < end; gb += GiB)
+		map_gib(gb);
 	map_end = end;
+	write_cr3((uint64_t)pml4);
+}
+
+/* Also identity-map the GiB(s) of [start, end) above the map (a device's
+ * BAR where OVMF puts 64-bit BARs); -1 beyond what we support. New
+ * entries only add translations, so no flush is needed. */
+int mm_map_device(uint64_t start, uint64_t end)
+{
+	if (end <= start || end > 512 * 512 * GiB || start < map_end)
+		return -1;
+	for (uint64_t gb = ALIGN_DOWN(start, GiB); gb < end; gb += GiB)
+		map_gib(gb);
+	return 0;
 }
 
 void mm_init(uint64_t mbi_phys)

@@ -75,6 +75,7 @@ void mm_init(uint64_t mbi_phys);
 bool mm_is_ram(uint64_t addr, uint64_t len);
 /* Top of the identity map (at least 4 GiB). */
 uint64_t mm_map_end(void);
+int mm_map_device(uint64_t start, uint64_t end);
 void *page_alloc_zeroed(void);
 /* Identity: physical = virtual (the library's hook, x86/klib.h). */
 void *phys_to_virt(uint64_t pa);

@@ -180,9 +180,16 @@ static int ic_open(struct gchan *c, enum ic_service svc)
 	return 0;
 }
 
-/* Everything a wait must keep going: the ICs' requests. */
+/* Everything a wait must keep going: the ICs' requests. A channel's
+ * event flag is cleared before its ring is read, as Linux does: the host
+ * raises the interrupt only when it sets a clear flag. */
 static void service_all(void)
 {
+	struct gchan *all[3] = { &hb, &sd, &st };
+
+	for (unsigned i = 0; i < 3; i++)
+		if (all[i]->open)
+			synic_event_test_and_clear(VMBUS_MESSAGE_SINT, all[i]->relid);
 	ic_service(&hb);
 	ic_service(&sd);
 }

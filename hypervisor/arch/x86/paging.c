@@ -23,14 +23,9 @@ static uint64_t *table_alloc(void)
 	return t;
 }
 
-void paging_init(uint64_t top)
+static void map_gib(uint64_t *pml4, uint64_t gb)
 {
-	uint64_t *pml4 = table_alloc();
-	uint64_t end = ALIGN_UP(top > 4 * GiB ? top : 4 * GiB, GiB);
-
-	if (end > (512ull * GiB) * 512)
-		panic("physical memory above 256 TiB is not supported");
-	for (uint64_t gb = 0; gb < end; gb += GiB) {
+	{
 		unsigned l4 = (unsigned)((gb >> 39) & 511);
 		unsigned l3 = (unsigned)((gb >> 30) & 511);
 		uint64_t *pdpt, *pd;
@@ -43,5 +38,23 @@ void paging_init(uint64_t top)
 			pd[i] = (gb + i * MiB2) | PTE_P | PTE_W | PTE_PS;
 		pdpt[l3] = virt_to_phys(pd) | PTE_P | PTE_W;
 	}
+}
+
+/* Also the GiBs of the firmware's 64-bit PCI BARs (the monolithic design
+ * drives the disk itself). */
+void paging_init(uint64_t top)
+{
+	uint64_t *pml4 = table_alloc();
+	uint64_t end = ALIGN_UP(top > 4 * GiB ? top : 4 * GiB, GiB);
+	uint64_t bars[PCI_BAR_GIBS_MAX];
+	unsigned n = pci_bar_gibs(end, bars, PCI_BAR_GIBS_MAX);
+
+	if (end > (512ull * GiB) * 512)
+		panic("physical memory above 256 TiB is not supported");
+	for (uint64_t gb = 0; gb < end; gb += GiB)
+		map_gib(pml4, gb);
+	for (unsigned i = 0; i < n; i++)
+		if (bars[i] < (512ull * GiB) * 512)
+			map_gib(pml4, bars[i]);
 	write_cr3(virt_to_phys(pml4));
 }
