@@ -38,6 +38,7 @@ void irq_reflect(uint8_t vector)
 
 void irq_post(struct vp *vp, uint8_t vector)
 {
+
 	__atomic_or_fetch(&vp->pending_irq[vector / 64], 1ull << (vector % 64),
 			  __ATOMIC_SEQ_CST);
 	vp->halted = false;
@@ -82,6 +83,8 @@ void vp_deliver_pending(struct vp *vp)
 		__atomic_and_fetch(&vp->pending_irq[v / 64], ~(1ull << (v % 64)),
 				   __ATOMIC_SEQ_CST);
 		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)v, false, 0);
+		/* It runs again: whatever HLT it was in is over. */
+		vp->halted = false;
 		if (highest_pending(vp) >= 0)
 			virt->vp_request_irq_window(vp);
 		else
@@ -102,8 +105,11 @@ enum exit_action exit_vintr(struct vp *vp, struct vp_exit *e)
 enum exit_action exit_hlt(struct vp *vp, struct vp_exit *e)
 {
 	if (!vp->partition->is_root) {
-		/* A child waits for its next virtual interrupt. */
-		vp->halted = true;
+		/* A child waits for its next virtual interrupt, unless one
+		 * is already waiting to be delivered: "sti; hlt" with an
+		 * interrupt posted while IF was clear exits here with the
+		 * interrupt still pending, and must not sleep on it. */
+		vp->halted = !vp_has_pending_irq(vp);
 		return EXIT_ACTION_ADVANCE;
 	}
 	/* The root's CPU runs children while the root idles; a physical

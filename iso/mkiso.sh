@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Assemble a hybrid BIOS+UEFI ISO from the built products in $O.
-#   mkiso.sh OUT.iso DEFAULT_ENTRY TIMEOUT [HV_CMDLINE_EXTRA [ROOT_CMDLINE_EXTRA [CONFIG]]]
-# CONFIG is a partition config file (default iso/partitions.cfg).
+#   mkiso.sh OUT.iso DEFAULT_ENTRY TIMEOUT [HV_CMDLINE_EXTRA [ROOT_CMDLINE_EXTRA [CONFIG [GUEST_ARGS]]]]
+# CONFIG is a partition config file (default iso/partitions.cfg);
+# GUEST_ARGS the command line of the guests booted natively (entries 6-7,
+# default "test").
 # BIOS: GRUB's El Torito core, plus boot_hybrid.img as the MBR so the same
 # file boots as a disk. UEFI: a FAT image holding GRUB as BOOTX64.EFI,
 # used both as the El Torito EFI image and as an EFI system partition.
@@ -12,6 +14,7 @@ set -euo pipefail
 out=$1 default=$2 timeout=$3 extra=${4:-} rootextra=${5:-}
 here=$(cd "$(dirname "$0")" && pwd)
 config=${6:-$here/partitions.cfg}
+guestargs=${7:-test}
 O=${O:?O must name the build output folder}
 : "${SOURCE_DATE_EPOCH:?SOURCE_DATE_EPOCH must be set}"
 export SOURCE_DATE_EPOCH
@@ -44,7 +47,7 @@ mcopy -m -i "$efiimg" "$work/efi/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 
 sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
     -e "s|@CMDLINE@|$extra|" -e "s|@ROOTARGS@|$rootextra|" \
-    -e "s|@CONFIG@|partitions.cfg|" \
+    -e "s|@CONFIG@|partitions.cfg|" -e "s|@GUESTARGS@|$guestargs|" \
     "$here/grub.cfg" > "$work/stage/boot/grub/grub.cfg"
 cp "$O/hypervisor.elf" "$O/hypervisor-monolithic.elf" "$O/root.elf" "$O/legacy.elf" \
    "$O/enlightened.elf" "$O/hostile-triple.elf" "$O/hostile-spin.elf" "$O/mb1.elf" \

@@ -128,4 +128,21 @@ bool pci_mech1_present(void);
 /* ---- test mode (tests.c) ------------------------------------------------ */
 void legacy_tests(void);
 
+/* The ATA pattern's fill and check (tests.c), shared with the bench. */
+struct pattern_run {
+	uint64_t seed;
+	uint32_t crc;
+	uint64_t mismatched;            /* sectors read back unlike written */
+	uint64_t first_bad;
+	uint8_t expect[ATA_SECTOR];
+};
+void pattern_fill(void *ctx, uint64_t lba, void *buf, unsigned n);
+void pattern_take(void *ctx, uint64_t lba, const void *buf, unsigned n);
+unsigned pick_multiple(unsigned offered);
+
+/* "bench" on the command line (bench.c): measurements instead of the
+ * checks, each printed as "# bench NAME VALUE UNIT" with TAP results
+ * that say the work was done and the data was right. */
+void legacy_bench(void);
+
 #endif

@@ -106,15 +106,7 @@ static void check_identify(void)
 		   consistent ? "" : " (inconsistent)", drive.max_multiple);
 }
 
-struct pattern_run {
-	uint64_t seed;
-	uint32_t crc;
-	uint64_t mismatched;            /* sectors read back unlike written */
-	uint64_t first_bad;
-	uint8_t expect[ATA_SECTOR];
-};
-
-static void pattern_fill(void *ctx, uint64_t lba, void *buf, unsigned n)
+void pattern_fill(void *ctx, uint64_t lba, void *buf, unsigned n)
 {
 	struct pattern_run *run = ctx;
 
@@ -126,7 +118,7 @@ static void pattern_fill(void *ctx, uint64_t lba, void *buf, unsigned n)
 	}
 }
 
-static void pattern_take(void *ctx, uint64_t lba, const void *buf, unsigned n)
+void pattern_take(void *ctx, uint64_t lba, const void *buf, unsigned n)
 {
 	struct pattern_run *run = ctx;
 
@@ -147,7 +139,7 @@ static void discard(void *ctx, uint64_t lba, const void *buf, unsigned n)
 {
 }
 
-static unsigned pick_multiple(unsigned offered)
+unsigned pick_multiple(unsigned offered)
 {
 	unsigned m = 1;
 
@@ -550,6 +542,10 @@ static void check_cpuid(void)
 
 void legacy_tests(void)
 {
+	if (cmdline_has(boot.cmdline, "bench")) {
+		legacy_bench();
+		return;
+	}
 	check_console();
 	check_identify();
 	check_pattern();
