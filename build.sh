@@ -8,7 +8,7 @@ export O=${O:-$TOP/out}
 
 PACKAGES=(gcc binutils make grub-pc-bin grub-efi-amd64-bin grub-common
 	xorriso mtools qemu-system-x86 ovmf seabios bochs bochsbios vgabios
-	bats bats-assert bats-support bats-file)
+	bats bats-assert bats-support bats-file gnuplot-nox)
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 
@@ -32,6 +32,11 @@ usage: ./build.sh [subcommand] [options]
                   Options: --smp N, --mem SIZE, --test (boot the test ISO),
                   --monolithic (boot the monolithic design's test ISO)
   test            build, then run the whole default test suite (bats)
+  bench [--smoke] [--reps N]
+                  the design comparison: every measurement in both designs,
+                  under QEMU -icount and by wall clock, N repetitions
+                  (default 3); writes out/bench/results.json, results.md
+                  and results.svg. --smoke: smallest sizes, one pass, once
   fuzz [N]        a longer fuzz run of every target in tests/fuzz/ than the
                   suite's short one: N inputs each (default 2000000) over
                   4 seeds, with ASan/UBSan; clang's libFuzzer is used
@@ -75,7 +80,7 @@ cmd_deps() {
 # Cheap check before each subcommand: install only when something is gone.
 ensure_deps() {
 	local t
-	for t in gcc ld make grub-mkimage xorriso mformat qemu-system-x86_64 bats; do
+	for t in gcc ld make grub-mkimage xorriso mformat qemu-system-x86_64 bats gnuplot; do
 		command -v "$t" >/dev/null || { cmd_deps; return; }
 	done
 	for t in /usr/lib/grub/i386-pc/boot_hybrid.img /usr/lib/grub/x86_64-efi/kernel.img \
@@ -226,6 +231,7 @@ iso) ensure_deps; cmd_iso "$@" ;;
 run) ensure_deps; cmd_run "$@" ;;
 test) ensure_deps; cmd_test "$@" ;;
 fuzz) ensure_deps; cmd_fuzz "$@" ;;
+bench) ensure_deps; O="$O" tests/bench/bench.sh "$@" ;;
 clean) cmd_clean ;;
 *) usage >&2; die "unknown subcommand '$sub'" ;;
 esac

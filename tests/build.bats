@@ -7,7 +7,7 @@ load helpers
 	cd /
 	run "$TOP/build.sh" help
 	assert_success
-	for sub in help deps build iso run test fuzz clean; do
+	for sub in help deps build iso run test bench fuzz clean; do
 		assert_line --regexp "^  $sub( |$)"
 	done
 }

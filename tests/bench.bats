@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# ./build.sh bench at its smallest size (--smoke: 1 MiB, 50 samples, the
+# icount pass once): it must finish, every guest run must have passed its
+# own data checks (bench.sh fails otherwise), and results.json must be
+# well formed with every measurement of both designs.
+
+load helpers
+
+@test "bench --smoke: both designs measured, results.json well formed, table and chart written" {
+	run "$TOP/build.sh" bench --smoke
+	assert_success
+	local j=$O/bench/results.json
+	[ -s "$j" ] || fail "no results.json"
+	# Well formed: one object, balanced braces and brackets, every
+	# measurement line a complete record with numeric min <= median <= max.
+	run awk '
+		{ o += gsub(/\{/, "{"); c += gsub(/\}/, "}"); ob += gsub(/\[/, "["); cb += gsub(/\]/, "]") }
+		/"design"/ {
+			n++
+			if ($0 !~ /^ *\{"design": "[a-z]+", "pass": "[a-z]+", "name": "[a-z0-9_]+", "unit": "[^"]+", "repetitions": [0-9]+, "min": [-0-9.e+]+, "median": [-0-9.e+]+, "max": [-0-9.e+]+\},?$/) { print "bad line: " $0; bad = 1 }
+			match($0, /"min": [-0-9.e+]+/); lo = substr($0, RSTART + 7, RLENGTH - 7) + 0
+			match($0, /"median": [-0-9.e+]+/); md = substr($0, RSTART + 10, RLENGTH - 10) + 0
+			match($0, /"max": [-0-9.e+]+/); hi = substr($0, RSTART + 7, RLENGTH - 7) + 0
+			if (lo > md || md > hi) { print "min/median/max out of order: " $0; bad = 1 }
+		}
+		END {
+			if (o != c || ob != cb || o < 1) { print "unbalanced"; bad = 1 }
+			if (n < 20) { print "only " n " measurements"; bad = 1 }
+			exit bad
+		}' "$j"
+	assert_success
+	grep -q '"qemu": "QEMU emulator version' "$j"
+	grep -q '"commit": "' "$j"
+	for d in microkernel monolithic; do
+		for m in null_hypercall_cycles port_read_cycles syn_write_mib_s syn_read_mib_s \
+			 ata_write_mib_s ata_read_mib_s syn_write_exits_per_mib syn_read4k_p99_us \
+			 cpu_crc_cycles; do
+			grep -q "\"design\": \"$d\", \"pass\": \"icount\", \"name\": \"$m\"" "$j" ||
+				fail "$d $m missing from results.json"
+		done
+	done
+	grep -q '"design": "native", "pass": "icount", "name": "cpu_crc_cycles"' "$j"
+	grep -q '^| icount | port_read_cycles |' "$O/bench/results.md"
+	grep -q '<svg' "$O/bench/results.svg"
+}

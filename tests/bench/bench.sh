@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# ./build.sh bench [--smoke] [--reps N]: the design comparison, measured.
+# Every figure comes from a guest run that also checked its data (the
+# guests' TAP results must all be ok, or the bench fails). Two passes:
+# under QEMU's -icount (guest time follows the instruction count, so
+# figures repeat from run to run) and without it (wall clock). Writes
+# out/bench/results.json, results.md and results.svg (gnuplot).
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+O=${O:-$TOP/out}
+B=$O/bench
+REPS=3 MIB=16 SAMPLES=1000 SMOKE=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) SMOKE=1 REPS=1 MIB=1 SAMPLES=50 ;;
+	--reps) REPS=$2; shift ;;
+	*) echo "bench: unknown option $1" >&2; exit 1 ;;
+	esac
+	shift
+done
+PASSES=(icount wall)
+[ $SMOKE = 1 ] && PASSES=(icount)
+ICOUNT="-icount shift=4,sleep=off"
+# One CPU: under -icount with -smp 2 the microkernelized runs stall at
+# random points (QEMU 7.2; not seen without -icount). Noted in README.
+CPU="-cpu max -smp 1 -m 1G -machine pc"
+mkdir -p "$B/logs" "$B/iso"
+: >"$B/raw.txt"         # design pass name unit value
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# mkiso NAME ENTRY CONFIG [GUESTARGS]
+mkiso() {
+	local cfg=$B/iso/$1.cfg
+	sed -e "s/@MIB@/$MIB/g" -e "s/@SAMPLES@/$SAMPLES/g" "$3" >"$cfg"
+	SOURCE_DATE_EPOCH=1767225600 O=$O "$TOP/iso/mkiso.sh" "$B/iso/$1.iso" "$2" 0 "" "" \
+		"$cfg" "${4:-test}" >/dev/null 2>&1 || { say "building $1.iso failed"; exit 1; }
+}
+
+# run NAME ISO PASS [qemu args...]: boot, wait for the end, check the run
+# passed; the serial log in $B/logs/NAME.log. Prints the wall seconds.
+run() {
+	local name=$1 iso=$2 pass=$3 log=$B/logs/$1.log t0 t1 st=0
+	shift 3
+	local extra=()
+	[ "$pass" = icount ] && extra=($ICOUNT)
+	t0=$(date +%s.%N)
+	timeout -k 10 1800 qemu-system-x86_64 -accel tcg $CPU "${extra[@]}" -display none \
+		-no-reboot -monitor none -serial "file:$log" \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-drive "file=$iso,media=cdrom,format=raw,readonly=on" "$@" \
+		>"$B/logs/$name.qemu.txt" 2>&1 || st=$?
+	t1=$(date +%s.%N)
+	if [ $st != 1 ] || grep -aq 'not ok' "$log"; then
+		say "$name: the run did not pass (status $st); see $log"
+		exit 1
+	fi
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# The "# bench NAME VALUE UNIT ..." lines of a log, as "NAME VALUE".
+bench_lines() {
+	tr -d '\r' <"$1" | sed -n 's/^.*# bench \([a-z0-9_]*\) \([0-9]*\) .*/\1 \2/p'
+}
+
+field() {       # field LOG NAME KEY: KEY=value on that bench line
+	tr -d '\r' <"$1" | sed -n "s/^.*# bench $2 .* $3=\([0-9]*\).*/\1/p" | head -1
+}
+
+record() { echo "$1 $2 $3 $4 $5" >>"$B/raw.txt"; }
+
+disk() {
+	rm -f "$B/disk.img"
+	truncate -s 256M "$B/disk.img"
+	echo "-drive file=$B/disk.img,format=raw,if=none,id=d0 -device virtio-blk-pci,drive=d0,disable-legacy=on"
+}
+
+say "building"
+make -s -C "$TOP" -j"$(nproc)" O="$O" all >/dev/null
+mkiso leg-micro 1 "$TOP/tests/bench/legacy.cfg"
+mkiso leg-mono 5 "$TOP/tests/bench/legacy.cfg"
+mkiso enl-micro 1 "$TOP/tests/bench/enlightened.cfg"
+mkiso enl-mono 5 "$TOP/tests/bench/enlightened.cfg"
+mkiso native 6 "$TOP/tests/noguests.cfg" "test bench mib=$MIB samples=$SAMPLES"
+mkiso boot-hv 1 "$TOP/tests/noguests.cfg"
+mkiso boot-native 3 "$TOP/tests/noguests.cfg"
+
+for pass in "${PASSES[@]}"; do
+	for rep in $(seq 1 "$REPS"); do
+		for design in microkernel monolithic; do
+			d=micro; [ $design = monolithic ] && d=mono
+			# The enlightened guest: null hypercall, storvsc, 4 KiB reads.
+			n=enl-$d-$pass-$rep
+			secs=$(run "$n" "$B/iso/enl-$d.iso" "$pass" $(disk)) || exit 1
+			say "$n: enlightened guest ($design, $pass) in $secs s"
+			log=$B/logs/$n.log
+			hz=$(bench_lines "$log" | awk '$1 == "tsc_hz" { print $2 }')
+			[ -n "$hz" ] && [ "$hz" -gt 0 ] || { say "$n: no TSC frequency"; exit 1; }
+			record $design $pass tsc_hz hz "$hz"
+			bench_lines "$log" | while read -r k v; do
+				case $k in
+				null_hypercall_cycles) record $design $pass null_hypercall_cycles "TSC cycles" "$v" ;;
+				syn_read4k_cycles)
+					record $design $pass syn_read4k_median_us us \
+						"$(awk -v c="$v" -v h="$hz" 'BEGIN { printf "%.1f", c * 1e6 / h }')"
+					p99=$(field "$log" syn_read4k_cycles p99)
+					record $design $pass syn_read4k_p99_us us \
+						"$(awk -v c="$p99" -v h="$hz" 'BEGIN { printf "%.1f", c * 1e6 / h }')" ;;
+				syn_write_cycles|syn_read_cycles)
+					bytes=$(field "$log" "$k" bytes); ex=$(field "$log" "$k" exits)
+					what=${k%_cycles}
+					record $design $pass "${what}_mib_s" "MiB/s" \
+						"$(awk -v c="$v" -v h="$hz" -v b="$bytes" 'BEGIN { printf "%.2f", b / 1048576 / (c / h) }')"
+					record $design $pass "${what}_exits_per_mib" "exits/MiB" \
+						"$(awk -v e="$ex" -v b="$bytes" 'BEGIN { printf "%.2f", e / (b / 1048576) }')" ;;
+				esac
+			done
+			# The legacy guest: port round trip, ATA PIO, CPU kernel.
+			n=leg-$d-$pass-$rep
+			secs=$(run "$n" "$B/iso/leg-$d.iso" "$pass") || exit 1
+			say "$n: legacy guest ($design, $pass) in $secs s"
+			log=$B/logs/$n.log
+			io=$(tr -d '\r' <"$log" | sed -n 's/^hv: vp legacy\/0 exits:.* io=\([0-9]*\).*/\1/p')
+			bench_lines "$log" | while read -r k v; do
+				case $k in
+				port_read_cycles) record $design $pass port_read_cycles "TSC cycles" "$v" ;;
+				cpu_crc_cycles) record $design $pass cpu_crc_cycles "TSC cycles" "$v" ;;
+				ata_write_cycles|ata_read_cycles)
+					bytes=$(field "$log" "$k" bytes); what=${k%_cycles}
+					record $design $pass "${what}_mib_s" "MiB/s" \
+						"$(awk -v c="$v" -v h="$hz" -v b="$bytes" 'BEGIN { printf "%.2f", b / 1048576 / (c / h) }')" ;;
+				esac
+			done
+			record $design $pass ata_io_exits_per_mib "exits/MiB" \
+				"$(awk -v e="${io:-0}" -v m="$MIB" 'BEGIN { printf "%.1f", e / (2 * m) }')"
+		done
+		# The same CPU kernel with no hypervisor at all.
+		n=native-$pass-$rep
+		secs=$(run "$n" "$B/iso/native.iso" "$pass") || exit 1
+		say "$n: legacy guest natively ($pass) in $secs s"
+		bench_lines "$B/logs/$n.log" | while read -r k v; do
+			case $k in
+			cpu_crc_cycles|port_read_cycles) record native $pass "$k" "TSC cycles" "$v" ;;
+			esac
+		done
+		# Boot: to the root's first line and to its result, against the
+		# same root kernel natively (wall clock only; icount skews it).
+		if [ "$pass" = wall ]; then
+			for which in hv native; do
+				n=boot-$which-$rep
+				log=$B/logs/$n.log
+				rm -f "$log"
+				t0=$(date +%s%N)
+				qemu-system-x86_64 -accel tcg $CPU -display none -no-reboot -monitor none \
+					-serial "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+					-drive "file=$B/iso/boot-$which.iso,media=cdrom,format=raw,readonly=on" \
+					>/dev/null 2>&1 &
+				qpid=$!
+				first=""
+				while kill -0 $qpid 2>/dev/null; do
+					if [ -z "$first" ] && grep -aq '^root: ' "$log" 2>/dev/null; then
+						first=$(( ($(date +%s%N) - t0) / 1000000 ))
+					fi
+					sleep 0.02
+				done
+				wait $qpid || true
+				done_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+				grep -aq 'test result: PASS' "$log" || { say "$n: boot run failed"; exit 1; }
+				d=microkernel; [ $which = native ] && d=native
+				record $d wall boot_first_root_line_ms ms "${first:-$done_ms}"
+				record $d wall boot_complete_tap_ms ms "$done_ms"
+				say "$n: boot ($which) first root line ${first:-?} ms, done $done_ms ms"
+			done
+		fi
+	done
+done
+
+# Footprint (no run needed, but measured from the built files).
+sz() { size -A "$1" | awk '$1 == ".text" { print $2 }'; }
+record microkernel static hypervisor_text_bytes bytes "$(sz "$O/hypervisor.elf")"
+record monolithic static hypervisor_text_bytes bytes "$(sz "$O/hypervisor-monolithic.elf")"
+record microkernel static root_text_bytes bytes "$(sz "$O/root.elf")"
+record microkernel static iso_bytes bytes "$(stat -c %s "$B/iso/boot-hv.iso")"
+kept=$(tr -d '\r' <"$B/logs/enl-micro-${PASSES[0]}-1.log" |
+	sed -n 's/^hv: root partition: .* the hypervisor keeps \([0-9]*\) MiB.*/\1/p')
+record microkernel static hypervisor_memory_mib MiB "${kept:-0}"
+
+# ---- results ---------------------------------------------------------------
+commit=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+qver=$(qemu-system-x86_64 --version | head -1)
+sort -k1,1 -k2,2 -k3,3 "$B/raw.txt" | awk -v commit="$commit" -v qver="$qver" \
+	-v opts="-accel tcg $CPU; icount pass: $ICOUNT" -v reps="$REPS" -v mib="$MIB" \
+	-v samples="$SAMPLES" '
+function flush() {
+	if (key == "") return
+	n = split(vals, v, " ")
+	# sort numerically (insertion)
+	for (i = 2; i <= n; i++) { x = v[i] + 0; j = i - 1
+		while (j >= 1 && v[j] + 0 > x) { v[j + 1] = v[j]; j-- } v[j + 1] = x }
+	med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	printf "%s    {\"design\": \"%s\", \"pass\": \"%s\", \"name\": \"%s\", \"unit\": \"%s\", \"repetitions\": %d, \"min\": %.15g, \"median\": %.15g, \"max\": %.15g}", sep, d, p, nm, unit, n, v[1], med, v[n]
+	sep = ",\n"
+}
+BEGIN {
+	printf "{\n  \"commit\": \"%s\",\n  \"qemu\": \"%s\",\n  \"qemu_options\": \"%s\",\n  \"repetitions\": %d,\n  \"mib\": %d,\n  \"samples\": %d,\n  \"measurements\": [\n", commit, qver, opts, reps, mib, samples
+}
+{
+	k = $1 " " $2 " " $3
+	if (k != key) { flush(); key = k; d = $1; p = $2; nm = $3; vals = "" }
+	unit = $4; for (i = 5; i < NF; i++) unit = unit " " $i
+	vals = vals " " $NF
+}
+END { flush(); printf "\n  ]\n}\n" }' >"$B/results.json"
+
+# The table: medians, microkernel against monolithic, per pass.
+awk '
+/"design"/ {
+	match($0, /"design": "[^"]*"/); d = substr($0, RSTART + 11, RLENGTH - 12)
+	match($0, /"pass": "[^"]*"/); p = substr($0, RSTART + 9, RLENGTH - 10)
+	match($0, /"name": "[^"]*"/); n = substr($0, RSTART + 9, RLENGTH - 10)
+	match($0, /"unit": "[^"]*"/); u = substr($0, RSTART + 9, RLENGTH - 10)
+	match($0, /"median": [-0-9.e+]*/); m = substr($0, RSTART + 10, RLENGTH - 10)
+	match($0, /"min": [-0-9.e+]*/); lo = substr($0, RSTART + 7, RLENGTH - 7)
+	match($0, /"max": [-0-9.e+]*/); hi = substr($0, RSTART + 7, RLENGTH - 7)
+	row = p SUBSEP n
+	if (!(row in unit)) { order[++rows] = row }
+	unit[row] = u; val[row, d] = m " (" lo "-" hi ")"; med[row, d] = m
+}
+END {
+	print "| pass | measurement | unit | microkernel | monolithic | native | micro/mono |"
+	print "|---|---|---|---|---|---|---|"
+	for (i = 1; i <= rows; i++) {
+		r = order[i]; split(r, a, SUBSEP)
+		ratio = ""
+		if (med[r, "microkernel"] != "" && med[r, "monolithic"] + 0 != 0)
+			ratio = sprintf("%.2f", med[r, "microkernel"] / med[r, "monolithic"])
+		printf "| %s | %s | %s | %s | %s | %s | %s |\n", a[1], a[2], unit[r],
+			val[r, "microkernel"], val[r, "monolithic"], val[r, "native"], ratio
+	}
+}' "$B/results.json" >"$B/results.md"
+
+# Headline numbers, from the icount pass medians.
+med() { awk -v d="$1" -v n="$2" -v p="${3:-icount}" '
+	index($0, "\"design\": \"" d "\"") && index($0, "\"name\": \"" n "\"") &&
+	index($0, "\"pass\": \"" p "\"") { match($0, /"median": [-0-9.e+]*/); print substr($0, RSTART + 10, RLENGTH - 10) }' "$B/results.json"; }
+{
+	echo
+	echo "Headlines (icount pass, medians):"
+	echo
+	awk -v a="$(med microkernel port_read_cycles)" -v b="$(med monolithic port_read_cycles)" \
+		'BEGIN { printf "- emulated port read round trip, microkernel/monolithic: %.2f (%s vs %s TSC cycles)\n", a / b, a, b }'
+	for d in microkernel monolithic; do
+		awk -v s="$(med $d syn_read_mib_s)" -v e="$(med $d ata_read_mib_s)" \
+		    -v sw="$(med $d syn_write_mib_s)" -v ew="$(med $d ata_write_mib_s)" -v d=$d \
+			'BEGIN { printf "- %s: synthetic/emulated storage throughput: read %.1fx (%s vs %s MiB/s), write %.1fx (%s vs %s MiB/s)\n", d, s / e, s, e, sw / ew, sw, ew }'
+		echo "- $d: synthetic exits per MiB: write $(med $d syn_write_exits_per_mib), read $(med $d syn_read_exits_per_mib); emulated ATA: $(med $d ata_io_exits_per_mib)"
+	done
+	awk -v a="$(med microkernel cpu_crc_cycles)" -v b="$(med monolithic cpu_crc_cycles)" -v n="$(med native cpu_crc_cycles)" \
+		'BEGIN { printf "- CPU-bound kernel as a child against native: microkernel %.3f, monolithic %.3f\n", a / n, b / n }'
+} >>"$B/results.md"
+
+# The chart: the two designs side by side for each path (icount medians).
+{
+	for m in port_read_cycles:"port read RTT (kcycles)":1000 null_hypercall_cycles:"null hypercall (kcycles)":1000 \
+		 ata_read_mib_s:"ATA read MiB/s":1 syn_read_mib_s:"storvsc read MiB/s":1 \
+		 ata_write_mib_s:"ATA write MiB/s":1 syn_write_mib_s:"storvsc write MiB/s":1; do
+		IFS=: read -r name label div <<<"$m"
+		a=$(med microkernel "$name"); b=$(med monolithic "$name")
+		printf '"%s" %s %s\n' "$label" "$(awk -v x="${a:-0}" -v d="$div" 'BEGIN{print x/d}')" \
+			"$(awk -v x="${b:-0}" -v d="$div" 'BEGIN{print x/d}')"
+	done
+} >"$B/chart.dat"
+gnuplot <<EOF
+set terminal svg size 900,420 font "sans,11"
+set output "$B/results.svg"
+set title "isovisor: microkernelized vs monolithic (QEMU TCG, icount; commit $commit)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -20
+set logscale y
+set ylabel "median (log scale)"
+set key top right
+plot "$B/chart.dat" using 2:xtic(1) title "microkernelized", '' using 3 title "monolithic"
+EOF
+say "wrote $B/results.json, $B/results.md, $B/results.svg"
+cat "$B/results.md"
