@@ -94,6 +94,12 @@ bool uart_drain(void);
 #define UART_LSR_TEMT 0x40
 
 /* ---- test mode (tap.c) -------------------------------------------------- */
+/* ---- measurements (measure.c) ---------------------------------------------- */
+uint64_t guest_tsc(void);
+void samples_sort(uint64_t *v, unsigned n);
+/* Sorts v, then prints "# bench NAME median cycles median min= max= p99= n=". */
+void samples_print(const char *name, uint64_t *v, unsigned n);
+
 void tap_begin(void);
 void tap_result(bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -445,32 +445,6 @@ static void storage_past_end(void)
 #define SAMPLES_MAX 4096
 static uint64_t samples[SAMPLES_MAX];
 
-static inline uint64_t tsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void sort(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
-static void print_samples(const char *name, unsigned n)
-{
-	sort(samples, n);
-	kprint("# bench %s %lu cycles median min=%lu max=%lu p99=%lu n=%u", name,
-	       samples[n / 2], samples[0], samples[n - 1], samples[n * 99 / 100], n);
-}
-
 static unsigned bench_samples(void)
 {
 	unsigned n = (unsigned)cmdline_u64(boot.cmdline, "samples=", 1000);
@@ -484,12 +458,12 @@ static void bench_hypercall(void)
 	bool ok = true;
 
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t t0 = tsc();
+		uint64_t t0 = guest_tsc();
 
 		ok &= hv_hypercall_fast0(HVCALL_ISOVISOR_NULL) == HV_STATUS_SUCCESS;
-		samples[i] = tsc() - t0;
+		samples[i] = guest_tsc() - t0;
 	}
-	print_samples("null_hypercall_cycles", n);
+	samples_print("null_hypercall_cycles", samples, n);
 	kprint("# bench tsc_hz %lu hz", hv_rdmsr(HV_X64_MSR_TSC_FREQUENCY));
 	tap_result(ok, "enlightened bench: %u null hypercalls succeeded (median %lu TSC cycles)",
 		   n, samples[n / 2]);
@@ -511,13 +485,13 @@ static void bench_small_reads(uint64_t seed)
 
 		put_be32(cdb + 2, lba);
 		cdb[8] = 8;
-		t0 = tsc();
+		t0 = guest_tsc();
 		ok &= good(scsi(cdb, 10, buf, 4096, STORVSC_DIR_READ, &res), &res);
-		samples[i] = tsc() - t0;
+		samples[i] = guest_tsc() - t0;
 		pattern_sector(seed, lba, want);
 		ok &= !memcmp(buf, want, 512);
 	}
-	print_samples("syn_read4k_cycles", n);
+	samples_print("syn_read4k_cycles", samples, n);
 	tap_result(ok, "enlightened bench: %u reads of 4 KiB at queue depth 1, each checked "
 		   "(median %lu, p99 %lu TSC cycles)", n, samples[n / 2], samples[n * 99 / 100]);
 }
@@ -539,14 +513,14 @@ static void bench_storage(uint64_t mib, uint64_t seed)
 		return;
 	}
 	hv_exit_counters(0, &c0);
-	t0 = tsc();
+	t0 = guest_tsc();
 	rw = stream(true, mib, seed, bufs, &crc_w);
 	if (rw == 0 && !good(scsi(sync, 10, NULL, 0, STORVSC_DIR_NONE, &res), &res))
 		rw = -1;
-	t1 = tsc();
+	t1 = guest_tsc();
 	hv_exit_counters(0, &c1);
 	rr = stream(false, mib, seed, bufs, &crc_r);
-	t2 = tsc();
+	t2 = guest_tsc();
 	hv_exit_counters(0, &c2);
 	if (rw == 0 && rr == 0) {
 		kprint("# bench syn_write_cycles %lu cycles bytes=%lu exits=%lu", t1 - t0,

@@ -18,25 +18,6 @@
 
 static uint64_t samples[SAMPLES_MAX];
 
-static inline uint64_t tsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) :: "memory");
-	return (uint64_t)hi << 32 | lo;
-}
-
-static void sort(uint64_t *v, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			uint64_t t = v[j];
-
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-}
-
 /* One port read of COM1's line status register: the device model
  * (root or hypervisor) answers it; natively the UART does. */
 static void bench_port(unsigned n)
@@ -44,15 +25,13 @@ static void bench_port(unsigned n)
 	bool sane = true;
 
 	for (unsigned i = 0; i < n; i++) {
-		uint64_t t0 = tsc();
+		uint64_t t0 = guest_tsc();
 		uint8_t lsr = inb(0x3fd);
 
-		samples[i] = tsc() - t0;
+		samples[i] = guest_tsc() - t0;
 		sane &= lsr != 0xff;
 	}
-	sort(samples, n);
-	kprint("# bench port_read_cycles %lu cycles median min=%lu max=%lu p99=%lu n=%u",
-	       samples[n / 2], samples[0], samples[n - 1], samples[n * 99 / 100], n);
+	samples_print("port_read_cycles", samples, n);
 	tap_result(sane, "legacy bench: %u port reads of COM1 LSR answered (median %lu "
 		   "TSC cycles)", n, samples[n / 2]);
 }
@@ -73,10 +52,10 @@ static void bench_cpu(void)
 	}
 	for (uint64_t i = 0; i < CPU_BYTES; i += 8)
 		*(uint64_t *)(mem + i) = i * 0x9e3779b97f4a7c15ull;
-	t0 = tsc();
+	t0 = guest_tsc();
 	crc1 = crc32_update(0, mem, CPU_BYTES);
 	crc2 = crc32_update(0, mem, CPU_BYTES);
-	t1 = tsc();
+	t1 = guest_tsc();
 	kprint("# bench cpu_crc_cycles %lu cycles crc=%08x bytes=%lu", t1 - t0, crc1,
 	       (uint64_t)(2 * CPU_BYTES));
 	tap_result(crc1 == crc2, "legacy bench: cpu kernel: CRC-32 over 2 x 16 MiB "
@@ -102,19 +81,19 @@ static void bench_ata(uint64_t mib)
 			   d.sectors48, mib);
 		return;
 	}
-	t0 = tsc();
+	t0 = guest_tsc();
 	for (uint64_t lba = 0; lba < sectors && !step[0]; lba += WRITE_CHUNK)
 		if (ata_pio_out(&d, ATA_CMD_WRITE_MULTIPLE, lba, WRITE_CHUNK, pattern_fill,
 				&wr, &res))
 			step = "write";
 	if (!step[0] && ata_nodata(ATA_CMD_FLUSH_CACHE, 0, &res))
 		step = "flush";
-	t1 = tsc();
+	t1 = guest_tsc();
 	for (uint64_t lba = 0; lba < sectors && !step[0]; lba += READ_CHUNK)
 		if (ata_pio_in(&d, ATA_CMD_READ_MULTIPLE, lba, READ_CHUNK, pattern_take,
 			       &rd, &res))
 			step = "read";
-	t2 = tsc();
+	t2 = guest_tsc();
 	if (!step[0]) {
 		kprint("# bench ata_write_cycles %lu cycles bytes=%lu", t1 - t0, mib << 20);
 		kprint("# bench ata_read_cycles %lu cycles bytes=%lu", t2 - t1, mib << 20);
