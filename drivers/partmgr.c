@@ -823,9 +823,9 @@ static void vmbus_finish(struct child *c)
 			     r.requests, r.bytes_written >> 10, r.bytes_read >> 10);
 	}
 	if (c->cfg.devices & PARTCFG_DEV_HEARTBEAT)
-		tapf(r.heartbeats_answered > 0 && !r.heartbeat_lost,
-		     "%s: heartbeat IC answered %u heartbeats and never stopped",
-		     c->cfg.name, r.heartbeats_answered);
+		tapf(r.heartbeats_answered > 0 && !r.heartbeat_losses,
+		     "%s: heartbeat IC answered %u heartbeats, stopped %u times",
+		     c->cfg.name, r.heartbeats_answered, r.heartbeat_losses);
 	if (c->cfg.devices & PARTCFG_DEV_SHUTDOWN)
 		tapf(r.shutdown_acked && c->done && !c->crashed,
 		     "%s: shut down cleanly through the shutdown IC", c->cfg.name);

@@ -77,7 +77,7 @@ struct vmbus_host {
 	struct storvsp sp;
 	/* heartbeat */
 	uint64_t hb_seq, hb_next_ns, hb_last_answer_ns;
-	uint32_t hb_answered;
+	uint32_t hb_answered, hb_losses;
 	bool hb_lost;
 	/* shutdown */
 	bool shutdown_wanted, shutdown_sent, shutdown_acked;
@@ -410,6 +410,7 @@ void vmbus_host_tick(struct vmbus_host *h, uint64_t now)
 		}
 		if (!h->hb_lost && now - h->hb_last_answer_ns > HEARTBEAT_LOST_NS) {
 			h->hb_lost = true;
+			h->hb_losses++;
 			hlog(h, "heartbeat stopped: no answer for %lu s (last sequence %lu)",
 			     (uint64_t)((now - h->hb_last_answer_ns) / 1000000000ull), h->hb_seq);
 		}
@@ -552,7 +553,7 @@ void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)
 	r->requests = h->sp.stats.requests;
 	r->flushes = h->disk.stats.flushes;
 	r->heartbeats_answered = h->hb_answered;
-	r->heartbeat_lost = h->hb_lost;
+	r->heartbeat_losses = h->hb_losses;
 	r->shutdown_acked = h->shutdown_acked;
 	r->rejected = h->server.stats.rejected;
 	r->channels_closed = h->channels_closed;

@@ -44,7 +44,7 @@ struct vmbus_host_report {
 	bool storage_open;
 	uint64_t bytes_read, bytes_written, requests, flushes;
 	uint32_t heartbeats_answered;
-	bool heartbeat_lost;
+	uint32_t heartbeat_losses;      /* times it went silent for 5 s */
 	bool shutdown_acked;
 	uint32_t rejected;              /* guest inputs refused */
 	uint32_t channels_closed;       /* closed by us for bad input */

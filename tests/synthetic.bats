@@ -79,3 +79,15 @@ assert_synthetic_run() {
 	assert_line --regexp '^root: ok [0-9]+ - enl: shut down cleanly through the shutdown IC$'
 	assert_line --regexp '^root: ok [0-9]+ - legacy: finished with exit code 0, 9 of 9 TAP results$'
 }
+
+@test "a guest whose heartbeat stops is logged and reported by the host (and nothing else fails)" {
+	base_iso syn-hbstop 1 0 "" "" "$TOP/tests/hbstop.cfg" >/dev/null
+	boot syn-hbstop "$O/tests/syn-hbstop.iso" -- -cpu max -smp 2 -m 1G
+	assert_boot_failed
+	assert_line --regexp '^root: enl vmbus: heartbeat stopped: no answer for [0-9]+ s'
+	assert_line --regexp '^root: enl vmbus: heartbeat is back'
+	assert_line --regexp '^root: not ok [0-9]+ - enl: heartbeat IC answered [0-9]+ heartbeats, stopped 1 times$'
+	# It is the only failure: the guest itself and its shutdown are fine.
+	[ "$(grep -c '^root: not ok' <<<"$output")" = 1 ] || fail "more than the heartbeat failed"
+	assert_line --regexp '^root: ok [0-9]+ - enl: shut down cleanly through the shutdown IC$'
+}
