@@ -40,7 +40,7 @@ HV_PORTABLE  := hypervisor/rootview.c \
 # entry and IDT, panic, local APIC, TSC, GDT, AP start-up), behind the
 # hooks of kernel/lib/x86/klib.h that each image defines.
 LIB_X86      := kernel/lib/x86/trap_entry.S kernel/lib/x86/trampoline.S \
-                kernel/lib/x86/com1.c \
+                kernel/lib/x86/com1.c kernel/lib/x86/pci.c \
                 kernel/lib/x86/traps.c kernel/lib/x86/panic.c \
                 kernel/lib/x86/apic.c kernel/lib/x86/tsc.c \
                 kernel/lib/x86/gdt.c kernel/lib/x86/smp_start.c

@@ -15,6 +15,17 @@
 #include <isovisor/hvtlfs.h>
 #include "platform.h"
 
+/*
+ * How both designs number the host side of a child's VMBus transport:
+ * the message port of child `slot`, one event port per channel, and the
+ * event flag (in the host's SINT) that port sets.
+ */
+#define PARTSVC_VMBUS_SLOTS             8u
+#define PARTSVC_VMBUS_RELIDS            128u
+#define PARTSVC_PORT_MSG(slot)          (0x100u + (slot))
+#define PARTSVC_EVT_FLAG(slot, relid)   ((slot) * PARTSVC_VMBUS_RELIDS + (relid))
+#define PARTSVC_PORT_EVT(slot, relid)   (0x200u + PARTSVC_EVT_FLAG(slot, relid))
+
 struct partsvc {
 	/* Create and initialize a partition with one (suspended) VP, named
 	 * `name` in the logs. */

@@ -467,7 +467,7 @@ static void sp_log(void *ctx, const char *line)
 {
 	struct vmbus_host *h = ctx;
 
-	hlog(h, "storvsp: %s", line);
+	hlog(h, "%s", line);            /* already "storvsp: ..." */
 }
 
 static const struct storvsp_ops sp_ops = {

@@ -188,14 +188,14 @@ static void *svc_alloc(uint64_t bytes)
 
 /* ---- the synthetic path: the hypervisor owns the host's ports ---------------- */
 
-#define PORT_MSG(slot)          (0x100u + (slot))
-#define PORT_EVT(slot, relid)   (0x200u + (slot) * 128u + (relid))
+#define PORT_MSG                PARTSVC_PORT_MSG
+#define PORT_EVT                PARTSVC_PORT_EVT
 
 static int svc_vmbus_attach(uint64_t id, unsigned slot)
 {
 	struct partition *p = child_by_id(id);
 
-	if (!p || slot >= 8 ||
+	if (!p || slot >= PARTSVC_VMBUS_SLOTS ||
 	    port_create_hv(PORT_MSG(slot), HV_PORT_TYPE_MESSAGE, 0, 0) ||
 	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID, PORT_MSG(slot)) ||
 	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID_4, PORT_MSG(slot)))
@@ -207,9 +207,9 @@ static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_
 {
 	struct partition *p = child_by_id(id);
 
-	if (!p || slot >= 8 || relid >= 128 ||
+	if (!p || slot >= PARTSVC_VMBUS_SLOTS || relid >= PARTSVC_VMBUS_RELIDS ||
 	    port_create_hv(PORT_EVT(slot, relid), HV_PORT_TYPE_EVENT,
-			   (uint16_t)(slot * 128 + relid), 1) ||
+			   (uint16_t)PARTSVC_EVT_FLAG(slot, relid), 1) ||
 	    port_connect_hv(p, conn, PORT_EVT(slot, relid)))
 		return -1;
 	return 0;
@@ -217,7 +217,7 @@ static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_
 
 uint16_t design_port_message(uint32_t port_id, const struct hv_message *m)
 {
-	if (port_id - PORT_MSG(0) >= 8)
+	if (port_id - PORT_MSG(0) >= PARTSVC_VMBUS_SLOTS)
 		return HV_STATUS_INVALID_CONNECTION_ID;
 	partmgr_vmbus_message(port_id - PORT_MSG(0), m->payload, m->header.payload_size);
 	return HV_STATUS_SUCCESS;
@@ -225,7 +225,7 @@ uint16_t design_port_message(uint32_t port_id, const struct hv_message *m)
 
 uint16_t design_port_event(uint32_t port_id, uint32_t flag)
 {
-	partmgr_vmbus_event(flag / 128, flag % 128);
+	partmgr_vmbus_event(flag / PARTSVC_VMBUS_RELIDS, flag % PARTSVC_VMBUS_RELIDS);
 	return HV_STATUS_SUCCESS;
 }
 

@@ -8,16 +8,10 @@
  * nothing is written (a BAR is aligned to its size, so a BAR below 1 GiB
  * never crosses a GiB boundary: its base names the GiB to map).
  */
-#include <isovisor/x86.h>
 #include "hv.h"
+#include "x86/pci.h"
 
 #define GiB (1ull << 30)
-
-static uint32_t cfg_read(uint32_t bdf, uint32_t off)
-{
-	outl(0xcf8, 0x80000000u | bdf << 8 | (off & 0xfc));
-	return inl(0xcfc);
-}
 
 /* The GiBs holding 64-bit memory BARs at or above `from`: up to max of
  * their bases into gib[]; how many. */
@@ -31,20 +25,20 @@ unsigned pci_bar_gibs(uint64_t from, uint64_t *gib, unsigned max)
 		for (uint32_t fn = 0; fn < nfn; fn++) {
 			uint32_t bdf = dev << 3 | fn, hdr;
 
-			if ((cfg_read(bdf, 0) & 0xffff) == 0xffff)
+			if ((pci_cfg_read32(bdf, 0) & 0xffff) == 0xffff)
 				continue;
-			hdr = (cfg_read(bdf, 0x0c) >> 16) & 0xff;
+			hdr = (pci_cfg_read32(bdf, 0x0c) >> 16) & 0xff;
 			if (fn == 0 && (hdr & 0x80))
 				nfn = 8;
 			if ((hdr & 0x7f) != 0)
 				continue;       /* bridges: their windows hold the BARs */
 			for (uint32_t bar = 0; bar < 6; bar++) {
-				uint32_t lo = cfg_read(bdf, 0x10 + bar * 4);
+				uint32_t lo = pci_cfg_read32(bdf, 0x10 + bar * 4);
 				uint64_t base;
 
 				if ((lo & 1) || ((lo >> 1) & 3) != 2 || bar == 5)
 					continue;       /* I/O, 32-bit, or no high half */
-				base = (lo & ~0xfull) | (uint64_t)cfg_read(bdf, 0x14 + bar * 4) << 32;
+				base = (lo & ~0xfull) | (uint64_t)pci_cfg_read32(bdf, 0x14 + bar * 4) << 32;
 				bar++;
 				base = ALIGN_DOWN(base, GiB);
 				if (!base || base < from)

@@ -10,21 +10,18 @@
 #include "hv.h"
 #include "platform.h"
 #include "virtio_blk.h"
+#include "x86/pci.h"
 #include "physdisk.h"
 
-#define PCI_ADDR_PORT   0xcf8
-#define PCI_DATA_PORT   0xcfc
 
 static uint32_t pci_read32(void *ctx, uint32_t bdf, uint32_t off)
 {
-	outl(PCI_ADDR_PORT, 0x80000000u | (bdf & 0xffff) << 8 | (off & 0xfc));
-	return inl(PCI_DATA_PORT);
+	return pci_cfg_read32(bdf, off);
 }
 
 static void pci_write32(void *ctx, uint32_t bdf, uint32_t off, uint32_t v)
 {
-	outl(PCI_ADDR_PORT, 0x80000000u | (bdf & 0xffff) << 8 | (off & 0xfc));
-	outl(PCI_DATA_PORT, v);
+	pci_cfg_write32(bdf, off, v);
 }
 
 /* Our page tables map the hole below 4 GiB and the GiBs of 64-bit BARs

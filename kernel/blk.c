@@ -10,23 +10,20 @@
 #include "root.h"
 #include "platform.h"
 #include "virtio_blk.h"
+#include "x86/pci.h"
 
-#define PCI_ADDR_PORT   0xcf8
-#define PCI_DATA_PORT   0xcfc
 #define TEST_LBA        2048
 #define TEST_BYTES      (64u * 1024)
 #define TEST_SEED       0x1505
 
 static uint32_t pci_read32(void *ctx, uint32_t bdf, uint32_t off)
 {
-	outl(PCI_ADDR_PORT, 0x80000000u | (bdf & 0xffff) << 8 | (off & 0xfc));
-	return inl(PCI_DATA_PORT);
+	return pci_cfg_read32(bdf, off);
 }
 
 static void pci_write32(void *ctx, uint32_t bdf, uint32_t off, uint32_t v)
 {
-	outl(PCI_ADDR_PORT, 0x80000000u | (bdf & 0xffff) << 8 | (off & 0xfc));
-	outl(PCI_DATA_PORT, v);
+	pci_cfg_write32(bdf, off, v);
 }
 
 /* BARs are reached through the identity map; one above it, or one that

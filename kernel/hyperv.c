@@ -95,20 +95,11 @@ void *hv_output_page(void)
 	return out_page;
 }
 
-/* As Linux makes the call: an indirect call into the page, which the
- * hypervisor filled; assume it clobbers what any function call may. */
 uint64_t hv_hypercall(uint64_t control, uint64_t input, uint64_t output)
 {
-	register uint64_t r8 __asm__("r8") = output;
-	uint64_t status;
-
 	if (!hypercall_page)
 		return ROOT_HV_NO_PAGE;
-	__asm__ volatile("call *%[page]"
-			 : "=a"(status), "+c"(control), "+d"(input), "+r"(r8)
-			 : [page] "m"(hypercall_page)
-			 : "cc", "memory", "r9", "r10", "r11");
-	return status;
+	return hv_call_page(hypercall_page, control, input, output);
 }
 
 uint16_t hv_vp_indices_from_apic_ids(const uint32_t *apic_ids, unsigned n,

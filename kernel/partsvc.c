@@ -16,11 +16,10 @@
 #define VMBUS_VECTOR 0x54
 /* The root's SINT for the children's VMBus messages and channel events. */
 #define VMBUS_ROOT_SINT 4
-/* Root port ids: a child's message port, and one event port per channel
- * whose flag (in SINT 4's event flags) is slot * 128 + relid. */
-#define PORT_MSG(slot)          (0x100u + (slot))
-#define PORT_EVT(slot, relid)   (0x200u + (slot) * 128u + (relid))
-#define EVT_FLAG(slot, relid)   ((slot) * 128u + (relid))
+/* Root port ids and event flags: drivers/partsvc.h. */
+#define PORT_MSG                PARTSVC_PORT_MSG
+#define PORT_EVT                PARTSVC_PORT_EVT
+#define EVT_FLAG                PARTSVC_EVT_FLAG
 /* The root's own connections into children start here (the SynIC
  * self-test uses 0x1001-0x1002). */
 #define ROOT_CONN_BASE 0x4000u
@@ -303,7 +302,7 @@ static int svc_vmbus_attach(uint64_t id, unsigned slot)
 
 static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_t relid)
 {
-	if (relid >= 128 || slot >= 8)
+	if (relid >= PARTSVC_VMBUS_RELIDS || slot >= PARTSVC_VMBUS_SLOTS)
 		return -1;
 	if (create_port(HV_PARTITION_ID_SELF, PORT_EVT(slot, relid), id, HV_PORT_TYPE_EVENT,
 			VMBUS_ROOT_SINT, 0, (uint16_t)EVT_FLAG(slot, relid), 1) ||
@@ -457,7 +456,7 @@ static bool take_vmbus_message(void)
 	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_RELEASE);
 	wrmsr(HV_X64_MSR_EOM, 0);
 	port = (uint32_t)copy_out.header.sender;
-	if (port - PORT_MSG(0) < 8 && copy_out.header.payload_size <= HV_MESSAGE_PAYLOAD_BYTES)
+	if (port - PORT_MSG(0) < PARTSVC_VMBUS_SLOTS && copy_out.header.payload_size <= HV_MESSAGE_PAYLOAD_BYTES)
 		partmgr_vmbus_message(port - PORT_MSG(0), copy_out.payload,
 				      copy_out.header.payload_size);
 	return true;
@@ -469,14 +468,15 @@ static bool take_vmbus_events(void)
 	uint64_t *flags = (uint64_t *)(siefp + VMBUS_ROOT_SINT * (HV_EVENT_FLAGS_PER_SINT / 8));
 	bool any = false;
 
-	for (unsigned w = 0; w < 8 * 128 / 64; w++) {
+	for (unsigned w = 0; w < PARTSVC_VMBUS_SLOTS * PARTSVC_VMBUS_RELIDS / 64; w++) {
 		uint64_t v = __atomic_exchange_n(&flags[w], 0, __ATOMIC_ACQ_REL);
 
 		while (v) {
 			unsigned bit = (unsigned)__builtin_ctzll(v), flag = w * 64 + bit;
 
 			v &= v - 1;
-			partmgr_vmbus_event(flag / 128, flag % 128);
+			partmgr_vmbus_event(flag / PARTSVC_VMBUS_RELIDS,
+					    flag % PARTSVC_VMBUS_RELIDS);
 			any = true;
 		}
 	}

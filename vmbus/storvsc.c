@@ -24,10 +24,7 @@
 
 #define PAGE_SIZE       4096u
 #define PAGE_SHIFT      12
-#define WIN8_EXT_SIZE   12u
 #define VSTOR_SIZE      ((uint32_t)sizeof(struct vstor_packet))
-#define VSTOR_SIZE_PRE_WIN8 (VSTOR_SIZE - WIN8_EXT_SIZE)
-#define SENSE_SIZE_PRE_WIN8 0x12u
 /* Linux's default SRB timeout, in seconds; the host may ignore it. */
 #define SRB_TIMEOUT_S   60u
 
@@ -52,11 +49,6 @@ sclog(struct storvsc *sc, const char *fmt, ...)
 	kvsnprintf(line + 9, sizeof(line) - 9, fmt, ap);
 	va_end(ap);
 	sc->ops->log(sc->ctx, line);
-}
-
-static bool pre_win8(uint16_t v)
-{
-	return v == VMSTOR_PROTO_VERSION_WIN6 || v == VMSTOR_PROTO_VERSION_WIN7;
 }
 
 static void signal_host(struct storvsc *sc)
@@ -314,9 +306,9 @@ int storvsc_init(struct storvsc *sc, void *ring, size_t out_bytes,
 		return STORVSC_ENODEV;
 	}
 	sc->version = v;
-	if (pre_win8(v)) {
-		sc->pkt_size = VSTOR_SIZE_PRE_WIN8;
-		sc->sense_size = SENSE_SIZE_PRE_WIN8;
+	if (vstor_pre_win8(v)) {
+		sc->pkt_size = VSTOR_PACKET_SIZE_PRE_WIN8;
+		sc->sense_size = VSTOR_SENSE_SIZE_PRE_WIN8;
 	}
 	err = control(sc, VSTOR_OPERATION_QUERY_PROPERTIES, 0, &resp);
 	if (err || resp.status) {
@@ -355,7 +347,7 @@ static int build_srb(const struct storvsc *sc,
 	vp->operation = VSTOR_OPERATION_EXECUTE_SRB;
 	vp->flags = REQUEST_COMPLETION_FLAG;
 	srb->length = (uint16_t)(sizeof(*srb) -
-				 (pre_win8(sc->version) ? WIN8_EXT_SIZE : 0));
+				 (vstor_pre_win8(sc->version) ? VSTOR_WIN8_EXT_SIZE : 0));
 	srb->lun = req->lun;
 	srb->cdb_length = req->cdb_len;
 	srb->sense_info_length = sc->sense_size;
@@ -367,7 +359,7 @@ static int build_srb(const struct storvsc *sc,
 		srb->data_in = VSTOR_READ_TYPE;
 	else
 		srb->data_in = VSTOR_WRITE_TYPE;
-	if (!pre_win8(sc->version)) {
+	if (!vstor_pre_win8(sc->version)) {
 		srb->queue_tag = SP_UNTAGGED;
 		srb->queue_action = SRB_SIMPLE_TAG_REQUEST;
 		srb->srb_flags = SRB_FLAGS_DISABLE_SYNCH_TRANSFER |

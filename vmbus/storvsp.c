@@ -32,11 +32,7 @@
 
 #define PAGE_SIZE       4096u
 #define PAGE_SHIFT      12
-/* The win8 extension of vmscsi_request, absent before WIN8. */
-#define WIN8_EXT_SIZE   12u
 #define VSTOR_SIZE      ((uint32_t)sizeof(struct vstor_packet))
-#define VSTOR_SIZE_PRE_WIN8 (VSTOR_SIZE - WIN8_EXT_SIZE)
-#define SENSE_SIZE_PRE_WIN8 0x12u
 /* A pfn whose address does not fit in 64 bits is nobody's page. */
 #define MAX_PFN         ((1ull << (64 - PAGE_SHIFT)) - 1)
 
@@ -58,14 +54,9 @@ splog(struct storvsp *sp, const char *fmt, ...)
 #define reject(sp, ...) \
 	do { (sp)->stats.rejected++; splog((sp), __VA_ARGS__); } while (0)
 
-static bool pre_win8(uint16_t v)
-{
-	return v == VMSTOR_PROTO_VERSION_WIN6 || v == VMSTOR_PROTO_VERSION_WIN7;
-}
-
 static bool version_supported(uint16_t v)
 {
-	return pre_win8(v) || v == VMSTOR_PROTO_VERSION_WIN8 ||
+	return vstor_pre_win8(v) || v == VMSTOR_PROTO_VERSION_WIN8 ||
 	       v == VMSTOR_PROTO_VERSION_WIN8_1 ||
 	       v == VMSTOR_PROTO_VERSION_WIN10;
 }
@@ -250,7 +241,7 @@ static uint8_t srb_check(struct storvsp *sp, const struct vmscsi_request *srb,
 static void srb_result(struct storvsp *sp, struct vmscsi_request *srb,
 		       const struct scsi_result *res)
 {
-	uint32_t max = pre_win8(sp->version) ? SENSE_SIZE_PRE_WIN8
+	uint32_t max = vstor_pre_win8(sp->version) ? VSTOR_SENSE_SIZE_PRE_WIN8
 					     : STORVSC_SENSE_BUFFER_SIZE;
 	uint32_t n = res->sense_len;
 
@@ -351,8 +342,8 @@ static void control_op(struct storvsp *sp, struct vstor_packet *vp)
 			status = STORVSP_STATUS_REVISION_MISMATCH;
 		} else {
 			sp->version = vp->version.major_minor;
-			sp->pkt_size = pre_win8(sp->version) ?
-				       VSTOR_SIZE_PRE_WIN8 : VSTOR_SIZE;
+			sp->pkt_size = vstor_pre_win8(sp->version) ?
+				       VSTOR_PACKET_SIZE_PRE_WIN8 : VSTOR_SIZE;
 			sp->state = STORVSP_VERSIONED;
 			splog(sp, "protocol %u.%u",
 			      sp->version >> 8, sp->version & 0xff);
@@ -442,9 +433,9 @@ static int handle_packet(struct storvsp *sp, uint32_t len, bool *signal)
 	if (sp->state == STORVSP_VERSIONED || sp->state == STORVSP_READY)
 		size = sp->pkt_size;
 	else
-		size = plen >= VSTOR_SIZE ? VSTOR_SIZE : VSTOR_SIZE_PRE_WIN8;
+		size = plen >= VSTOR_SIZE ? VSTOR_SIZE : VSTOR_PACKET_SIZE_PRE_WIN8;
 
-	if (plen < VSTOR_SIZE_PRE_WIN8) {
+	if (plen < VSTOR_PACKET_SIZE_PRE_WIN8) {
 		reject(sp, "vstor packet of %u bytes", plen);
 		vp.status = STORVSP_STATUS_UNSUCCESSFUL;
 	} else if (vp.operation != VSTOR_OPERATION_EXECUTE_SRB) {

@@ -116,19 +116,10 @@ int hv_hypercall_init(const char **why)
 
 uint64_t hv_hypercall(uint64_t control, uint64_t in, uint64_t out)
 {
-	register uint64_t r8 __asm__("r8") = out;
-	uint64_t status;
-
 	if (!hc_enabled)
 		return HV_STATUS_INVALID_PARTITION_STATE;
-	/* The page's code preserves every register but RAX (TLFS 3.4);
-	 * RCX, RDX and R8 are declared changed anyway, as Linux does. */
-	__asm__ volatile("call *%[page]"
-			 : "=a"(status), "+c"(control), "+d"(in), "+r"(r8)
-			 : [page] "m"(hypercall_page)
-			 : "cc", "memory", "r9", "r10", "r11");
 	self.hypercalls++;
-	return status;
+	return hv_call_page(hypercall_page, control, in, out);
 }
 
 uint16_t hv_hypercall_fast0(uint16_t code)

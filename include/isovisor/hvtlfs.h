@@ -512,4 +512,23 @@ _Static_assert(sizeof(struct hv_start_vp_input) == 240, "start vp input");
 _Static_assert(sizeof(struct hv_get_vp_index_from_apic_id_input) == 16, "vp index input");
 _Static_assert(sizeof(struct hv_isovisor_exit_counters) <= 4096, "exit counters page");
 
+/*
+ * A hypercall through the hypercall page the hypervisor filled (TLFS 3.4):
+ * RCX the input value, RDX and R8 the input and output GPAs (or fast
+ * arguments), result in RAX. Made as Linux makes it: an indirect call,
+ * assumed to clobber what any call may.
+ */
+static inline uint64_t hv_call_page(const void *page, uint64_t control, uint64_t input,
+				    uint64_t output)
+{
+	register uint64_t r8 __asm__("r8") = output;
+	uint64_t status;
+
+	__asm__ volatile("call *%[page]"
+			 : "=a"(status), "+c"(control), "+d"(input), "+r"(r8)
+			 : [page] "r"(page)
+			 : "cc", "memory", "r9", "r10", "r11");
+	return status;
+}
+
 #endif

@@ -13,10 +13,10 @@
  *   srb_status, scsi_status, data_transfer_length (bytes actually moved)
  *   and, on CHECK CONDITION, sense data in place of the CDB.
  *
- * Every packet is a whole struct vstor_packet (64 bytes): since protocol
- * WIN8 the old "vmscsi_size_delta" (the 12-byte win8 extension left off
- * for WIN6/WIN7 peers) is 0, and Linux no longer speaks the older
- * versions, so neither do we.
+ * Every packet is a whole struct vstor_packet (64 bytes) from protocol
+ * WIN8 on; with WIN6/WIN7 peers the 12-byte win8 extension of
+ * vmscsi_request is left off (Linux's "vmscsi_size_delta") and the sense
+ * area is 18 bytes. Both ends here speak those versions too.
  */
 #ifndef ISOVISOR_VSTOR_H
 #define ISOVISOR_VSTOR_H
@@ -204,6 +204,17 @@ struct vstor_packet {
 /* What goes on the wire per packet: Linux sends sizeof(struct
  * vstor_packet) (its vmscsi_size_delta is 0 for WIN8 and later). */
 #define VSTOR_PACKET_SIZE               sizeof(struct vstor_packet)
+
+/* Before WIN8: the packet without the win8 extension, a shorter sense
+ * area. */
+#define VSTOR_WIN8_EXT_SIZE             12u
+#define VSTOR_PACKET_SIZE_PRE_WIN8      (VSTOR_PACKET_SIZE - VSTOR_WIN8_EXT_SIZE)
+#define VSTOR_SENSE_SIZE_PRE_WIN8       0x12u
+
+static inline int vstor_pre_win8(uint16_t version)
+{
+	return version == VMSTOR_PROTO_VERSION_WIN6 || version == VMSTOR_PROTO_VERSION_WIN7;
+}
 
 _Static_assert(sizeof(struct vstor_packet) == 64, "vstor_packet");
 _Static_assert(__builtin_offsetof(struct vstor_packet, vm_srb) == 12,
