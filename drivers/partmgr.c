@@ -53,7 +53,7 @@ struct child {
 	bool multiboot1;                /* boot it as GRUB's multiboot (1) */
 	uint64_t deadline_ns;
 	uint32_t exit_code;
-	char why[80];
+	char why[160];
 	unsigned tap_count, plan;
 	struct {
 		bool ok;
@@ -331,11 +331,12 @@ static const char *create_child(struct child *c)
 	c->multiboot1 = plan.mb2_header_offset < 0;
 	if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
 		return "image does not fit in the partition's memory";
-	if (ps->create(c->cfg.name, &c->id))
-		return "creating the partition failed";
+	if (ps->create(c->cfg.name, c->cfg.vps, &c->id))
+		return "creating the partition or its VPs failed (see the "
+		       "hypervisor's line for the limit)";
 	c->created = true;
 	if (ps->give_memory(c->id, (uint64_t)c->cfg.memory_mib << 20))
-		return "not enough memory for the partition";
+		return "not enough free memory for the partition";
 	for (unsigned i = 0; i < plan.count; i++)
 		if (ps->copy_to(c->id, plan.seg[i].paddr, img + plan.seg[i].offset,
 				plan.seg[i].filesz))

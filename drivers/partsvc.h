@@ -20,16 +20,17 @@
  * the message port of child `slot`, one event port per channel, and the
  * event flag (in the host's SINT) that port sets.
  */
-#define PARTSVC_VMBUS_SLOTS             8u
-#define PARTSVC_VMBUS_RELIDS            128u
+#define PARTSVC_VMBUS_SLOTS             64u
+#define PARTSVC_VMBUS_RELIDS            32u
 #define PARTSVC_PORT_MSG(slot)          (0x100u + (slot))
 #define PARTSVC_EVT_FLAG(slot, relid)   ((slot) * PARTSVC_VMBUS_RELIDS + (relid))
 #define PARTSVC_PORT_EVT(slot, relid)   (0x200u + PARTSVC_EVT_FLAG(slot, relid))
 
 struct partsvc {
-	/* Create and initialize a partition with one (suspended) VP, named
-	 * `name` in the logs. */
-	int (*create)(const char *name, uint64_t *id);
+	/* Create and initialize a partition with `vps` VPs (all suspended;
+	 * VP 0 is started by the partition manager, the others by the guest
+	 * with HvCallStartVirtualProcessor), named `name` in the logs. */
+	int (*create)(const char *name, unsigned vps, uint64_t *id);
 	/* RAM at GPA [0, bytes), zeroed. */
 	int (*give_memory)(uint64_t id, uint64_t bytes);
 	int (*copy_to)(uint64_t id, uint64_t gpa, const void *src, uint64_t len);

@@ -36,11 +36,19 @@ void design_ap_start(void)
 
 void design_intercept(struct vp *vp, const struct hv_message *m)
 {
-	struct vp *root_vp = root_partition.vps[this_cpu()->index];
+	struct vp *root_vp = root_partition.vps[vp->cpu];
 
-	if (synic_post(root_vp, HV_SYNIC_INTERCEPTION_SINT_INDEX, m))
-		hv_log("%s vp %u: intercept message lost: the root's SINT 0 "
-		       "is full", vp->partition->name, vp->index);
+	/* The message waits in the VP until the root's slot takes it. */
+	vp->intercept_target = root_vp;
+	synic_post_held(root_vp, HV_SYNIC_INTERCEPTION_SINT_INDEX,
+			&vp->intercept, m);
+}
+
+void design_vp_gone(struct vp *vp)
+{
+	if (vp->intercept_target)
+		synic_cancel(vp->intercept_target, HV_SYNIC_INTERCEPTION_SINT_INDEX,
+			     &vp->intercept);
 }
 
 void design_device_irq(uint8_t vector)

@@ -35,12 +35,17 @@ static struct vp *vp0(uint64_t id)
 	return p && p->vp_count ? p->vps[0] : NULL;
 }
 
-static int svc_create(const char *name, uint64_t *id)
+static int svc_create(const char *name, unsigned vps, uint64_t *id)
 {
 	struct partition *p = partition_new();
 
-	if (!p || !partition_new_vp(p) || !partition_name_valid(name, 16))
+	if (!p)
 		return -1;
+	for (unsigned i = 0; i < vps; i++)
+		if (!partition_new_vp(p) || !partition_name_valid(name, 16)) {
+			partition_destroy(p);
+			return -1;
+		}
 	partition_set_name(p, name);
 	p->initialized = true;
 	*id = p->id;
@@ -305,6 +310,11 @@ void design_intercept(struct vp *vp, const struct hv_message *m)
 	partmgr_message(m);
 }
 
+void design_vp_gone(struct vp *vp)
+{
+	/* Intercepts are handled at the exit: nothing waits anywhere. */
+}
+
 void design_device_irq(uint8_t vector)
 {
 	apic_eoi();
@@ -345,9 +355,7 @@ static void run_children(void)
 			__asm__ volatile("sti; hlt; cli" ::: "memory");
 			continue;
 		}
-		set_current_vp(this_cpu()->index, vp);
-		vp_deliver_pending(vp);
-		virt->vp_run(vp, &e);
+		vp_run_once(vp, &e);
 		set_current_vp(this_cpu()->index, NULL);
 		if (e.reason == EXIT_INTR) {
 			vp->exits[e.reason]++;

@@ -9,6 +9,7 @@
 #include "gmem.h"
 #include "virt.h"
 #include "vpops.h"
+#include "percpu.h"
 #include "x86_decode.h"
 #include "arch/x86/cpu.h"
 
@@ -94,11 +95,17 @@ static enum exit_action exit_invalid(struct vp *vp, struct vp_exit *e)
 
 static enum exit_action exit_nmi(struct vp *vp, struct vp_exit *e)
 {
-	/* The only NMIs sent on purpose stop every CPU after a panic; the
-	 * host takes it as soon as it is back in host mode. Any other NMI
-	 * belongs to the root, which owns the hardware. */
-	if (!panic_in_progress && vp->partition->is_root)
+	struct hv_percpu *c = &hv_cpu[this_cpu()->index];
+
+	/* The NMI that ended the run stays pending and is taken by the
+	 * host's handler as soon as GIF is set again (SVM; QEMU does the
+	 * same), before we get here: a stop signal, a shootdown's kick
+	 * (tlb.c), or one that belongs to the root, which owns the hardware
+	 * and gets it now. A child never gets a physical NMI. */
+	if (!panic_in_progress && vp->partition->is_root && c->nmi_for_root) {
+		c->nmi_for_root = false;
 		virt->vp_inject(vp, INJECT_NMI, 2, false, 0);
+	}
 	return EXIT_ACTION_RESUME;
 }
 

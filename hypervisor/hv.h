@@ -72,6 +72,13 @@ uint64_t virt_to_phys(const void *va);
  * Safe to call from any CPU. */
 void *page_alloc_zeroed(void);
 void *pages_alloc_zeroed(unsigned n);
+/* The same, or NULL when memory is out (for what a guest can ask for). */
+void *pages_try_alloc_zeroed(unsigned n);
+/* Give back what pages_alloc_zeroed() returned. */
+void pages_free(void *va, unsigned n);
+void page_free(void *va);
+/* Pages the hypervisor's allocator has free now. */
+uint64_t mm_free_pages(void);
 
 /* ---- test mode (selftest.c) --------------------------------------------- */
 /* Record one self-check result; the root partition fetches them with a

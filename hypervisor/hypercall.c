@@ -79,11 +79,19 @@ static uint16_t hc_start_vp(struct hc_ctx *c)
 	if (in->vp_index >= p->vp_count)
 		return HV_STATUS_INVALID_VP_INDEX;
 	target = p->vps[in->vp_index];
+	if (target == c->vp || (!p->is_root && !target->explicit_suspend))
+		return HV_STATUS_INVALID_VP_STATE;     /* it already runs */
 	if (!__atomic_compare_exchange_n(&target->start_pending, &(bool){ false },
 					 true, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE) || target->started)
 		return HV_STATUS_INVALID_VP_STATE;
 	target->start_ctx = in->vp_context;
+	if (!p->is_root) {
+		/* A child VP waits in explicit suspend: it is not running, so
+		 * its state can be set from here. */
+		virt->vp_set_context(target, &target->start_ctx);
+		target->explicit_suspend = false;
+	}
 	__atomic_store_n(&target->started, true, __ATOMIC_RELEASE);
 	vp_kick(target);
 	return HV_STATUS_SUCCESS;
@@ -176,6 +184,8 @@ static const struct hypercall_def hypercalls[] = {
 	{ HVCALL_ISOVISOR_GET_EXIT_COUNTERS, "IsovisorGetExitCounters",
 	  hc_isovisor_exit_counters,
 	  { 8, 0, sizeof(struct hv_isovisor_exit_counters), 0, false } },
+	{ HVCALL_ISOVISOR_GET_MEM_STATS, "IsovisorGetMemStats", hc_get_mem_stats,
+	  { 0, 0, sizeof(struct hv_isovisor_mem_stats), 0, false } },
 	{ HVCALL_ISOVISOR_GET_SELFTEST, "IsovisorGetSelftest",
 	  hc_isovisor_selftest,
 	  { 8, 0, sizeof(struct hv_isovisor_selftest), 0, false } },

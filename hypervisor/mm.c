@@ -31,7 +31,7 @@ uint64_t virt_to_phys(const void *va)
 
 static spinlock_t mm_lock;
 
-void *pages_alloc_zeroed(unsigned n)
+void *pages_try_alloc_zeroed(unsigned n)
 {
 	uint64_t pa;
 
@@ -39,15 +39,49 @@ void *pages_alloc_zeroed(unsigned n)
 	pa = n == 1 ? pmm_alloc(&hv_pmm) : pmm_alloc_contig(&hv_pmm, n, PAGE_SIZE);
 	spin_unlock(&mm_lock);
 	if (!pa)
-		panic("out of memory (%u page(s) wanted, %lu free)", n,
-		      hv_pmm.free_pages);
+		return NULL;
 	memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
 	return phys_to_virt(pa);
+}
+
+void *pages_alloc_zeroed(unsigned n)
+{
+	void *p = pages_try_alloc_zeroed(n);
+
+	if (!p)
+		panic("out of memory (%u page(s) wanted, %lu free)", n,
+		      hv_pmm.free_pages);
+	return p;
 }
 
 void *page_alloc_zeroed(void)
 {
 	return pages_alloc_zeroed(1);
+}
+
+void pages_free(void *va, unsigned n)
+{
+	uint64_t pa = virt_to_phys(va);
+
+	spin_lock(&mm_lock);
+	for (unsigned i = 0; i < n; i++)
+		pmm_free(&hv_pmm, pa + (uint64_t)i * PAGE_SIZE);
+	spin_unlock(&mm_lock);
+}
+
+void page_free(void *va)
+{
+	pages_free(va, 1);
+}
+
+uint64_t mm_free_pages(void)
+{
+	uint64_t n;
+
+	spin_lock(&mm_lock);
+	n = hv_pmm.free_pages;
+	spin_unlock(&mm_lock);
+	return n;
 }
 
 static void reserve(uint64_t start, uint64_t end, const char *what)

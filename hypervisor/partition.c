@@ -29,14 +29,27 @@
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
-#define CHILD_MAX_PAGES 65536           /* 256 MiB of GPA space */
-#define CHILD_MAX_VPS 8
+/* A child's GPA space: up to 64 GiB, its frame list grown on demand. */
+#define CHILD_MAX_PAGES (1ull << 24)
 
 struct partition root_partition;
 struct partition *child_partitions[MAX_CHILD_PARTITIONS];
 static uint64_t next_id = 2;            /* 1 is the root */
+static uint64_t created_count, deleted_count;
+/* Creation and deletion lines: every one of the first few, then one in
+ * LOG_EVERY (a churn of thousands would drown the log). */
+#define LOG_FIRST 80
+#define LOG_EVERY 250
+
+static bool life_logged(uint64_t n)
+{
+	return n <= LOG_FIRST || n % LOG_EVERY == 0;
+}
 static spinlock_t partitions_lock;
 static char partition_names[MAX_CHILD_PARTITIONS][16];
+
+#define PARTITION_PAGES (ALIGN_UP(sizeof(struct partition), PAGE_SIZE) / PAGE_SIZE)
+#define VP_PAGES (ALIGN_UP(sizeof(struct vp), PAGE_SIZE) / PAGE_SIZE)
 
 /* [a-z0-9_-], 1..15 characters, not a name the hypervisor or root uses. */
 bool partition_name_valid(const char *s, size_t cap)
@@ -115,21 +128,26 @@ struct partition *partition_new(void)
 		slot++;
 	if (slot == MAX_CHILD_PARTITIONS) {
 		spin_unlock(&partitions_lock);
+		hv_log("partition not created: the limit of %u child partitions "
+		       "is reached", MAX_CHILD_PARTITIONS);
 		return NULL;
 	}
-	p = pages_alloc_zeroed(ALIGN_UP(sizeof(*p), PAGE_SIZE) / PAGE_SIZE);
+	p = pages_alloc_zeroed(PARTITION_PAGES);
 	p->id = next_id++;
 	ksnprintf(partition_names[slot], sizeof(partition_names[slot]), "guest%u", slot + 1);
 	p->name = partition_names[slot];
-	p->frame_count = CHILD_MAX_PAGES;
-	p->frames = pages_alloc_zeroed(CHILD_MAX_PAGES * 8 / PAGE_SIZE);
 	if (virt->partition_init(p)) {
 		spin_unlock(&partitions_lock);
+		hv_log("partition not created: no address-space tag (ASID) free");
+		pages_free(p, PARTITION_PAGES);
 		return NULL;
 	}
 	child_partitions[slot] = p;
+	created_count++;
 	spin_unlock(&partitions_lock);
-	hv_log("partition %s created (id %lu)", p->name, p->id);
+	if (life_logged(created_count))
+		hv_log("partition %s created (id %lu; %lu created since boot)", p->name,
+		       p->id, created_count);
 	return p;
 }
 
@@ -164,10 +182,40 @@ uint16_t hc_initialize_partition(struct hc_ctx *c)
 	return HV_STATUS_SUCCESS;
 }
 
+/* Room in the frame list for `gpa_page`: it doubles as it fills. */
+static uint16_t frames_reserve(struct partition *p, uint64_t gpa_page)
+{
+	uint64_t n = p->frame_count ? p->frame_count : 512, *f;
+
+	if (gpa_page < p->frame_count)
+		return HV_STATUS_SUCCESS;
+	if (gpa_page >= CHILD_MAX_PAGES)
+		return HV_STATUS_INVALID_PARAMETER;
+	while (n <= gpa_page)
+		n *= 2;
+	f = pages_try_alloc_zeroed((unsigned)(n * 8 / PAGE_SIZE));
+	if (!f) {
+		hv_log("partition %s: no hypervisor memory for a %lu KiB frame list",
+		       p->name, n * 8 / 1024);
+		return HV_STATUS_INSUFFICIENT_MEMORY;
+	}
+	if (p->frames) {
+		memcpy(f, p->frames, p->frame_count * 8);
+		pages_free(p->frames, (unsigned)(p->frame_count * 8 / PAGE_SIZE));
+	}
+	p->frames = f;
+	p->frame_count = n;
+	return HV_STATUS_SUCCESS;
+}
+
 uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
 			    uint64_t spa, unsigned rights)
 {
-	if (gpa_page >= child->frame_count || child->frames[gpa_page])
+	uint16_t st = frames_reserve(child, gpa_page);
+
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (child->frames[gpa_page])
 		return HV_STATUS_INVALID_PARAMETER;
 	memset(phys_to_virt(spa), 0, PAGE_SIZE);
 	virt->gpa_map(child, gpa_page << 12, spa, PAGE_SIZE, rights);
@@ -185,8 +233,11 @@ static uint16_t lend_page(struct partition *child, uint64_t gpa_page,
 	struct partition *root = &root_partition;
 	uint64_t spa = root_page << 12;
 
-	if (gpa_page >= child->frame_count || child->frames[gpa_page])
+	if (gpa_page >= CHILD_MAX_PAGES ||
+	    (gpa_page < child->frame_count && child->frames[gpa_page]))
 		return HV_STATUS_INVALID_PARAMETER;
+	if (frames_reserve(child, gpa_page))
+		return HV_STATUS_INSUFFICIENT_MEMORY;
 	if (!gpa_to_hva(root, spa, PAGE_SIZE))
 		return HV_STATUS_INVALID_PARAMETER;    /* not the root's to give */
 	if (memmap_remove(&root->ram, spa, spa + PAGE_SIZE))
@@ -223,7 +274,7 @@ uint16_t hc_map_gpa_pages(struct hc_ctx *c)
 		c->reps_done = i + 1;
 	}
 	/* The root must not keep cached translations of what it gave. */
-	virt->partition_flush_tlb(&root_partition);
+	tlb_shootdown(&root_partition);
 	return status;
 }
 
@@ -242,13 +293,35 @@ uint16_t hc_delete_partition(struct hc_ctx *c)
 uint16_t partition_destroy(struct partition *p)
 {
 	uint64_t returned = 0;
+	bool log;
 
 	p->stopped = true;
-	print_exit_counters(p);
+	spin_lock(&partitions_lock);
+	log = life_logged(deleted_count + 1);
+	spin_unlock(&partitions_lock);
+	if (log)
+		print_exit_counters(p);
 	for (unsigned i = 0; i < p->vp_count; i++)
 		if (p->vps[i]->cpu != this_cpu()->index &&
 		    current_vp_on(p->vps[i]->cpu) == p->vps[i])
 			return HV_STATUS_OBJECT_IN_USE;        /* still running */
+	port_partition_gone(p);
+	spin_lock(&partitions_lock);
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
+		if (child_partitions[i] == p)
+			child_partitions[i] = NULL;
+	deleted_count++;
+	spin_unlock(&partitions_lock);
+	/* Nothing finds it now; take its VPs off their CPUs, and out of any
+	 * queue their intercepts wait in. */
+	for (unsigned i = 0; i < p->vp_count; i++) {
+		struct vp *vp = p->vps[i];
+
+		sched_remove(vp);
+		design_vp_gone(vp);
+		if (current_vp_on(vp->cpu) == vp)
+			set_current_vp(vp->cpu, NULL);
+	}
 	for (uint64_t g = 0; g < p->frame_count; g++) {
 		uint64_t spa = p->frames[g];
 
@@ -260,14 +333,17 @@ uint16_t partition_destroy(struct partition *p)
 		p->frames[g] = 0;
 		returned++;
 	}
-	port_partition_gone(p);
-	spin_lock(&partitions_lock);
-	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
-		if (child_partitions[i] == p)
-			child_partitions[i] = NULL;
-	spin_unlock(&partitions_lock);
-	hv_log("partition %s deleted: %lu pages returned, zeroed", p->name,
-	       returned);
+	if (log)
+		hv_log("partition %s deleted: %lu pages returned, zeroed (%lu "
+		       "deleted since boot)", p->name, returned, deleted_count);
+	for (unsigned i = 0; i < p->vp_count; i++) {
+		virt->vp_destroy(p->vps[i]);
+		pages_free(p->vps[i], VP_PAGES);
+	}
+	virt->partition_destroy(p);
+	if (p->frames)
+		pages_free(p->frames, (unsigned)(p->frame_count * 8 / PAGE_SIZE));
+	pages_free(p, PARTITION_PAGES);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -308,31 +384,41 @@ uint16_t hc_create_vp(struct hc_ctx *c)
 		return HV_STATUS_ACCESS_DENIED;
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	if (in->vp_index != p->vp_count || in->vp_index >= CHILD_MAX_VPS)
+	if (in->vp_index != p->vp_count || in->vp_index >= child_max_vps())
 		return HV_STATUS_INVALID_VP_INDEX;
 	return partition_new_vp(p) ? HV_STATUS_SUCCESS : HV_STATUS_INSUFFICIENT_MEMORY;
+}
+
+unsigned child_max_vps(void)
+{
+	return cpu_count < ARRAY_SIZE(((struct partition *)0)->vps) ? cpu_count :
+	       ARRAY_SIZE(((struct partition *)0)->vps);
 }
 
 struct vp *partition_new_vp(struct partition *p)
 {
 	struct vp *vp;
 
-	if (p->vp_count >= CHILD_MAX_VPS)
+	if (p->vp_count >= child_max_vps()) {
+		hv_log("partition %s: VP %u not created: a child has at most %u "
+		       "VPs (the host's CPUs)", p->name, p->vp_count, child_max_vps());
 		return NULL;
-	vp = pages_alloc_zeroed(ALIGN_UP(sizeof(*vp), PAGE_SIZE) / PAGE_SIZE);
+	}
+	vp = pages_alloc_zeroed(VP_PAGES);
 	vp->partition = p;
 	vp->index = p->vp_count;
-	/* It runs where the root VP that created it runs, while that VP
-	 * idles. */
-	vp->cpu = this_cpu()->index;
+	vp->cpu = sched_pick_cpu();
 	vp->explicit_suspend = true;
 	/* The TLFS reset state: every SINT masked. */
 	for (unsigned i = 0; i < HV_SYNIC_SINT_COUNT; i++)
 		vp->synic.sint[i] = HV_SYNIC_SINT_MASKED;
-	if (virt->vp_init(vp))
+	if (virt->vp_init(vp)) {
+		pages_free(vp, VP_PAGES);
 		return NULL;
+	}
 	initial_context(vp);
 	p->vps[p->vp_count++] = vp;
+	sched_add(vp);
 	return vp;
 }
 
@@ -587,7 +673,7 @@ uint16_t hc_unmap_child_pages(struct hc_ctx *c)
 		virt->gpa_map(&root_partition, spa, spa, PAGE_SIZE, 0);
 		c->reps_done = i + 1;
 	}
-	virt->partition_flush_tlb(&root_partition);
+	tlb_shootdown(&root_partition);
 	return status;
 }
 
@@ -632,36 +718,6 @@ uint16_t hc_console_line(struct hc_ctx *c)
 	return HV_STATUS_SUCCESS;
 }
 
-/* ---- running children ---------------------------------------------------- */
-
-static bool child_runnable(const struct vp *vp)
-{
-	const struct partition *p = vp->partition;
-
-	return p->initialized && !p->stopped && !vp->explicit_suspend &&
-	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
-}
-
-struct vp *pick_child(unsigned cpu)
-{
-	static unsigned cursor[HV_MAX_CPUS];
-
-	for (unsigned n = 0; n < MAX_CHILD_PARTITIONS * CHILD_MAX_VPS; n++) {
-		unsigned k = (cursor[cpu] + n) % (MAX_CHILD_PARTITIONS * CHILD_MAX_VPS);
-		struct partition *p = child_partitions[k / CHILD_MAX_VPS];
-		struct vp *vp;
-
-		if (!p || k % CHILD_MAX_VPS >= p->vp_count)
-			continue;
-		vp = p->vps[k % CHILD_MAX_VPS];
-		if (vp->cpu == cpu && child_runnable(vp)) {
-			cursor[cpu] = k + 1;
-			return vp;
-		}
-	}
-	return NULL;
-}
-
 void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
 		      uint8_t access, uint8_t insn_len)
 {
@@ -697,23 +753,20 @@ void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
 	design_intercept(vp, &m);
 }
 
-void children_run_while_root_idles(struct vp *root_vp)
+uint16_t hc_get_mem_stats(struct hc_ctx *c)
 {
-	unsigned cpu = this_cpu()->index;
-	struct vp_exit e;
-	struct vp *vp;
+	struct hv_isovisor_mem_stats *out = (void *)c->out;
 
-	while (!vp_has_pending_irq(root_vp) && !cpus_stopping &&
-	       (vp = pick_child(cpu))) {
-		set_current_vp(cpu, vp);
-		vp_deliver_pending(vp);
-		virt->vp_run(vp, &e);
-		set_current_vp(cpu, root_vp);
-		if (e.reason == EXIT_INTR || e.reason == EXIT_NMI) {
-			vp->exits[e.reason]++;
-			/* The interrupt is the root's: it takes it on entry. */
-			return;
-		}
-		exit_handle(vp, &e);
-	}
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	spin_lock(&partitions_lock);
+	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
+		out->child_partitions += child_partitions[i] != NULL;
+	out->partitions_created = created_count;
+	out->partitions_deleted = deleted_count;
+	spin_unlock(&partitions_lock);
+	out->free_pages = mm_free_pages();
+	out->asids_in_use = virt->asids_in_use ? virt->asids_in_use() : 0;
+	out->max_child_partitions = MAX_CHILD_PARTITIONS;
+	return HV_STATUS_SUCCESS;
 }

@@ -19,8 +19,8 @@
 #include "design.h"
 #include "port.h"
 
-#define MAX_PORTS 256
-#define MAX_CONNECTIONS 256
+#define MAX_PORTS 1024
+#define MAX_CONNECTIONS 1024
 
 struct port {
 	bool used;

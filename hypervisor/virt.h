@@ -29,7 +29,14 @@ struct virt_ops {
 	/* One-line description of the features in use, for the log. */
 	void (*describe)(char *buf, unsigned len);
 
+	/* Set up a partition's vendor state (address space tag, nested
+	 * tables, permission maps): 0, or -1 when out of tags or memory. */
 	int (*partition_init)(struct partition *p);
+	/* Free all of it, its address-space tag included (reused later with
+	 * a flush). The partition's VPs are gone already and none runs. */
+	void (*partition_destroy)(struct partition *p);
+	/* Address-space tags handed out now (statistics). */
+	unsigned (*asids_in_use)(void);
 	/* Map [gpa, gpa+len) to [hpa, ...) with GPA_* rights, in the largest
 	 * pages alignment allows. */
 	int (*gpa_map)(struct partition *p, uint64_t gpa, uint64_t hpa,
@@ -47,6 +54,8 @@ struct virt_ops {
 	void (*partition_flush_tlb)(struct partition *p);
 
 	int (*vp_init)(struct vp *vp);
+	/* Free a VP's vendor state; the VP does not run. */
+	void (*vp_destroy)(struct vp *vp);
 	/* TLFS register access (architectural registers only; the suspend
 	 * registers are the core's). 0, or -1 for a name it does not know. */
 	int (*vp_get_reg)(struct vp *vp, uint32_t name, struct hv_register_assoc *r);

@@ -14,8 +14,6 @@
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
-static struct vp *current_vp[HV_MAX_CPUS];
-
 void vp_kick(struct vp *vp)
 {
 	if (vp->cpu != this_cpu()->index)
@@ -24,7 +22,7 @@ void vp_kick(struct vp *vp)
 
 void irq_reflect(uint8_t vector)
 {
-	struct vp *vp = current_vp[this_cpu()->index];
+	struct vp *vp = current_vp_on(this_cpu()->index);
 
 	if (!vp || !vp->partition->is_root) {
 		/* Nobody to give it to yet: acknowledge and log. */
@@ -59,16 +57,6 @@ static int highest_pending(const struct vp *vp)
 bool vp_has_pending_irq(const struct vp *vp)
 {
 	return highest_pending(vp) >= 0;
-}
-
-struct vp *current_vp_on(unsigned cpu)
-{
-	return current_vp[cpu];
-}
-
-void set_current_vp(unsigned cpu, struct vp *vp)
-{
-	current_vp[cpu] = vp;
 }
 
 /* Deliver the highest recorded interrupt if the VP can take one now, else
@@ -131,10 +119,8 @@ void vp_loop(struct vp *vp)
 {
 	struct vp_exit e;
 
-	current_vp[this_cpu()->index] = vp;
 	for (;;) {
-		vp_deliver_pending(vp);
-		virt->vp_run(vp, &e);
+		vp_run_once(vp, &e);
 		if (cpus_stopping)
 			halt_forever();
 		exit_handle(vp, &e);
@@ -194,25 +180,6 @@ void partition_stop(struct partition *p, struct vp *vp, const char *fmt, ...)
 		intercept_header(vp, &h, 0, 0);
 		intercept_to_root(vp, HVMSG_UNRECOVERABLE_EXCEPTION, &h, sizeof(h));
 	}
-}
-
-bool any_child_runnable_here(void)
-{
-	unsigned cpu = this_cpu()->index;
-
-	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++) {
-		struct partition *p = child_partitions[i];
-
-		for (unsigned v = 0; p && v < p->vp_count; v++) {
-			struct vp *vp = p->vps[v];
-
-			if (vp->cpu == cpu && p->initialized && !p->stopped &&
-			    !vp->explicit_suspend && !vp->intercept_suspend &&
-			    (!vp->halted || vp_has_pending_irq(vp)))
-				return true;
-		}
-	}
-	return false;
 }
 
 void print_exit_counters(struct partition *p)

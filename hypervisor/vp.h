@@ -23,15 +23,35 @@ enum gpr {
 
 struct partition;
 
-/* A VP's synthetic interrupt controller (TLFS chapter 11). */
+/* A message waiting for a SINT's slot: owned by whoever posted it (a
+ * child VP's intercept, or the SynIC's own copy of an HvPostMessage), and
+ * linked into the target SINT's queue until the slot takes it. */
+struct synic_msg {
+	struct synic_msg *next;
+	bool queued;                    /* in some SINT's queue (under its lock) */
+	struct hv_message m;
+};
+
+/*
+ * A VP's synthetic interrupt controller (TLFS chapter 11). Any CPU may
+ * post to it (intercepts from children, HvPostMessage, SignalEvent); its
+ * own VP writes its MSRs and EOM on its own CPU. `lock` covers the
+ * registers and the queues; the message page itself is shared with the
+ * guest and ordered by the message type (see synic.c).
+ */
 struct synic {
+	spinlock_t lock;
 	uint64_t scontrol;
 	uint64_t simp;                  /* message page GPA | enable */
 	uint64_t siefp;
 	uint64_t sint[HV_SYNIC_SINT_COUNT];
-	/* A message waiting for its slot to be freed (EOM). */
-	bool queued[HV_SYNIC_SINT_COUNT];
-	struct hv_message queue[HV_SYNIC_SINT_COUNT];
+	/* Messages waiting for their slot, oldest first: nothing is dropped;
+	 * each EOM (or enabling write) delivers the next. */
+	struct synic_msg *head[HV_SYNIC_SINT_COUNT], *tail[HV_SYNIC_SINT_COUNT];
+	/* The copy an HvPostMessage waits in: one per SINT, as the TLFS's
+	 * per-SINT message buffer; when it is taken the sender gets
+	 * HV_STATUS_INSUFFICIENT_BUFFERS and retries. */
+	struct synic_msg posted[HV_SYNIC_SINT_COUNT];
 };
 
 /* The parts of a VP's state that exit handling reads (decoding, paging
@@ -66,6 +86,11 @@ struct vp {
 	bool explicit_suspend;          /* HV_REGISTER_EXPLICIT_SUSPEND */
 	bool intercept_suspend;         /* waiting for the root to complete */
 	bool halted;                    /* HLT until an interrupt is pending */
+	/* A child VP's intercept message, held here until the root's SINT 0
+	 * slot takes it; the VP stays in intercept suspend meanwhile. */
+	struct synic_msg intercept;
+	struct vp *intercept_target;    /* the root VP it was posted to */
+	struct vp *run_next, *run_prev; /* its CPU's run ring (sched.c) */
 	volatile bool tlb_flush;        /* flush before the next entry */
 	struct synic synic;
 };
@@ -117,7 +142,7 @@ struct partition {
 	unsigned msr_intercept_count;
 };
 
-#define MAX_CHILD_PARTITIONS 8
+#define MAX_CHILD_PARTITIONS 64
 extern struct partition *child_partitions[MAX_CHILD_PARTITIONS];
 
 extern struct partition root_partition;

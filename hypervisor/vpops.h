@@ -57,6 +57,8 @@ bool any_child_runnable_here(void);
 /* Child partitions (partition.c), for both designs. */
 struct partition *partition_new(void);
 struct vp *partition_new_vp(struct partition *p);
+/* VPs a child may have: the host's CPUs (at most 64). */
+unsigned child_max_vps(void);
 void grub_initial_context(struct hv_initial_vp_context *c, uint64_t entry);
 uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
 			    uint64_t spa, unsigned rights);
@@ -68,8 +70,20 @@ bool msr_intercepted(const struct partition *p, uint32_t msr, bool write);
 /* The length of the instruction at RIP after an exit (0 if unknown). */
 uint8_t exit_insn_length(struct vp *vp, const struct vp_exit *e);
 void partition_set_name(struct partition *p, const char *name);
-/* The next runnable child VP bound to `cpu`, round robin, or NULL. */
+/* TLB shootdown (tlb.c): every VP of `p` drops its cached translations
+ * before this returns, on every CPU. */
+void tlb_shootdown(struct partition *p);
+/* In the NMI handler: true when the NMI was a shootdown's kick. */
+bool tlb_nmi(void);
+/* Scheduling (sched.c). The next runnable child VP bound to `cpu`, round
+ * robin, or NULL. */
 struct vp *pick_child(unsigned cpu);
+/* Enter `vp` once, with its pending interrupts, until its next exit. */
+void vp_run_once(struct vp *vp, struct vp_exit *e);
+/* The CPU a new child VP is bound to, and its run ring. */
+unsigned sched_pick_cpu(void);
+void sched_add(struct vp *vp);
+void sched_remove(struct vp *vp);
 struct hv_register_assoc;
 uint16_t vp_set_registers(struct vp *vp, const struct hv_register_assoc *regs,
 			  unsigned from, unsigned to, unsigned *done);

@@ -23,7 +23,7 @@
 /* The root's own connections into children start here (the SynIC
  * self-test uses 0x1001-0x1002). */
 #define ROOT_CONN_BASE 0x4000u
-#define MAX_OUT 64
+#define MAX_OUT 512
 #define TICK_COUNT 62500                /* ~1 ms at QEMU's 1 GHz APIC clock / 16 */
 #define MAP_BATCH 500                   /* GPA pages per MapGpaPages call */
 #define RUN_SECONDS 300
@@ -59,8 +59,10 @@ static uint16_t call_id(uint16_t code, uint64_t id)
 	return call(code, 0);
 }
 
-static int svc_create(const char *name, uint64_t *id)
+static int svc_create(const char *name, unsigned nvps, uint64_t *id)
 {
+	struct hv_input_create_vp *vin = (void *)in_page;
+
 	memset(in_page, 0, 64);
 	if (call(HVCALL_CREATE_PARTITION, 0))
 		return -1;
@@ -69,11 +71,20 @@ static int svc_create(const char *name, uint64_t *id)
 	memcpy(in_page, id, 8);
 	memcpy(in_page + 8, name, strnlen(name, 15));
 	if (call(HVCALL_ISOVISOR_SET_PARTITION_NAME, 0))
-		return -1;
-	if (call_id(HVCALL_INITIALIZE_PARTITION, *id) ||
-	    call_id(HVCALL_CREATE_VP, *id))
-		return -1;
+		goto undo;
+	if (call_id(HVCALL_INITIALIZE_PARTITION, *id))
+		goto undo;
+	for (unsigned i = 0; i < nvps; i++) {
+		memset(in_page, 0, sizeof(*vin));
+		vin->partition_id = *id;
+		vin->vp_index = i;
+		if (call(HVCALL_CREATE_VP, 0))
+			goto undo;
+	}
 	return 0;
+undo:
+	call_id(HVCALL_DELETE_PARTITION, *id);
+	return -1;
 }
 
 static int svc_give_memory(uint64_t id, uint64_t bytes)
@@ -420,8 +431,11 @@ static void sint_handler(struct cpu_regs *r)
 	/* Auto-EOI: the message page is read by the loop. */
 }
 
+static volatile bool tick_due;
+
 static void tick_handler(struct cpu_regs *r)
 {
+	tick_due = true;
 	apic_eoi();
 	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
 }
@@ -510,9 +524,14 @@ void partmgr_run(void)
 
 		busy |= take_vmbus_message();
 		busy |= take_vmbus_events();
+		/* The device timers run at every tick even while messages keep
+		 * coming: a busy root must not starve the children's clocks. */
+		if (tick_due || !busy) {
+			tick_due = false;
+			partmgr_tick();
+		}
 		if (busy)
 			continue;
-		partmgr_tick();
 		__asm__ volatile("sti; hlt; cli");
 	}
 	apic_timer_oneshot(TICK_VECTOR, 0);

@@ -201,6 +201,7 @@ void test_hv_cpuid(void);
 void test_hv_svm_hidden(void);
 void test_hv_hypercall_page(void);
 void test_child_partition(void);
+void test_partition_churn(void);
 void test_synic_ports(void);
 void test_virtio_blk(void);
 /* Run the partition config's children; their TAP joins the stream. */

@@ -359,6 +359,7 @@ void root_selftests(void)
 	test_synic_ports();
 	test_virtio_blk();
 	test_child_partition();
+	test_partition_churn();
 	test_hlt_timer();
 	test_console_long_line();
 	test_init_ipi();

@@ -159,6 +159,9 @@
 #define HVCALL_ISOVISOR_MAP_CHILD_PAGES         0x8007
 /* The reverse: input {partition_id} then one root GPA per rep. */
 #define HVCALL_ISOVISOR_UNMAP_CHILD_PAGES       0x8008
+/* The hypervisor's memory and tables, for leak checks: root only, no
+ * input, output struct hv_isovisor_mem_stats. */
+#define HVCALL_ISOVISOR_GET_MEM_STATS           0x8009
 
 #define HV_PARTITION_ID_SELF    ((uint64_t)-1)
 #define HV_VP_INDEX_SELF        ((uint32_t)-2)
@@ -230,6 +233,16 @@ struct hv_isovisor_selftest {
 	uint32_t ok;                    /* 1 ok, 0 not ok */
 	char description[240];
 };
+
+struct hv_isovisor_mem_stats {
+	uint64_t free_pages;            /* the hypervisor's allocator */
+	uint64_t child_partitions;      /* that exist now */
+	uint64_t partitions_created;    /* since boot */
+	uint64_t partitions_deleted;
+	uint64_t asids_in_use;          /* address-space tags, the root's included */
+	uint64_t max_child_partitions;
+};
+_Static_assert(sizeof(struct hv_isovisor_mem_stats) == 48, "mem stats");
 
 /* ---- partition management ------------------------------------------------ */
 struct hv_input_create_partition {

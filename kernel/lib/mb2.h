@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <isovisor/multiboot2.h>
 
-#define MB2_MAX_MODULES 16
+#define MB2_MAX_MODULES 64
 #define MB2_MAX_TOTAL_SIZE (1u << 20)    /* sanity cap on total_size */
 
 struct mb2_module {

@@ -133,7 +133,8 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			if (cur)
 				return fail(err, errlen, c.line, "partition inside a partition", NULL);
 			if (cfg->count == PARTCFG_MAX)
-				return fail(err, errlen, c.line, "too many partitions", NULL);
+				return fail(err, errlen, c.line,
+					    "too many partitions (the limit is 64)", NULL);
 			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
 				return fail(err, errlen, c.line, "bad partition name", w);
 			for (unsigned i = 0; i < cfg->count; i++)
@@ -169,7 +170,8 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			static const struct {
 				char key;
 				uint32_t lo, hi;
-			} lim[] = { { 'm', 1, 256 }, { 'v', 1, 8 }, { 'd', 0, 1024 },
+			} lim[] = { { 'm', 1, PARTCFG_MEMORY_MAX_MIB }, { 'v', 1, PARTCFG_VPS_MAX },
+				    { 'd', 0, 1024 },
 				    { 't', 1, 3600 }, { 'b', 1, 1u << 20 } };
 			uint32_t *field = w[0] == 'm' ? &cur->memory_mib :
 					  w[0] == 'v' ? &cur->vps :
@@ -180,8 +182,13 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			while (lim[k].key != w[0])
 				k++;
 			if (next_word(&c, w, sizeof(w)) != 1 ||
-			    !parse_u32(w, lim[k].lo, lim[k].hi, field))
-				return fail(err, errlen, c.line, "number out of range", w);
+			    !parse_u32(w, lim[k].lo, lim[k].hi, field)) {
+				char why[48];
+
+				ksnprintf(why, sizeof(why), "number out of range %u..%u",
+					  lim[k].lo, lim[k].hi);
+				return fail(err, errlen, c.line, why, w);
+			}
 		} else if (!strcmp(w, "devices")) {
 			int r2;
 

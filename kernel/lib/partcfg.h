@@ -7,8 +7,10 @@
  *   # comment
  *   partition guest1          a name: 1-15 of [a-z0-9_-], unique
  *     image legacy            the GRUB module whose first word is this
- *     memory 32               MiB of RAM, 1..256
- *     vps 1                   virtual processors, 1..8
+ *     memory 32               MiB of RAM, 1..65536 (the host's free RAM
+ *                             decides at creation)
+ *     vps 1                   virtual processors, 1..64 (at most the
+ *                             host's CPUs, checked at creation)
  *     devices uart ata pit pic rtc pci testexit
  *                             and the synthetic (VMBus) ones:
  *                             storage heartbeat shutdown
@@ -25,7 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PARTCFG_MAX 8
+#define PARTCFG_MAX 64                  /* partitions in one config */
+#define PARTCFG_MEMORY_MAX_MIB 65536
+#define PARTCFG_VPS_MAX 64
 #define PARTCFG_NAME_MAX 16
 #define PARTCFG_ARGS_MAX 128
 

@@ -28,6 +28,20 @@ void *page_alloc_zeroed(void)
 	return p;
 }
 
+static unsigned tables_freed;
+
+void page_free(void *p)
+{
+	for (unsigned i = 0; i < tables_allocated; i++)
+		if (tables[i] == p) {
+			free(p);
+			tables[i] = tables[--tables_allocated];
+			tables_freed++;
+			return;
+		}
+	abort();                /* not a table we handed out */
+}
+
 void *phys_to_virt(uint64_t pa)
 {
 	return (void *)(uintptr_t)pa;
@@ -110,6 +124,29 @@ int main(void)
 	CHECK(unmapped(&n, 8 * GiB), "nothing above the top");
 	CHECK(n.leaves[2] >= 4, "whole free gigabytes use 1G leaves (%lu)", (unsigned long)n.leaves[2]);
 	CHECK(n.leaves[0] < 1024, "4K leaves only near the holes (%lu)", (unsigned long)n.leaves[0]);
+	{
+		uint64_t before = n.tables;
+		unsigned held = tables_allocated;
+
+		npt_destroy(&n);
+		CHECK(n.tables == 0 && tables_allocated == held - before && tables_freed == before,
+		      "npt_destroy frees every table page (%lu of %lu)",
+		      (unsigned long)tables_freed, (unsigned long)before);
+	}
+	{
+		/* A child's tables: scattered 4K pages, then gone. */
+		struct npt c;
+		unsigned held = tables_allocated;
+
+		npt_init(&c, true);
+		for (uint64_t g = 0; g < 2048; g += 3)
+			npt_map(&c, g << 12, (g + 100000) << 12, 4096, GPA_RWX);
+		CHECK(npt_translate(&c, 3 << 12, NULL) == (100003ull << 12),
+		      "a child's scattered page translates");
+		npt_destroy(&c);
+		CHECK(c.tables == 0 && tables_allocated == held,
+		      "a child's tables are all freed");
+	}
 	while (tables_allocated)
 		free(tables[--tables_allocated]);
 	return done_testing();

@@ -47,11 +47,17 @@ int main(void)
 
 	CHECK(parse("partition g\nimage x\nmemory 0\nend\n") == -1 && strstr(err, "line 3"),
 	      "memory 0 refused, with its line (%s)", err);
-	CHECK(parse("partition g\nimage x\nmemory 257\nend\n") == -1, "memory 257 refused");
+	CHECK(parse("partition g\nimage x\nmemory 65537\nend\n") == -1 &&
+	      strstr(err, "1..65536"), "memory 65537 refused, naming the limit (%s)", err);
+	CHECK(parse("partition g\nimage x\nmemory 4096\nend\n") == 0 && cfg.p[0].memory_mib == 4096,
+	      "memory 4096 MiB accepted (the host decides)");
 	CHECK(parse("partition g\nimage x\nmemory 99999999999999999999\nend\n") == -1,
 	      "a number that overflows refused");
 	CHECK(parse("partition g\nimage x\nmemory -1\nend\n") == -1, "a negative number refused");
-	CHECK(parse("partition g\nimage x\nvps 9\nend\n") == -1, "9 VPs refused");
+	CHECK(parse("partition g\nimage x\nvps 65\nend\n") == -1 && strstr(err, "1..64"),
+	      "65 VPs refused, naming the limit (%s)", err);
+	CHECK(parse("partition g\nimage x\nvps 16\nend\n") == 0 && cfg.p[0].vps == 16,
+	      "16 VPs accepted (the host decides)");
 	CHECK(parse("partition g\nimage x\ntimeout 0\nend\n") == -1, "timeout 0 refused");
 	CHECK(parse("partition g\nimage x\ntimeout 20\nend\n") == 0 && cfg.p[0].timeout_s == 20,
 	      "timeout 20 accepted");
@@ -83,13 +89,16 @@ int main(void)
 	      "extra words refused (%s)", err);
 	CHECK(parse("partition g\nimage x\nfrobnicate\nend\n") == -1, "unknown keyword refused");
 	{
-		char big[2048];
+		char big[4096];
 		size_t n = 0;
 
-		for (unsigned i = 0; i < 9; i++)
+		for (unsigned i = 0; i < 64; i++)
 			n += (size_t)ksnprintf(big + n, sizeof(big) - n,
 					      "partition g%u\nimage x\nend\n", i);
-		CHECK(parse(big) == -1 && strstr(err, "too many"), "a ninth partition refused");
+		CHECK(parse(big) == 0 && cfg.count == 64, "64 partitions accepted");
+		ksnprintf(big + n, sizeof(big) - n, "partition g64\nimage x\nend\n");
+		CHECK(parse(big) == -1 && strstr(err, "too many") && strstr(err, "64"),
+		      "a 65th partition refused, naming the limit (%s)", err);
 	}
 	{
 		char longargs[300] = "partition g\nimage x\nargs ";

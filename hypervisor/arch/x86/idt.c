@@ -11,12 +11,20 @@
 #include "../../design.h"
 #include "x86/klib.h"
 #include "../../vpops.h"
+#include "../../percpu.h"
 
 void trap_dispatch(struct cpu_regs *r)
 {
 	/* An NMI at the end of a run is the stop signal. */
 	if (r->vector == 2 && (panic_in_progress || cpus_stopping))
 		halt_forever();
+	if (r->vector == 2) {
+		/* A shootdown's kick (tlb.c), or one for the root, which owns
+		 * the hardware: it gets it at its next entry (exit_nmi). */
+		if (!tlb_nmi())
+			hv_cpu[this_cpu()->index].nmi_for_root = true;
+		return;
+	}
 	if (r->vector < 32) {
 		trap_exception(r);
 		return;

@@ -110,3 +110,21 @@ uint64_t npt_translate(const struct npt *n, uint64_t gpa, bool *writable)
 	}
 	return (uint64_t)-1;
 }
+
+static void free_level(struct npt *n, uint64_t *t, int level)
+{
+	if (level > 0)
+		for (unsigned i = 0; i < 512; i++)
+			if ((t[i] & PTE_P) && !(t[i] & PTE_PS))
+				free_level(n, phys_to_virt(t[i] & PTE_ADDR_MASK), level - 1);
+	page_free(t);
+	n->tables--;
+}
+
+void npt_destroy(struct npt *n)
+{
+	if (n->pml4)
+		free_level(n, n->pml4, 3);
+	n->pml4 = NULL;
+	n->pml4_pa = 0;
+}

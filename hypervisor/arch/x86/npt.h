@@ -10,6 +10,7 @@
  * physical/virtual translation (identity in the hypervisor; host memory
  * in the unit tests). */
 void *page_alloc_zeroed(void);
+void page_free(void *page);
 void *phys_to_virt(uint64_t pa);
 uint64_t virt_to_phys(const void *va);
 
@@ -29,6 +30,9 @@ struct npt {
 int npt_init(struct npt *n, bool gb_pages);
 int npt_map(struct npt *n, uint64_t gpa, uint64_t hpa, uint64_t len,
 	    unsigned rights);
+/* Free every table page (not the memory mapped): the tables count goes
+ * back to 0. */
+void npt_destroy(struct npt *n);
 /* The host physical address `gpa` maps to, or -1 when unmapped. */
 uint64_t npt_translate(const struct npt *n, uint64_t gpa, bool *writable);
 

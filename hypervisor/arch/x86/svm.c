@@ -8,6 +8,7 @@
 #include <string.h>
 #include "../../hv.h"
 #include "../../virt.h"
+#include "../../spinlock.h"
 #include "cpu.h"
 #include "npt.h"
 #include "svm.h"
@@ -22,13 +23,15 @@ struct svm_partition {
 struct svm_vp {
 	struct vmcb *vmcb;
 	uint64_t vmcb_pa;
+	int last_cpu;                   /* where it last ran; -1: never */
 };
 
 static uint32_t svm_features;           /* CPUID 0x8000000a EDX */
 static uint32_t svm_asids;
-static uint32_t next_asid = 1;
 static bool gb_pages;
 static uint64_t host_vmcb_pa[HV_MAX_CPUS];
+#define SVM_MAX_ASIDS 4096
+static uint32_t *asid_owner[HV_MAX_CPUS];      /* partition id, per CPU */
 
 void svm_vmrun(struct vp *vp, uint64_t vmcb_pa, uint64_t host_vmcb);
 
@@ -76,6 +79,8 @@ static void svm_cpu_enable(void)
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
 	wrmsr(MSR_VM_HSAVE_PA, hsave);
 	host_vmcb_pa[c->index] = virt_to_phys(page_alloc_zeroed());
+	asid_owner[c->index] = pages_alloc_zeroed(
+		(unsigned)ALIGN_UP(SVM_MAX_ASIDS * sizeof(uint32_t), PAGE_SIZE) / PAGE_SIZE);
 }
 
 static void svm_describe(char *buf, unsigned len)
@@ -89,13 +94,65 @@ static void svm_describe(char *buf, unsigned len)
 		  svm_features & SVM_FEATURE_VGIF ? ", VGIF" : "");
 }
 
+/*
+ * ASIDs tag guest translations in the TLB; 0 is the host's. A partition
+ * gets an ASID of its own while there are free ones (QEMU's TCG has 16,
+ * real CPUs thousands); beyond that partitions share, round robin, the
+ * root excepted. Each CPU remembers which partition last ran under each
+ * ASID there (asid_owner): when another one (a sharer, or a new partition
+ * with a recycled ASID) runs under it, that run starts with a flush, so
+ * no partition ever sees another's translations. A VP also flushes when
+ * it moves to another CPU. Deleting a partition drops its reference.
+ */
+static uint16_t asid_refs[SVM_MAX_ASIDS];
+static spinlock_t asid_lock;
+static unsigned asids_in_use, asid_share_next;
+
+static uint32_t asid_limit(void)
+{
+	return svm_asids < SVM_MAX_ASIDS ? svm_asids : SVM_MAX_ASIDS;
+}
+
+static uint32_t asid_alloc(bool exclusive)
+{
+	uint32_t limit = asid_limit(), found = 0;
+
+	spin_lock(&asid_lock);
+	for (uint32_t a = 1; a < limit && !found; a++)
+		if (!asid_refs[a])
+			found = a;
+	if (!found && !exclusive && limit > 2) {
+		/* Share one of 2..limit-1: ASID 1 went to the root first. */
+		found = 2 + asid_share_next++ % (limit - 2);
+	}
+	if (found && !asid_refs[found]++)
+		asids_in_use++;
+	spin_unlock(&asid_lock);
+	return found;
+}
+
+static void asid_free(uint32_t a)
+{
+	spin_lock(&asid_lock);
+	if (a && asid_refs[a] && !--asid_refs[a])
+		asids_in_use--;
+	spin_unlock(&asid_lock);
+}
+
+static unsigned svm_asids_in_use(void)
+{
+	return asids_in_use;
+}
+
 static int svm_partition_init(struct partition *p)
 {
-	struct svm_partition *s = page_alloc_zeroed();
+	struct svm_partition *s;
+	uint32_t asid = asid_alloc(p->is_root);
 
-	if (next_asid >= svm_asids)
+	if (!asid)
 		return -1;
-	s->asid = next_asid++;
+	s = page_alloc_zeroed();
+	s->asid = asid;
 	npt_init(&s->npt, gb_pages);
 	s->iopm = pages_alloc_zeroed(3);
 	s->msrpm = pages_alloc_zeroed(2);
@@ -106,6 +163,20 @@ static int svm_partition_init(struct partition *p)
 	}
 	p->vendor = s;
 	return 0;
+}
+
+static void svm_partition_destroy(struct partition *p)
+{
+	struct svm_partition *s = p->vendor;
+
+	if (!s)
+		return;
+	npt_destroy(&s->npt);
+	pages_free(s->iopm, 3);
+	pages_free(s->msrpm, 2);
+	asid_free(s->asid);
+	page_free(s);
+	p->vendor = NULL;
 }
 
 static uint64_t svm_gpa_translate(struct partition *p, uint64_t gpa)
@@ -169,6 +240,7 @@ static int svm_vp_init(struct vp *vp)
 
 	s->vmcb = v;
 	s->vmcb_pa = virt_to_phys(v);
+	s->last_cpu = -1;
 	v->control.intercept_misc1 = SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
 		SVM_INTERCEPT_INIT | SVM_INTERCEPT_CPUID | SVM_INTERCEPT_HLT |
 		SVM_INTERCEPT_INVLPGA | SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR |
@@ -194,6 +266,17 @@ static int svm_vp_init(struct vp *vp)
 	v->save.dr7 = 0x400;
 	vp->vendor = s;
 	return 0;
+}
+
+static void svm_vp_destroy(struct vp *vp)
+{
+	struct svm_vp *s = vp->vendor;
+
+	if (!s)
+		return;
+	page_free(s->vmcb);
+	page_free(s);
+	vp->vendor = NULL;
 }
 
 /* TLFS/VMX attribute layout to SVM's packed 12 bits. */
@@ -326,9 +409,21 @@ static void svm_vp_run(struct vp *vp, struct vp_exit *e)
 
 	v->save.rax = vp->gpr[GPR_RAX];
 	v->save.rsp = vp->gpr[GPR_RSP];
-	if (vp->tlb_flush) {
-		vp->tlb_flush = false;
-		v->control.tlb_control = svm_tlb_flush();
+	/* GIF clear from before the flush decision to VMRUN: a shootdown's
+	 * kick NMI that comes in between waits and ends the run at once,
+	 * instead of being taken here after we decided not to flush. */
+	__asm__ volatile("clgi" ::: "memory");
+	{
+		unsigned cpu = this_cpu()->index;
+		uint32_t *owner = &asid_owner[cpu][v->control.asid];
+		uint32_t me = (uint32_t)vp->partition->id;
+
+		if (__atomic_exchange_n(&vp->tlb_flush, false, __ATOMIC_SEQ_CST) ||
+		    s->last_cpu != (int)cpu || *owner != me) {
+			s->last_cpu = (int)cpu;
+			*owner = me;
+			v->control.tlb_control = svm_tlb_flush();
+		}
 	}
 	svm_vmrun(vp, s->vmcb_pa, host_vmcb_pa[this_cpu()->index]);
 	vp->gpr[GPR_RAX] = v->save.rax;
@@ -526,12 +621,15 @@ const struct virt_ops svm_ops = {
 	.cpu_enable = svm_cpu_enable,
 	.describe = svm_describe,
 	.partition_init = svm_partition_init,
+	.partition_destroy = svm_partition_destroy,
+	.asids_in_use = svm_asids_in_use,
 	.gpa_map = svm_gpa_map,
 	.io_intercept = svm_io_intercept,
 	.msr_intercept = svm_msr_intercept,
 	.gpa_translate = svm_gpa_translate,
 	.partition_flush_tlb = svm_partition_flush_tlb,
 	.vp_init = svm_vp_init,
+	.vp_destroy = svm_vp_destroy,
 	.vp_get_reg = svm_vp_get_reg,
 	.vp_set_reg = svm_vp_set_reg,
 	.vp_set_context = svm_vp_set_context,

@@ -105,6 +105,11 @@ void apic_send_fixed(uint32_t apic, uint8_t vector)
 	apic_send_ipi(apic, ICR_FIXED | ICR_ASSERT | vector);
 }
 
+void apic_send_nmi(uint32_t apic)
+{
+	apic_send_ipi(apic, ICR_NMI | ICR_ASSERT);
+}
+
 void apic_send_nmi_all_but_self(void)
 {
 	if (xapic)

@@ -21,6 +21,7 @@ void apic_send_init(uint32_t apic);
 void apic_send_sipi(uint32_t apic, uint8_t vector);
 void apic_send_fixed(uint32_t apic, uint8_t vector);
 /* Does nothing before apic_init(): no other CPU runs yet. */
+void apic_send_nmi(uint32_t apic);
 void apic_send_nmi_all_but_self(void);
 /* One-shot timer: `count` ticks of the bus clock divided by 16. */
 void apic_timer_oneshot(uint8_t vector, uint32_t count);

@@ -1,0 +1,154 @@
+/*
+ * Scheduling child VPs, and the one place a VP is run once.
+ *
+ * Each child VP is bound to one physical CPU when it is created
+ * (sched_pick_cpu) and sits in that CPU's run ring. A CPU runs
+ * its ring's runnable VPs in turn whenever its owner of the moment lets
+ * it: in the microkernelized design while that CPU's root VP idles (HLT),
+ * in the monolithic design from the control loop. Every physical
+ * interrupt sends a child back (the INTR intercept), so a VP that spins
+ * with interrupts off runs at most until the next tick, and the next pick
+ * starts after it: nobody starves, the root included. A halted VP or one
+ * waiting for the root is not runnable and costs nothing.
+ */
+#include "hv.h"
+#include "percpu.h"
+#include "virt.h"
+#include "vpops.h"
+#include "arch/x86/cpu.h"
+
+struct hv_percpu hv_cpu[HV_MAX_CPUS];
+
+struct vp *current_vp_on(unsigned cpu)
+{
+	return __atomic_load_n(&hv_cpu[cpu].current, __ATOMIC_ACQUIRE);
+}
+
+void set_current_vp(unsigned cpu, struct vp *vp)
+{
+	__atomic_store_n(&hv_cpu[cpu].current, vp, __ATOMIC_RELEASE);
+}
+
+void vp_run_once(struct vp *vp, struct vp_exit *e)
+{
+	struct hv_percpu *c = &hv_cpu[this_cpu()->index];
+
+	c->current = vp;
+	/* Seen before the back-end reads vp->tlb_flush: a shootdown either
+	 * sees us in the guest and kicks us, or we see its flag. */
+	__atomic_store_n(&c->in_guest, 1, __ATOMIC_SEQ_CST);
+	vp_deliver_pending(vp);
+	virt->vp_run(vp, e);
+	__atomic_store_n(&c->in_guest, 0, __ATOMIC_SEQ_CST);
+	c->exits++;
+}
+
+static bool child_runnable(const struct vp *vp)
+{
+	const struct partition *p = vp->partition;
+
+	return p->initialized && !p->stopped && !vp->explicit_suspend &&
+	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
+}
+
+/* Where a new child VP lives: the creating CPU. Only CPUs whose owner
+ * lets children run can take them (the root's VP 0 idles in HLT between
+ * intercepts; its other VPs spin with interrupts off, and the monolithic
+ * design runs children from the boot CPU's control loop), so spreading a
+ * child's VPs over CPUs waits until every CPU offers idle time. */
+unsigned sched_pick_cpu(void)
+{
+	return this_cpu()->index;
+}
+
+void sched_add(struct vp *vp)
+{
+	struct hv_percpu *c = &hv_cpu[vp->cpu];
+
+	spin_lock(&c->run_lock);
+	if (!c->run_ring) {
+		vp->run_next = vp->run_prev = vp;
+		c->run_ring = vp;
+	} else {
+		vp->run_next = c->run_ring;
+		vp->run_prev = c->run_ring->run_prev;
+		vp->run_prev->run_next = vp;
+		c->run_ring->run_prev = vp;
+	}
+	c->run_count++;
+	spin_unlock(&c->run_lock);
+}
+
+void sched_remove(struct vp *vp)
+{
+	struct hv_percpu *c = &hv_cpu[vp->cpu];
+
+	spin_lock(&c->run_lock);
+	if (vp->run_next) {
+		if (vp->run_next == vp) {
+			c->run_ring = c->cursor = NULL;
+		} else {
+			vp->run_prev->run_next = vp->run_next;
+			vp->run_next->run_prev = vp->run_prev;
+			if (c->run_ring == vp)
+				c->run_ring = vp->run_next;
+			if (c->cursor == vp)
+				c->cursor = vp->run_prev;
+		}
+		vp->run_next = vp->run_prev = NULL;
+		c->run_count--;
+	}
+	spin_unlock(&c->run_lock);
+}
+
+struct vp *pick_child(unsigned cpu)
+{
+	struct hv_percpu *c = &hv_cpu[cpu];
+	struct vp *start, *vp, *found = NULL;
+
+	spin_lock(&c->run_lock);
+	start = c->cursor ? c->cursor->run_next : c->run_ring;
+	vp = start;
+	for (unsigned n = 0; vp && n < c->run_count; n++, vp = vp->run_next) {
+		if (child_runnable(vp)) {
+			found = vp;
+			c->cursor = vp;
+			break;
+		}
+	}
+	spin_unlock(&c->run_lock);
+	return found;
+}
+
+bool any_child_runnable_here(void)
+{
+	struct hv_percpu *c = &hv_cpu[this_cpu()->index];
+	struct vp *vp;
+	bool any = false;
+
+	spin_lock(&c->run_lock);
+	vp = c->run_ring;
+	for (unsigned n = 0; vp && n < c->run_count && !any; n++, vp = vp->run_next)
+		any = child_runnable(vp);
+	spin_unlock(&c->run_lock);
+	return any;
+}
+
+void children_run_while_root_idles(struct vp *root_vp)
+{
+	unsigned cpu = this_cpu()->index;
+	struct vp_exit e;
+	struct vp *vp;
+
+	while (!vp_has_pending_irq(root_vp) && !cpus_stopping &&
+	       (vp = pick_child(cpu))) {
+		vp_run_once(vp, &e);
+		set_current_vp(cpu, root_vp);
+		if (e.reason == EXIT_INTR || e.reason == EXIT_NMI) {
+			vp->exits[e.reason]++;
+			/* The interrupt is the root's: it takes it on entry. */
+			return;
+		}
+		exit_handle(vp, &e);
+	}
+}
