@@ -48,6 +48,7 @@ struct hchan {
 	enum hchan_kind kind;
 	uint32_t relid;
 	bool open;
+	bool repoll;                    /* storvsp stopped at its budget */
 	uint32_t target_vp;
 	void *pages[VMBUS_RING_MAX_PAGES];
 	uint32_t npages;
@@ -173,6 +174,7 @@ static void signal_guest(struct hchan *c)
 
 static void unmap_ring(struct hchan *c)
 {
+	c->repoll = false;
 	for (uint32_t i = 0; i < c->npages; i++)
 		c->h->ps->unmap_page(c->h->cfg.id, c->pages[i]);
 	c->npages = 0;
@@ -364,13 +366,32 @@ static void serve(struct hchan *c)
 	if (!c->open)
 		return;
 	if (c->kind == HCHAN_STORAGE) {
-		if (storvsp_poll(&c->h->sp))
+		int r = storvsp_poll(&c->h->sp);
+
+		c->repoll = r == STORVSP_POLL_MORE;
+		if (r < 0)
 			close_bad_channel(c, "storvsp protocol violation or corrupt ring");
 		return;
 	}
 	drain_ic(c);
 	if (c->open && !c->negotiated && !c->request_out)
 		ic_start(c);
+}
+
+bool vmbus_host_poll(struct vmbus_host *h)
+{
+	bool more = false;
+
+	for (unsigned k = 0; k < HCHAN_COUNT; k++) {
+		struct hchan *c = &h->chan[k];
+
+		if (c->repoll && c->open)
+			serve(c);
+		else
+			c->repoll = false;
+		more |= c->repoll;
+	}
+	return more;
 }
 
 void vmbus_host_event(struct vmbus_host *h, uint32_t relid)

@@ -510,6 +510,7 @@ void partmgr_run(void)
 
 		busy |= take_vmbus_message();
 		busy |= take_vmbus_events();
+		busy |= partmgr_poll();
 		if (busy)
 			continue;
 		partmgr_tick();
