@@ -83,6 +83,7 @@ struct vmbus_host {
 	/* shutdown */
 	bool shutdown_wanted, shutdown_sent, shutdown_acked;
 	uint32_t channels_closed;
+	uint64_t guest_lines;           /* rejections logged or suppressed */
 	uint8_t pkt[8192] __attribute__((aligned(8)));
 };
 
@@ -144,12 +145,32 @@ static bool srv_gpa_owned(void *ctx, uint64_t pfn)
 	return pfn < h->cfg.memory_bytes / 4096;
 }
 
+/* The server's and storvsp's lines are about what the guest sent: a
+ * hostile guest must not flood the console (and slow the host down with
+ * it). The first GUEST_LINES_FREE are logged, then one in
+ * GUEST_LINES_EVERY with the count so far. */
+#define GUEST_LINES_FREE        200
+#define GUEST_LINES_EVERY       1000
+
+static bool guest_line_ok(struct vmbus_host *h)
+{
+	uint64_t n = ++h->guest_lines;
+
+	return n <= GUEST_LINES_FREE || n % GUEST_LINES_EVERY == 0;
+}
+
 static void srv_log(void *ctx, const char *line)
 {
 	struct vmbus_host *h = ctx;
 	char buf[200];
 
-	ksnprintf(buf, sizeof(buf), "%s %s", h->cfg.name, line);
+	if (!guest_line_ok(h))
+		return;
+	if (h->guest_lines > GUEST_LINES_FREE)
+		ksnprintf(buf, sizeof(buf), "%s %s (guest input line %lu; the "
+			  "rest not logged)", h->cfg.name, line, h->guest_lines);
+	else
+		ksnprintf(buf, sizeof(buf), "%s %s", h->cfg.name, line);
 	h->ps->log(buf);
 }
 
@@ -488,7 +509,13 @@ static void sp_log(void *ctx, const char *line)
 {
 	struct vmbus_host *h = ctx;
 
-	hlog(h, "%s", line);            /* already "storvsp: ..." */
+	if (!guest_line_ok(h))
+		return;
+	if (h->guest_lines > GUEST_LINES_FREE)
+		hlog(h, "%s (guest input line %lu; the rest not logged)", line,
+		     h->guest_lines);
+	else
+		hlog(h, "%s", line);    /* already "storvsp: ..." */
 }
 
 static const struct storvsp_ops sp_ops = {
