@@ -718,6 +718,19 @@ void partmgr_vmbus_event(unsigned slot, uint32_t relid)
 		vmbus_host_event(c->vmbus, relid);
 }
 
+bool partmgr_poll(void)
+{
+	bool more = false;
+
+	for (unsigned i = 0; i < child_count; i++) {
+		struct child *c = &children[i];
+
+		if (c->started && !c->done && c->vmbus)
+			more |= vmbus_host_poll(c->vmbus);
+	}
+	return more;
+}
+
 void partmgr_tick(void)
 {
 	for (unsigned i = 0; i < child_count; i++) {

@@ -91,6 +91,10 @@ void partmgr_message(const struct hv_message *m);
  * channel `relid`. */
 void partmgr_vmbus_message(unsigned slot, const void *msg, size_t len);
 void partmgr_vmbus_event(unsigned slot, uint32_t relid);
+/* Work the children's devices deferred (a VSP that stopped at its per-poll
+ * budget): true while some is left, and then the caller calls again soon,
+ * before it halts or waits for its next tick. */
+bool partmgr_poll(void);
 /* Time passed: timers of every child. */
 void partmgr_tick(void);
 /* When the next device timer wants partmgr_tick() (ns), or UINT64_MAX. */

@@ -48,6 +48,7 @@ struct hchan {
 	enum hchan_kind kind;
 	uint32_t relid;
 	bool open;
+	bool repoll;                    /* storvsp stopped at its budget */
 	uint32_t target_vp;
 	void *pages[VMBUS_RING_MAX_PAGES];
 	uint32_t npages;
@@ -82,6 +83,7 @@ struct vmbus_host {
 	/* shutdown */
 	bool shutdown_wanted, shutdown_sent, shutdown_acked;
 	uint32_t channels_closed;
+	uint64_t guest_lines;           /* rejections logged or suppressed */
 	uint8_t pkt[8192] __attribute__((aligned(8)));
 };
 
@@ -143,12 +145,32 @@ static bool srv_gpa_owned(void *ctx, uint64_t pfn)
 	return pfn < h->cfg.memory_bytes / 4096;
 }
 
+/* The server's and storvsp's lines are about what the guest sent: a
+ * hostile guest must not flood the console (and slow the host down with
+ * it). The first GUEST_LINES_FREE are logged, then one in
+ * GUEST_LINES_EVERY with the count so far. */
+#define GUEST_LINES_FREE        200
+#define GUEST_LINES_EVERY       1000
+
+static bool guest_line_ok(struct vmbus_host *h)
+{
+	uint64_t n = ++h->guest_lines;
+
+	return n <= GUEST_LINES_FREE || n % GUEST_LINES_EVERY == 0;
+}
+
 static void srv_log(void *ctx, const char *line)
 {
 	struct vmbus_host *h = ctx;
 	char buf[200];
 
-	ksnprintf(buf, sizeof(buf), "%s %s", h->cfg.name, line);
+	if (!guest_line_ok(h))
+		return;
+	if (h->guest_lines > GUEST_LINES_FREE)
+		ksnprintf(buf, sizeof(buf), "%s %s (guest input line %lu; the "
+			  "rest not logged)", h->cfg.name, line, h->guest_lines);
+	else
+		ksnprintf(buf, sizeof(buf), "%s %s", h->cfg.name, line);
 	h->ps->log(buf);
 }
 
@@ -173,6 +195,7 @@ static void signal_guest(struct hchan *c)
 
 static void unmap_ring(struct hchan *c)
 {
+	c->repoll = false;
 	for (uint32_t i = 0; i < c->npages; i++)
 		c->h->ps->unmap_page(c->h->cfg.id, c->pages[i]);
 	c->npages = 0;
@@ -364,13 +387,32 @@ static void serve(struct hchan *c)
 	if (!c->open)
 		return;
 	if (c->kind == HCHAN_STORAGE) {
-		if (storvsp_poll(&c->h->sp))
+		int r = storvsp_poll(&c->h->sp);
+
+		c->repoll = r == STORVSP_POLL_MORE;
+		if (r < 0)
 			close_bad_channel(c, "storvsp protocol violation or corrupt ring");
 		return;
 	}
 	drain_ic(c);
 	if (c->open && !c->negotiated && !c->request_out)
 		ic_start(c);
+}
+
+bool vmbus_host_poll(struct vmbus_host *h)
+{
+	bool more = false;
+
+	for (unsigned k = 0; k < HCHAN_COUNT; k++) {
+		struct hchan *c = &h->chan[k];
+
+		if (c->repoll && c->open)
+			serve(c);
+		else
+			c->repoll = false;
+		more |= c->repoll;
+	}
+	return more;
 }
 
 void vmbus_host_event(struct vmbus_host *h, uint32_t relid)
@@ -467,7 +509,13 @@ static void sp_log(void *ctx, const char *line)
 {
 	struct vmbus_host *h = ctx;
 
-	hlog(h, "%s", line);            /* already "storvsp: ..." */
+	if (!guest_line_ok(h))
+		return;
+	if (h->guest_lines > GUEST_LINES_FREE)
+		hlog(h, "%s (guest input line %lu; the rest not logged)", line,
+		     h->guest_lines);
+	else
+		hlog(h, "%s", line);    /* already "storvsp: ..." */
 }
 
 static const struct storvsp_ops sp_ops = {

@@ -32,6 +32,11 @@ struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
 				    const struct vmbus_host_config *cfg);
 void vmbus_host_message(struct vmbus_host *h, const void *msg, size_t len);
 void vmbus_host_event(struct vmbus_host *h, uint32_t relid);
+/* Deferred work: serve the channels whose VSP stopped at its per-poll
+ * budget with packets left (the guest will not signal for those). True
+ * while some remain: the caller calls again soon, before it sleeps or
+ * waits for its next tick. */
+bool vmbus_host_poll(struct vmbus_host *h);
 /* Time passed: retry queued messages, send heartbeats, notice silence. */
 void vmbus_host_tick(struct vmbus_host *h, uint64_t now_ns);
 /* Ask the guest to shut down through the shutdown IC: false when it has

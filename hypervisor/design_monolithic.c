@@ -351,6 +351,8 @@ static void run_children(void)
 			tick_due = false;
 			partmgr_tick();
 		}
+		if (partmgr_poll())
+			continue;       /* a VSP's leftovers first: no signal comes */
 		if (!vp) {
 			__asm__ volatile("sti; hlt; cli" ::: "memory");
 			continue;

@@ -117,6 +117,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 		return synic_msr_write(vp, msr, v) ? EXIT_ACTION_INJECT_GP :
 						     EXIT_ACTION_ADVANCE;
 	case MSR_X2APIC_ICR:
+		if (!p->is_root)        /* a child has no business with the CPUs' APICs */
+			return EXIT_ACTION_INJECT_GP;
 		if (!apic_icr_allowed(vp, (uint32_t)v, (uint32_t)(v >> 32)))
 			return EXIT_ACTION_ADVANCE;
 		wrmsr(msr, v);

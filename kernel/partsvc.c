@@ -524,6 +524,7 @@ void partmgr_run(void)
 
 		busy |= take_vmbus_message();
 		busy |= take_vmbus_events();
+		busy |= partmgr_poll();
 		/* The device timers run at every tick even while messages keep
 		 * coming: a busy root must not starve the children's clocks. */
 		if (tick_due || !busy) {

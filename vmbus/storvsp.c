@@ -75,6 +75,7 @@ int storvsp_init(struct storvsp *sp, struct scsidisk *disk,
 	sp->state = STORVSP_DETACHED;
 	sp->version = 0;
 	sp->pkt_size = VSTOR_SIZE;
+	sp->budget = STORVSP_POLL_BUDGET;
 	sp->stalled = false;
 	return 0;
 }
@@ -465,7 +466,8 @@ static int handle_packet(struct storvsp *sp, uint32_t len, bool *signal)
 int storvsp_poll(struct storvsp *sp)
 {
 	bool signal = false, more;
-	int err = 0;
+	uint32_t taken = 0;
+	int err = 0, ret = STORVSP_POLL_DONE;
 
 	if (sp->state == STORVSP_CLOSED || sp->state == STORVSP_DETACHED)
 		return -1;
@@ -474,9 +476,21 @@ int storvsp_poll(struct storvsp *sp)
 	vmbus_ring_reader_begin(sp->in);
 	while (!sp->stalled) {
 		bool sig;
-		int len = vmbus_ring_peek(sp->in, sp->pkt_words,
-					  sizeof(sp->pkt_words));
+		int len;
 
+		/* Budget spent: stop only when something is really left (an
+		 * empty ring goes the normal way below, unmasking); every
+		 * poll takes at least one packet, whatever the budget. 0 from
+		 * avail_read on a corrupt ring falls through to peek, which
+		 * reports it. */
+		if (taken && taken >= sp->budget &&
+		    vmbus_ring_avail_read(sp->in)) {
+			ret = STORVSP_POLL_MORE;
+			sp->stats.budget_stops++;
+			break;
+		}
+		len = vmbus_ring_peek(sp->in, sp->pkt_words,
+				      sizeof(sp->pkt_words));
 		if (len == 0) {
 			vmbus_ring_reader_done(sp->in, &more);
 			if (!more)
@@ -494,18 +508,23 @@ int storvsp_poll(struct storvsp *sp)
 			return close_channel(sp, "guest->host ring corrupt");
 		signal |= sig;
 		sp->stats.packets++;
+		taken++;
 		err = handle_packet(sp, (uint32_t)len, &signal);
 		if (err)
 			return err;
 	}
-	if (sp->stalled)
+	if (sp->stalled) {
 		/* Stopped with packets left: unmask all the same, so the mask
 		 * does not outlive this poll. What wakes us is the guest's
 		 * signal once it read enough (pending_send_sz on `out`). */
 		vmbus_ring_reader_done(sp->in, &more);
+		ret = STORVSP_POLL_DONE;
+	}
+	/* On STORVSP_POLL_MORE the mask stays set: the caller polls again,
+	 * and a signal from the guest meanwhile would be a wasted exit. */
 	if (signal) {
 		sp->stats.signals++;
 		sp->ops->signal_guest(sp->ctx);
 	}
-	return 0;
+	return ret;
 }

@@ -42,6 +42,16 @@
 	(sizeof(struct vmbus_pkt_gpa_direct) + 8u * STORVSP_MAX_PFNS + \
 	 sizeof(struct vstor_packet))
 
+/* Packets one storvsp_poll() takes off the guest->host ring at most (a
+ * packet may carry up to STORVSP_MAX_TRANSFER bytes of disk I/O): the
+ * rest waits for the next poll, which the caller schedules at once when
+ * the poll returns STORVSP_POLL_MORE. */
+#define STORVSP_POLL_BUDGET     16u
+
+/* storvsp_poll(): done until the guest signals, or call again soon. */
+#define STORVSP_POLL_DONE       0
+#define STORVSP_POLL_MORE       1
+
 /* vstor_packet.status for a refused request (NTSTATUS values, as Hyper-V;
  * Linux only tests for nonzero). */
 #define STORVSP_STATUS_UNSUCCESSFUL     0xc0000001u
@@ -69,6 +79,7 @@ struct storvsp_stats {
 	uint64_t guest_faults;          /* pages the guest did not own */
 	uint64_t ring_full;             /* a completion waited for room */
 	uint64_t signals;               /* events raised in the guest */
+	uint64_t budget_stops;          /* polls that returned STORVSP_POLL_MORE */
 };
 
 enum storvsp_state {
@@ -89,6 +100,7 @@ struct storvsp {
 	enum storvsp_state state;
 	uint16_t version;               /* VMSTOR_PROTO_VERSION_*, once agreed */
 	uint32_t pkt_size;              /* vstor_packet bytes on the wire */
+	uint32_t budget;                /* packets per poll (STORVSP_POLL_BUDGET) */
 	struct storvsp_stats stats;
 	/* A completion the full host->guest ring did not take yet: sent
 	 * first at the next poll, before any new packet is read. */
@@ -120,12 +132,24 @@ void storvsp_attach(struct storvsp *sp, struct vmbus_ring *in,
 		    struct vmbus_ring *out);
 
 /*
- * Process every packet waiting, answering each that asks for a
- * completion, and raise the guest's event once at the end when the ring
- * rules say it waits for one. When the host->guest ring is full, stops
- * with the completion kept (the ring's pending_send_sz makes the guest
- * signal us once it made room) and resumes at the next poll. Returns 0,
- * or -1 when the channel must be closed (corrupt ring, or a packet no
+ * Process the packets waiting, at most sp->budget of them, answering each
+ * that asks for a completion, and raise the guest's event once at the end
+ * when the ring rules say it waits for one.
+ *
+ * Wake-ups (none may be lost; the guest signals us only when its write
+ * finds the guest->host ring empty, or when our consume gives it the room
+ * it asked for):
+ *  - ring drained: the interrupt mask is cleared and the ring looked at
+ *    again (vmbus_ring_reader_done), returns STORVSP_POLL_DONE; the next
+ *    packet comes with a signal.
+ *  - budget spent with packets left: returns STORVSP_POLL_MORE with the
+ *    mask still set. The guest will not signal (the ring is not empty,
+ *    and the mask tells it we are polling), so the caller must poll again
+ *    soon, without waiting for a signal or its next tick.
+ *  - host->guest ring full: stops with the completion kept, unmasked,
+ *    returns STORVSP_POLL_DONE; the ring's pending_send_sz makes the guest
+ *    signal us once it made room, and the next poll resumes.
+ * Returns -1 when the channel must be closed (corrupt ring, or a packet no
  * storvsc sends: unknown packet type, longer than STORVSP_MAX_PACKET);
  * logs why. After -1, and before storvsp_attach, every poll returns -1.
  */

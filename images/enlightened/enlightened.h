@@ -162,4 +162,26 @@ void enlightened_vmbus_tests(void);
 /* After the TAP plan: wait for the host's shutdown IC request, if any. */
 void enlightened_vmbus_wait_shutdown(void);
 
+/* ---- the storm (storm.c) ------------------------------------------------ */
+struct vmbus_client;
+struct vmbus_ring;
+/* What the storm needs of the VMBus tests' state: the bus, and the open
+ * storage channel it writes raw packets on (storvsc idle). */
+struct storm_env {
+	struct vmbus_client *vc;
+	bool st_open;
+	struct vmbus_ring *st_out, *st_in;
+	uint32_t st_relid, st_conn, st_out_bytes;
+	uint32_t hb_relid, sd_relid;
+	uint64_t capacity;              /* blocks */
+};
+/* "storm" on the command line: ops=N malformed operations, seed=S; TAP. */
+void storm_run(const struct storm_env *env);
+/* trap.c: a fault of one of the storm's instructions, counted; false
+ * when it is not one. */
+struct cpu_regs;
+bool storm_trap(struct cpu_regs *r);
+/* vmbus_tests.c: keep the ICs answered (heartbeats) while busy. */
+void enlightened_vmbus_service(void);
+
 #endif

@@ -15,6 +15,8 @@ void trap_dispatch(struct cpu_regs *r)
 {
 	unsigned vec = (unsigned)r->vector & 0xff;
 
+	if (vec < 32 && storm_trap(r))
+		return;
 	if (vec < 32)
 		trap_exception(r);
 	else if (vec == SYNIC_VECTOR)

@@ -194,6 +194,11 @@ static void service_all(void)
 	ic_service(&sd);
 }
 
+void enlightened_vmbus_service(void)
+{
+	service_all();
+}
+
 /* ---- storvsc's transport ----------------------------------------------------- */
 
 static void s_signal(void *ctx)
@@ -551,6 +556,12 @@ static void storage_tests(uint64_t mib, uint64_t seed)
 	if (!st.offer) {
 		tap_result(true, "enlightened storvsc: init # SKIP the host offers no synthetic "
 			   "disk (no physical disk behind it?)");
+		if (cmdline_has(boot.cmdline, "storm")) {
+			struct storm_env e = { .vc = &vc, .hb_relid = hb.relid,
+					       .sd_relid = sd.relid };
+
+			storm_run(&e);
+		}
 		return;
 	}
 	r = chan_open(&st, STOR_RING_BYTES, STOR_RING_BYTES);
@@ -564,6 +575,18 @@ static void storage_tests(uint64_t mib, uint64_t seed)
 	if (r)
 		return;
 	storage_identify();
+	if (cmdline_has(boot.cmdline, "storm")) {
+		struct storm_env e = {
+			.vc = &vc, .st_open = true, .st_out = &sc.out, .st_in = &sc.in,
+			.st_relid = st.relid, .st_conn = st.conn,
+			.st_out_bytes = st.out_bytes, .hb_relid = hb.relid,
+			.sd_relid = sd.relid, .capacity = capacity,
+		};
+
+		storm_run(&e);
+		st.open = false;
+		return;
+	}
 	if (cmdline_has(boot.cmdline, "bench")) {
 		bench_storage(mib, boot.seed);
 		bench_small_reads(boot.seed);

@@ -131,7 +131,17 @@ static int host_poll(struct rig *g, bool *closed)
 {
 	int err = storvsp_poll(g->sp);
 
-	if (err != 0 && err != -1)
+	if (err != STORVSP_POLL_DONE && err != STORVSP_POLL_MORE && err != -1)
+		abort();
+	/* The wake-up invariant: "more" only with packets left and the ring
+	 * still masked; "done" leaves it unmasked, and empty unless a full
+	 * host->guest ring holds a completion back. */
+	if (err == STORVSP_POLL_MORE &&
+	    (g->sp->stalled || !vmbus_ring_avail_read(&g->h_in) ||
+	     g->h_in.hdr->interrupt_mask != 1))
+		abort();
+	if (err == STORVSP_POLL_DONE && (g->h_in.hdr->interrupt_mask != 0 ||
+	    (!g->sp->stalled && vmbus_ring_avail_read(&g->h_in))))
 		abort();
 	if (*closed && err != -1)
 		abort();        /* a closed channel stays closed */
@@ -296,6 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    vmbus_ring_init_pages(&g.g_out, g.out_hdr, g.out_data, OUT_PAGES))
 		abort();
 	storvsp_attach(g.sp, &g.h_in, &g.h_out);
+	g.sp->budget = 1u + (data[1] >> 3) % 24u;      /* 1..24 packets */
 	if (data[0] & FLAG_READY)
 		handshake(&g, versions[data[1] % 6], &closed);
 	if (data[0] & FLAG_RAW)

@@ -12,7 +12,9 @@
  * guest that hands the host a page it does not own.
  *
  * Events are two flags: the guest's wait() runs the host's poll only when
- * the guest signalled it, and returns only when the host signalled the
+ * the guest signalled it or the host re-armed itself (a poll that stopped
+ * at its budget returns STORVSP_POLL_MORE, and the caller polls again, as
+ * vmbus_host_poll does), and returns only when the host signalled the
  * guest; a wait with neither is a lost wakeup (counted, must stay 0).
  */
 #define _GNU_SOURCE
@@ -77,7 +79,7 @@ struct env {
 	struct scsidisk disk;
 	struct storvsc sc;
 	bool host_event, guest_event;
-	unsigned lost_wakeups, polls, poll_errors, page_cross, waits;
+	unsigned lost_wakeups, polls, poll_errors, page_cross, waits, rearms;
 	uint64_t gpa_add;               /* virt_to_gpa lies by this much */
 };
 
@@ -126,11 +128,20 @@ static const struct storvsp_ops vsp_ops = {
 	copy_from_guest, copy_to_guest, signal_guest, host_log,
 };
 
-static void run_host(void)
+/* One poll; one that stopped at its budget re-arms the host, as the
+ * root's loop and the monolithic run loop do through vmbus_host_poll. */
+static int run_host(void)
 {
+	int r = storvsp_poll(E.sp);
+
 	E.polls++;
-	if (storvsp_poll(E.sp))
+	if (r < 0)
 		E.poll_errors++;
+	if (r == STORVSP_POLL_MORE) {
+		E.rearms++;
+		E.host_event = true;
+	}
+	return r;
 }
 
 static void signal_host(void *ctx)
@@ -146,7 +157,9 @@ static void guest_wait(void *ctx)
 		printf("Bail out! the guest waited a million times\n");
 		exit(1);
 	}
-	if (E.host_event) {
+	/* The host runs what it has (a re-armed host more than once) before
+	 * the guest's halt would sleep. */
+	while (E.host_event && !E.guest_event) {
 		E.host_event = false;
 		run_host();
 	}
@@ -583,11 +596,18 @@ static void test_backpressure(void)
 			bad++;
 	CHECK(!bad, "60 requests queued");
 	E.host_event = false;
-	run_host();
+	/* 47 packets: three polls of the budget (16, 16, 15), the last one
+	 * stopped by the full ring, not by the budget. */
+	CHECK(run_host() == STORVSP_POLL_MORE && run_host() == STORVSP_POLL_MORE &&
+	      run_host() == STORVSP_POLL_DONE,
+	      "the budget splits it: more, more, then done (stalled)");
+	E.host_event = false;
 	CHECK(E.sp->stalled && E.sp->stats.ring_full == full0 + 1 &&
 	      E.sp->stats.packets == pk0 + 47,
 	      "host stops at a full ring with one completion kept (%u packets)",
 	      (unsigned)(E.sp->stats.packets - pk0));
+	CHECK(E.h_in.hdr->interrupt_mask == 0,
+	      "stalled: unmasked (the guest's signal for room wakes us)");
 	CHECK(vmbus_ring_avail_read(&E.h_in) > 0,
 	      "the rest stays in the guest->host ring");
 	run_host();
@@ -615,6 +635,161 @@ static void test_backpressure(void)
 	      "all 60 complete once each: none dropped");
 	CHECK(!E.sp->stalled && E.lost_wakeups == 0,
 	      "the guest's reads woke the host (pending_send_sz), no lost wakeup");
+}
+
+/* One TEST UNIT READY as a raw in-band packet asking for a completion. */
+static void tur_packet(void *pkt, uint64_t trans_id)
+{
+	struct {
+		struct vmbus_pkt_desc d;
+		struct vstor_packet vp;
+	} *p = pkt;
+
+	memset(p, 0, sizeof(*p));
+	p->d = (struct vmbus_pkt_desc){ VMBUS_PKT_DATA_INBAND, 2, 10,
+					VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
+					trans_id };
+	p->vp.operation = VSTOR_OPERATION_EXECUTE_SRB;
+	p->vp.vm_srb.cdb_length = 6;
+	p->vp.vm_srb.cdb[0] = SCSI_TEST_UNIT_READY;
+}
+
+/* The guest reads every completion waiting: how many, and whether their
+ * trans_ids are next, next + 1, ... (each answered once, in order). */
+static unsigned read_completions(uint64_t *next, unsigned *bad)
+{
+	static uint8_t buf[4096];
+	unsigned n = 0;
+	int len;
+	bool sig;
+
+	while ((len = vmbus_ring_peek(&E.sc.in, buf, sizeof(buf))) > 0) {
+		struct vmbus_pkt_desc d;
+		struct vstor_packet vp;
+
+		memcpy(&d, buf, sizeof(d));
+		memcpy(&vp, buf + d.offset8 * 8, sizeof(vp));
+		if (d.type != VMBUS_PKT_COMP || d.trans_id != *next ||
+		    vp.status || vp.vm_srb.srb_status != SRB_STATUS_SUCCESS)
+			(*bad)++;
+		(*next)++;
+		n++;
+		vmbus_ring_consume(&E.sc.in, (uint32_t)len, &sig);
+	}
+	return n;
+}
+
+/*
+ * The per-poll budget: a full guest->host ring is served in several
+ * polls, each but the last reporting STORVSP_POLL_MORE with the ring
+ * still masked; every packet is answered once, in order; the guest is
+ * signalled once for the batch; a packet written while the host is
+ * between polls is taken without a signal, and after the last poll the
+ * ring is unmasked so the next packet signals again.
+ */
+static void test_budget(void)
+{
+	uint8_t pkt[80];
+	struct vmbus_iov iov = { pkt, sizeof(pkt) };
+	uint64_t sig0, stops0, next = 1000;
+	unsigned n = 0, polls = 0, masked = 0, bad = 0, got;
+	bool sig, first_sig = false, later_sig = false;
+	int r;
+
+	CHECK(open_channel(2, 4, 0) == 0, "budget: guest->host ring of 2 pages");
+	CHECK(E.sp->budget == STORVSP_POLL_BUDGET, "default budget %u packets",
+	      E.sp->budget);
+	for (;;) {
+		tur_packet(pkt, 1000 + n);
+		if (vmbus_ring_write(&E.sc.out, &iov, 1, &sig))
+			break;
+		if (n == 0)
+			first_sig = sig;
+		else
+			later_sig |= sig;
+		n++;
+	}
+	CHECK(n > 3 * STORVSP_POLL_BUDGET && first_sig && !later_sig,
+	      "ring full with %u requests; only the first signalled", n);
+	sig0 = E.sp->stats.signals;
+	stops0 = E.sp->stats.budget_stops;
+	E.guest_event = false;
+	while ((r = storvsp_poll(E.sp)) == STORVSP_POLL_MORE) {
+		polls++;
+		if (E.h_in.hdr->interrupt_mask == 1 &&
+		    vmbus_ring_avail_read(&E.h_in) > 0)
+			masked++;
+		if (polls > n)
+			break;
+	}
+	polls++;
+	CHECK(r == STORVSP_POLL_DONE &&
+	      polls == (n + STORVSP_POLL_BUDGET - 1) / STORVSP_POLL_BUDGET,
+	      "served in %u polls of at most %u packets", polls,
+	      STORVSP_POLL_BUDGET);
+	CHECK(masked == polls - 1 &&
+	      E.sp->stats.budget_stops - stops0 == polls - 1,
+	      "each early stop said 'more to do' with packets left, ring masked");
+	CHECK(E.h_in.hdr->interrupt_mask == 0 &&
+	      vmbus_ring_avail_read(&E.h_in) == 0,
+	      "after the last poll: ring empty and unmasked");
+	got = read_completions(&next, &bad);
+	CHECK(got == n && !bad,
+	      "%u completions, each request answered once, in order", got);
+	CHECK(E.sp->stats.signals - sig0 == 1 && E.guest_event,
+	      "one signal to the guest for the whole batch");
+
+	/* A packet arriving between two polls of a batch. */
+	for (n = 0; n < 40; n++) {
+		tur_packet(pkt, next + n);
+		vmbus_ring_write(&E.sc.out, &iov, 1, &sig);
+	}
+	CHECK(storvsp_poll(E.sp) == STORVSP_POLL_MORE &&
+	      E.h_in.hdr->interrupt_mask == 1, "40 more: the first poll stops early");
+	tur_packet(pkt, next + n++);
+	CHECK(vmbus_ring_write(&E.sc.out, &iov, 1, &sig) == 0 && !sig,
+	      "a packet written meanwhile: no signal (masked, not empty)");
+	polls = 1;
+	do
+		r = storvsp_poll(E.sp);
+	while (++polls < 100 && r == STORVSP_POLL_MORE);
+	got = read_completions(&next, &bad);
+	CHECK(polls == 3 && got == 41 && !bad,
+	      "the re-polls take it: 41 answered in order in %u polls", polls);
+	tur_packet(pkt, next);
+	CHECK(vmbus_ring_write(&E.sc.out, &iov, 1, &sig) == 0 && sig,
+	      "after the batch the next packet signals again");
+	CHECK(storvsp_poll(E.sp) == STORVSP_POLL_DONE &&
+	      read_completions(&next, &bad) == 1 && !bad, "and is answered");
+
+	/* storvsc at full queue depth against a budget of 1: every wait of
+	 * the guest is ended by a re-armed host, none lost. */
+	E.sp->budget = 1;
+	{
+		static const uint8_t tur[6] = { SCSI_TEST_UNIT_READY };
+		struct storvsc_request req = { tur, 6, 0, NULL, 0,
+					       STORVSC_DIR_NONE };
+		struct storvsc_completion done[64];
+		uint64_t tag;
+		unsigned sub = 0, reaped = 0, lost0 = E.lost_wakeups,
+			 rearm0 = E.rearms;
+
+		while (sub < STORVSC_MAX_INFLIGHT &&
+		       storvsc_submit(&E.sc, &req, &tag) == 0)
+			sub++;
+		while (reaped < sub) {
+			int k = storvsc_reap(&E.sc, done, 64, true);
+
+			if (k <= 0)
+				break;
+			reaped += (unsigned)k;
+		}
+		CHECK(sub == STORVSC_MAX_INFLIGHT && reaped == sub &&
+		      E.lost_wakeups == lost0 && E.rearms - rearm0 >= sub - 1,
+		      "budget 1, %u in flight: all reaped, %u re-arms, no lost "
+		      "wakeup", sub, E.rearms - rearm0);
+	}
+	E.sp->budget = STORVSP_POLL_BUDGET;
 }
 
 /* A synchronous request behind a full guest->host ring waits for room. */
@@ -763,9 +938,15 @@ static void test_consume_signal(void *pkt)
 	      E.h_in.hdr->pending_send_sz != 0,
 	      "guest->host ring full after %u packets, pending_send_sz set", n);
 	E.guest_event = false;
-	CHECK(storvsp_poll(E.sp) == 0 && E.guest_event &&
+	CHECK(storvsp_poll(E.sp) == STORVSP_POLL_MORE && E.guest_event,
+	      "the first poll (budget spent) already gave room: writer signalled");
+	E.guest_event = false;
+	while ((err = storvsp_poll(E.sp)) == STORVSP_POLL_MORE)
+		;
+	CHECK(err == STORVSP_POLL_DONE && !E.guest_event &&
+	      vmbus_ring_avail_read(&E.h_in) == 0 &&
 	      vmbus_ring_avail_read(&E.sc.in) == 0,
-	      "the host drained it without a reply and signalled the writer");
+	      "the re-polls drain it without a reply or another signal");
 }
 
 /* A completion naming a slot in flight but not its transaction. */
@@ -969,6 +1150,7 @@ int main(void)
 	test_not_owned();
 	test_queue_depth();
 	test_backpressure();
+	test_budget();
 	test_outbound_full();
 	test_pre_win8();
 	test_hostile();
