@@ -36,7 +36,9 @@ void design_ap_start(void)
 
 void design_intercept(struct vp *vp, const struct hv_message *m)
 {
-	struct vp *root_vp = root_partition.vps[vp->cpu];
+	/* The root's control function runs on its VP 0: every intercept
+	 * goes there, whatever CPU the child VP runs on. */
+	struct vp *root_vp = root_partition.vps[0];
 
 	/* The message waits in the VP until the root's slot takes it. */
 	vp->intercept_target = root_vp;
@@ -49,6 +51,13 @@ void design_vp_gone(struct vp *vp)
 	if (vp->intercept_target)
 		synic_cancel(vp->intercept_target, HV_SYNIC_INTERCEPTION_SINT_INDEX,
 			     &vp->intercept);
+}
+
+bool design_cpu_runs_children(unsigned cpu)
+{
+	/* A CPU runs children while its root VP idles: once that VP runs. */
+	return cpu < root_partition.vp_count &&
+	       __atomic_load_n(&root_partition.vps[cpu]->started, __ATOMIC_ACQUIRE);
 }
 
 void design_device_irq(uint8_t vector)

@@ -310,6 +310,13 @@ void design_intercept(struct vp *vp, const struct hv_message *m)
 	partmgr_message(m);
 }
 
+bool design_cpu_runs_children(unsigned cpu)
+{
+	/* The control loop, and with it every child, runs on the boot CPU:
+	 * the device models are not written for two CPUs at once. */
+	return cpu == 0;
+}
+
 void design_vp_gone(struct vp *vp)
 {
 	/* Intercepts are handled at the exit: nothing waits anywhere. */

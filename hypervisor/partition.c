@@ -27,6 +27,7 @@
 #include "synic.h"
 #include "virt.h"
 #include "vpops.h"
+#include "percpu.h"
 #include "arch/x86/cpu.h"
 
 /* A child's GPA space: up to 64 GiB, its frame list grown on demand. */
@@ -301,10 +302,18 @@ uint16_t partition_destroy(struct partition *p)
 	spin_unlock(&partitions_lock);
 	if (log)
 		print_exit_counters(p);
-	for (unsigned i = 0; i < p->vp_count; i++)
-		if (p->vps[i]->cpu != this_cpu()->index &&
-		    current_vp_on(p->vps[i]->cpu) == p->vps[i])
-			return HV_STATUS_OBJECT_IN_USE;        /* still running */
+	/* A stopped VP is never picked again; one that runs on another CPU
+	 * now leaves at its next exit, which a wake-up forces. */
+	for (unsigned i = 0; i < p->vp_count; i++) {
+		struct vp *vp = p->vps[i];
+		uint64_t spins = 0;
+
+		while (vp->cpu != this_cpu()->index && current_vp_on(vp->cpu) == vp) {
+			if (spins++ % 100000 == 0)
+				vp_kick(vp);
+			cpu_relax();
+		}
+	}
 	port_partition_gone(p);
 	spin_lock(&partitions_lock);
 	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)

@@ -1,8 +1,10 @@
 /*
  * Scheduling child VPs, and the one place a VP is run once.
  *
- * Each child VP is bound to one physical CPU when it is created
- * (sched_pick_cpu) and sits in that CPU's run ring. A CPU runs
+ * Each child VP is bound to one physical CPU when it is created (the
+ * least loaded of those the design lets run children: every CPU in the
+ * microkernelized design, the boot CPU in the monolithic one) and sits in
+ * that CPU's run ring. A CPU runs
  * its ring's runnable VPs in turn whenever its owner of the moment lets
  * it: in the microkernelized design while that CPU's root VP idles (HLT),
  * in the monolithic design from the control loop. Every physical
@@ -13,6 +15,7 @@
  */
 #include "hv.h"
 #include "percpu.h"
+#include "design.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
@@ -51,14 +54,22 @@ static bool child_runnable(const struct vp *vp)
 	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
 }
 
-/* Where a new child VP lives: the creating CPU. Only CPUs whose owner
- * lets children run can take them (the root's VP 0 idles in HLT between
- * intercepts; its other VPs spin with interrupts off, and the monolithic
- * design runs children from the boot CPU's control loop), so spreading a
- * child's VPs over CPUs waits until every CPU offers idle time. */
+/* Where a new child VP lives: the CPU that may run children with the
+ * fewest child VPs (the lowest such index on a tie), so a partition's VPs
+ * and the partitions themselves spread over the machine. */
 unsigned sched_pick_cpu(void)
 {
-	return this_cpu()->index;
+	unsigned best = this_cpu()->index;
+	bool found = false;
+
+	for (unsigned i = 0; i < cpu_count; i++) {
+		if (!cpus[i] || !cpus[i]->online || !design_cpu_runs_children(i))
+			continue;
+		if (!found || hv_cpu[i].run_count < hv_cpu[best].run_count)
+			best = i;
+		found = true;
+	}
+	return best;
 }
 
 void sched_add(struct vp *vp)
@@ -143,12 +154,15 @@ void children_run_while_root_idles(struct vp *root_vp)
 	while (!vp_has_pending_irq(root_vp) && !cpus_stopping &&
 	       (vp = pick_child(cpu))) {
 		vp_run_once(vp, &e);
-		set_current_vp(cpu, root_vp);
 		if (e.reason == EXIT_INTR || e.reason == EXIT_NMI) {
 			vp->exits[e.reason]++;
+			set_current_vp(cpu, root_vp);
 			/* The interrupt is the root's: it takes it on entry. */
 			return;
 		}
+		/* Still this VP's CPU until its exit is handled: deletion
+		 * waits for that (partition_destroy). */
 		exit_handle(vp, &e);
+		set_current_vp(cpu, root_vp);
 	}
 }

@@ -51,17 +51,37 @@ static void vp_report_in(struct vp_cpu *v)
 	__atomic_add_fetch(&vps_online, 1, __ATOMIC_SEQ_CST);
 }
 
+/* The AP's own tick under the hypervisor: it only ends the HLT. */
+#define AP_TICK_VECTOR 0x59
+#define AP_TICK_COUNT 62500             /* ~1 ms at QEMU's 1 GHz / 16 */
+
+static void ap_tick(struct cpu_regs *r)
+{
+	apic_eoi();
+}
+
 void ap_main(struct vp_cpu *v) __attribute__((noreturn));
 void ap_main(struct vp_cpu *v)
 {
 	vp_load_tables(v);
 	apic_init();
 	vp_report_in(v);
-	/* Interrupts stay off; a panic elsewhere stops us with an NMI. */
+	if (boot.hv)
+		irq_set_handler(AP_TICK_VECTOR, ap_tick);
+	/* Natively the AP spins with interrupts off (a panic elsewhere stops
+	 * us with an NMI). Under the hypervisor it halts between 1 ms ticks:
+	 * while it halts, the hypervisor runs the child VPs bound to this
+	 * CPU, so a machine's every CPU serves children. Other interrupts
+	 * (the hypervisor's wake-ups) just end the HLT early. */
 	for (;;) {
 		v->heartbeat++;
 		watchdog_poll(v);
-		cpu_relax();
+		if (!boot.hv) {
+			cpu_relax();
+			continue;
+		}
+		apic_timer_oneshot(AP_TICK_VECTOR, AP_TICK_COUNT);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
 	}
 }
 
