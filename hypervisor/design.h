@@ -21,8 +21,9 @@ void design_ap_start(void) __attribute__((noreturn));
 /* A child VP's intercept (it waits in intercept suspend until the
  * control function completes it). */
 void design_intercept(struct vp *vp, const struct hv_message *m);
-/* May child VPs be bound to this CPU? */
-bool design_cpu_runs_children(unsigned cpu);
+/* How well this CPU suits child VPs: 0 not at all, 1 when no CPU is
+ * better, 2 preferred. */
+unsigned design_cpu_runs_children(unsigned cpu);
 /* A child VP is being deleted: forget anything of it that still waits. */
 void design_vp_gone(struct vp *vp);
 /* A device interrupt taken by the hypervisor. */

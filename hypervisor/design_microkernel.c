@@ -53,11 +53,16 @@ void design_vp_gone(struct vp *vp)
 			     &vp->intercept);
 }
 
-bool design_cpu_runs_children(unsigned cpu)
+unsigned design_cpu_runs_children(unsigned cpu)
 {
-	/* A CPU runs children while its root VP idles: once that VP runs. */
-	return cpu < root_partition.vp_count &&
-	       __atomic_load_n(&root_partition.vps[cpu]->started, __ATOMIC_ACQUIRE);
+	/* A CPU runs children while its root VP idles: once that VP runs.
+	 * The boot CPU's root VP serves every intercept, so under load it
+	 * rarely idles: its children would starve while the others' keep it
+	 * busy. It takes children only on a machine with no other CPU. */
+	if (cpu >= root_partition.vp_count ||
+	    !__atomic_load_n(&root_partition.vps[cpu]->started, __ATOMIC_ACQUIRE))
+		return 0;
+	return cpu == 0 ? 1 : 2;
 }
 
 void design_device_irq(uint8_t vector)

@@ -54,20 +54,21 @@ static bool child_runnable(const struct vp *vp)
 	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
 }
 
-/* Where a new child VP lives: the CPU that may run children with the
- * fewest child VPs (the lowest such index on a tie), so a partition's VPs
- * and the partitions themselves spread over the machine. */
+/* Where a new child VP lives: of the CPUs the design likes best for
+ * children, the one with the fewest child VPs (the lowest index on a
+ * tie), so partitions and their VPs spread over the machine. */
 unsigned sched_pick_cpu(void)
 {
-	unsigned best = this_cpu()->index;
-	bool found = false;
+	unsigned best = this_cpu()->index, best_rank = 0;
 
 	for (unsigned i = 0; i < cpu_count; i++) {
-		if (!cpus[i] || !cpus[i]->online || !design_cpu_runs_children(i))
-			continue;
-		if (!found || hv_cpu[i].run_count < hv_cpu[best].run_count)
+		unsigned rank = cpus[i] && cpus[i]->online ? design_cpu_runs_children(i) : 0;
+
+		if (rank > best_rank ||
+		    (rank && rank == best_rank && hv_cpu[i].run_count < hv_cpu[best].run_count)) {
 			best = i;
-		found = true;
+			best_rank = rank;
+		}
 	}
 	return best;
 }
