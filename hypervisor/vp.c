@@ -14,6 +14,34 @@
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
+/* ---- general registers by x86 number, with operand-size rules ------------ */
+
+uint64_t vp_gpr_read(struct vp *vp, unsigned reg, unsigned size, bool high)
+{
+	uint64_t v = vp->gpr[reg & 15];
+
+	if (high)
+		return (v >> 8) & 0xff;
+	return size == 8 ? v : v & ((1ull << (size * 8)) - 1);
+}
+
+void vp_gpr_write(struct vp *vp, unsigned reg, unsigned size, bool high,
+		  uint64_t value)
+{
+	uint64_t *r = &vp->gpr[reg & 15];
+
+	if (high)
+		*r = (*r & ~0xff00ull) | ((value & 0xff) << 8);
+	else if (size == 1)
+		*r = (*r & ~0xffull) | (value & 0xff);
+	else if (size == 2)
+		*r = (*r & ~0xffffull) | (value & 0xffff);
+	else if (size == 4)
+		*r = (uint32_t)value;           /* zero-extends, as the CPU does */
+	else
+		*r = value;
+}
+
 void vp_kick(struct vp *vp)
 {
 	if (vp->cpu != this_cpu()->index)
