@@ -160,6 +160,18 @@ $(O)/enlightened.elf: $(ENLIGHTENED_OBJ) $(O)/obj/vmbus-guest.a images/common/gu
 
 all: $(O)/enlightened.elf
 
+# The isolate guest (images/isolate): checks from inside a child that no
+# CPU state (vector registers, XCR0, TSC_AUX) crosses partitions and that
+# it cannot program the physical local APIC; modes by command line.
+ISOLATE_C   := $(wildcard images/isolate/*.c images/common/*.c)
+ISOLATE_OBJ := $(patsubst %,$(O)/obj/%.o,kernel/lib/x86/boot.S \
+               $(wildcard images/isolate/*.S) $(ISOLATE_C) $(LIB_PORTABLE) $(LIB_TARGET))
+
+$(O)/isolate.elf: $(ISOLATE_OBJ) images/common/guest.ld
+	$(LD) $(KLDFLAGS) -T images/common/guest.ld -o $@ $(ISOLATE_OBJ)
+
+all: $(O)/isolate.elf
+
 # Host tools the bats suites use: diskcheck verifies a guest's pattern in
 # a disk image with the guests' own pattern code.
 $(O)/host/tools/diskcheck: tests/tools/diskcheck.c images/common/pattern.c
