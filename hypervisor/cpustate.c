@@ -64,9 +64,13 @@ void cpustate_cpu_init(void)
 
 	xsave_cpu_init(cpu == 0);
 	if (cpu == 0) {
+		char xcr0[40] = "";
+
+		if (xsave_present)
+			ksnprintf(xcr0, sizeof(xcr0), " of XCR0 mask %#lx", xcr0_host);
 		probe_msrs();
-		hv_log("cpu state per VP: %s of XCR0 mask %#lx (%u-byte areas)%s%s, "
-		       "DR0-DR3", xsave_describe(), xcr0_host, xsave_area_bytes(),
+		hv_log("cpu state per VP: %s%s (%u-byte areas)%s%s, DR0-DR3",
+		       xsave_describe(), xcr0, xsave_area_bytes(),
 		       has_tsc_aux ? ", TSC_AUX" : "",
 		       spec_ctrl_bits ? ", SPEC_CTRL" : "");
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "hv.h"
 #include "cpustate.h"
+#include "xcr0.h"
 #include "virt.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
@@ -186,24 +187,6 @@ void xcr0_leave(struct vp *vp)
 		xsetbv(0, xcr0_host);
 }
 
-/* The #GP conditions of XSETBV on the value (SDM vol. 2, XSETBV; APM
- * vol. 4), restricted to what this hypervisor switches. */
-static bool xcr0_valid(uint64_t v)
-{
-	if (v & ~xcr0_host)
-		return false;
-	if (!(v & XCR0_X87))
-		return false;                   /* x87 state is always on */
-	if ((v & XCR0_AVX) && !(v & XCR0_SSE))
-		return false;
-	if (!(v & XCR0_BNDREGS) != !(v & XCR0_BNDCSR))
-		return false;                   /* MPX: both or neither */
-	if ((v & XCR0_AVX512) && ((v & XCR0_AVX512) != XCR0_AVX512 ||
-				  !(v & XCR0_AVX)))
-		return false;                   /* AVX-512: all three, on AVX */
-	return true;
-}
-
 enum exit_action exit_xsetbv(struct vp *vp, struct vp_exit *e)
 {
 	uint32_t index = (uint32_t)vp->gpr[GPR_RCX];
@@ -215,7 +198,7 @@ enum exit_action exit_xsetbv(struct vp *vp, struct vp_exit *e)
 	/* #UD comes before the privilege and value checks on hardware. */
 	if (!xsave_present || !(r.cr4 & CR4_OSXSAVE))
 		return EXIT_ACTION_INJECT_UD;
-	if (r.cpl == 0 && index == 0 && xcr0_valid(v)) {
+	if (r.cpl == 0 && index == 0 && xcr0_valid(v, xcr0_host)) {
 		vp->cpustate.xcr0 = v;          /* loaded at the next entry */
 		return EXIT_ACTION_ADVANCE;
 	}

@@ -3,8 +3,9 @@
  * register, MXCSR, the x87 control word, XCR0 and TSC_AUX, checked after
  * every yield of the CPU. Writer and checker use different values for
  * all of them (and different XCR0 masks where the CPU offers the bits),
- * so whatever the hypervisor fails to switch shows up on one side, and
- * the checker names the writer's values when it sees them.
+ * so whatever the hypervisor fails to switch shows up on one side (on
+ * whichever loaded its values first), and each names the other's values
+ * when it sees them.
  */
 #include <string.h>
 #include "isolate.h"
@@ -207,12 +208,13 @@ static bool regs_differ(const struct regs *now, const struct regs *want,
 /* Any of the other side's values here (its XCR0 only where it differs
  * from ours). */
 static bool regs_show(const struct regs *now, const struct regs *other,
-		      const struct regs *own, char *why, size_t len)
+		      const struct regs *own, const char *whose, char *why,
+		      size_t len)
 {
 	for (unsigned i = 0; i < VEC_REGS; i++)
 		for (unsigned lane = 0; lane < width / 16; lane++)
 			if (!memcmp(now->v[i] + lane * 16, other->v[i] + lane * 16, 16)) {
-				ksnprintf(why, len, "the writer's %s%u%s",
+				ksnprintf(why, len, "the %s's %s%u%s", whose,
 					  use_avx ? "ymm" : "xmm", i,
 					  lane ? " upper half" : "");
 				return true;
@@ -220,7 +222,7 @@ static bool regs_show(const struct regs *now, const struct regs *other,
 	if (now->control == other->control ||
 	    (use_rdtscp && now->tsc_aux == other->tsc_aux) ||
 	    (other->xcr0 != own->xcr0 && now->xcr0 == other->xcr0)) {
-		ksnprintf(why, len, "the writer's MXCSR/FCW, TSC_AUX or XCR0");
+		ksnprintf(why, len, "the %s's MXCSR/FCW, TSC_AUX or XCR0", whose);
 		return true;
 	}
 	return false;
@@ -263,10 +265,11 @@ static bool tsc_aux_setup(const struct side *s, char *why, size_t len)
 void fpu_tests(bool writer)
 {
 	const struct side *me = writer ? &writer_side : &checker_side;
+	const struct side *them = writer ? &checker_side : &writer_side;
 	uint64_t seconds = cmdline_u64(boot.cmdline, "seconds=", writer ? 6 : 3);
 	uint64_t rounds = 0, gaps = 0, fastest = ~0ull, start, end;
 	struct regs own, other, now;
-	char why[80] = "", seen[80] = "", aux[80];
+	char why[80] = "", seen[80] = "", aux[80], xcr0[24] = "";
 	bool bad = false, saw_other = false, aux_ok;
 
 	write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP);
@@ -274,8 +277,8 @@ void fpu_tests(bool writer)
 	xsetbv_tests();
 	aux_ok = tsc_aux_setup(me, aux, sizeof(aux));
 	tap_result(aux_ok, "isolate tsc_aux: RDTSCP reads this VP's own TSC_AUX%s", aux);
-	regs_fill(&writer_side, &other);
-	other.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_BNDREGS | XCR0_BNDCSR;
+	regs_fill(them, &other);
+	other.xcr0 = XCR0_X87 | XCR0_SSE | XCR0_AVX | them->xcr0_extra;
 	regs_load(me, &own);
 	start = guest_tsc();
 	end = start + seconds * tsc_hz();
@@ -290,15 +293,17 @@ void fpu_tests(bool writer)
 			gaps++;
 		regs_read(&now);
 		bad = regs_differ(&now, &own, why, sizeof(why));
-		if (!writer && !saw_other)
-			saw_other = regs_show(&now, &other, &own, seen, sizeof(seen));
+		if (!saw_other)
+			saw_other = regs_show(&now, &other, &own, them->name, seen,
+					      sizeof(seen));
 		rounds++;
 	}
-	tap_result(!bad, "isolate fpu: %s kept %s0-15, MXCSR, FCW, XCR0 %#lx%s "
-		   "over %lu yields (%lu long)%s%s", me->name,
-		   use_avx ? "YMM" : "XMM", own.xcr0, use_rdtscp ? ", TSC_AUX" : "",
+	if (use_xsave)
+		ksnprintf(xcr0, sizeof(xcr0), ", XCR0 %#lx", own.xcr0);
+	tap_result(!bad, "isolate fpu: %s kept %s0-15, MXCSR, FCW%s%s over %lu "
+		   "yields (%lu long)%s%s", me->name, use_avx ? "YMM" : "XMM",
+		   xcr0, use_rdtscp ? ", TSC_AUX" : "",
 		   rounds, gaps, bad ? "; changed: " : "", why);
-	if (!writer)
-		tap_result(!saw_other, "isolate fpu: checker never saw the writer's "
-			   "values%s%s", saw_other ? "; saw " : "", seen);
+	tap_result(!saw_other, "isolate fpu: %s never saw the %s's values%s%s",
+		   me->name, them->name, saw_other ? "; saw " : "", seen);
 }

@@ -6,8 +6,8 @@
  *                XMM0-15 (YMM0-15), MXCSR, the x87 control word and
  *                TSC_AUX with its pattern and keeps checking them while
  *                it yields the CPU;
- *   fpu-checker  the same with values of its own, and also checks it never
- *                sees the writer's.
+ *   fpu-checker  the same with values of its own; each side also checks
+ *                it never sees the other's values.
  * Both FPU modes run for "seconds=N" of TSC time (default 6 for the
  * writer, 3 for the checker, so a checker started after the writer
  * overlaps it) and yield with CPUID, which always exits: after each exit
