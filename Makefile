@@ -34,7 +34,7 @@ DRIVERS      := $(wildcard drivers/*.c)
 # VMBus (rings, channel management, VSPs and VSCs): portable, host-tested.
 VMBUS        := $(wildcard vmbus/*.c)
 # Portable pieces of the hypervisor: built into it, and for host tests.
-HV_PORTABLE  := hypervisor/rootview.c \
+HV_PORTABLE  := hypervisor/rootview.c hypervisor/xcr0.c \
                 hypervisor/hypercall_abi.c hypervisor/arch/x86/npt.c
 # Target-only library pieces: x86/ is what every image's CPUs share (trap
 # entry and IDT, panic, local APIC, TSC, GDT, AP start-up), behind the
@@ -159,6 +159,18 @@ $(O)/enlightened.elf: $(ENLIGHTENED_OBJ) $(O)/obj/vmbus-guest.a images/common/gu
 		$(O)/obj/vmbus-guest.a
 
 all: $(O)/enlightened.elf
+
+# The isolate guest (images/isolate): checks from inside a child that no
+# CPU state (vector registers, XCR0, TSC_AUX) crosses partitions and that
+# it cannot program the physical local APIC; modes by command line.
+ISOLATE_C   := $(wildcard images/isolate/*.c images/common/*.c)
+ISOLATE_OBJ := $(patsubst %,$(O)/obj/%.o,kernel/lib/x86/boot.S \
+               $(wildcard images/isolate/*.S) $(ISOLATE_C) $(LIB_PORTABLE) $(LIB_TARGET))
+
+$(O)/isolate.elf: $(ISOLATE_OBJ) images/common/guest.ld
+	$(LD) $(KLDFLAGS) -T images/common/guest.ld -o $@ $(ISOLATE_OBJ)
+
+all: $(O)/isolate.elf
 
 # Host tools the bats suites use: diskcheck verifies a guest's pattern in
 # a disk image with the guests' own pattern code.

@@ -1,12 +1,14 @@
 /*
  * CPUID as a partition sees it: the host's answers, with the hypervisor
- * present bit set, SVM hidden (no nested virtualization is offered), and
- * the Hyper-V leaves 0x40000000-0x40000006 describing exactly what this
+ * present bit set, SVM hidden (no nested virtualization is offered), the
+ * XSAVE bits following the VP's own CR4 and XCR0 (xsave.c), and the
+ * Hyper-V leaves 0x40000000-0x40000006 describing exactly what this
  * hypervisor implements.
  */
 #include <string.h>
 #include <isovisor/hvtlfs.h>
 #include "hv.h"
+#include "cpustate.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
@@ -77,6 +79,7 @@ enum exit_action exit_cpuid(struct vp *vp, struct vp_exit *e)
 			r = (struct cpuid_regs){ 0, 0, 0, 0 };
 			break;
 		}
+		xsave_cpuid(vp, leaf, sub, &r);
 	}
 	if (!vp->partition->is_root && cpuid_intercepted(vp->partition, leaf)) {
 		/* The root asked to answer this leaf: it gets what we would

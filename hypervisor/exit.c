@@ -5,6 +5,7 @@
  * it gave one, else from our own decode of the instruction.
  */
 #include "hv.h"
+#include "cpustate.h"
 #include "exit.h"
 #include "gmem.h"
 #include "virt.h"
@@ -135,6 +136,7 @@ static const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_INIT] = exit_init,
 	[EXIT_VIRT_INSN] = exit_virt_insn,
 	[EXIT_INVALID] = exit_invalid,
+	[EXIT_XSETBV] = exit_xsetbv,
 };
 
 static bool advance_rip(struct vp *vp, const struct vp_exit *e)

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "hv.h"
+#include "cpustate.h"
 #include "design.h"
 #include "virt.h"
 #include "vpops.h"
@@ -98,6 +99,8 @@ static void hv_main_on_cpu_stack(void)
 	bsp->online = true;
 	cpus_online = 1;
 	time_init();
+	/* Before the other CPUs, which check theirs against it. */
+	cpustate_cpu_init();
 	smp_boot_aps();
 	hv_log("cpus %u online", cpus_online);
 

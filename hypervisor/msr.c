@@ -1,9 +1,13 @@
 /*
  * MSR intercepts: EFER (SVME stays set for the hardware, hidden from the
  * guest), the virtualization MSRs (refused with #GP: no nested
- * virtualization), the x2APIC ICR (INIT and SIPI never reach a physical
- * CPU), and the TLFS synthetic MSRs. Every other MSR the permission map
- * lets through goes straight to the hardware.
+ * virtualization), the root's x2APIC ICR (INIT and SIPI never reach a
+ * physical CPU), the TLFS synthetic MSRs, and a child's TSC_AUX and
+ * SPEC_CTRL (its own copies, cpustate.c). A child has no local APIC of
+ * its own here and must never program the physical one: every x2APIC MSR
+ * (0x800-0x8ff) is #GP for it, logged a few times per partition. Every
+ * other MSR the permission map lets through goes straight to the
+ * hardware (the root's; a child's map lets nothing through).
  */
 #include <string.h>
 #include <isovisor/hvtlfs.h>
@@ -13,9 +17,12 @@
 #include "vpops.h"
 #include "apicfilter.h"
 #include "synic.h"
+#include "cpustate.h"
 #include "arch/x86/cpu.h"
 
 #define MSR_X2APIC_ICR 0x830
+#define MSR_X2APIC_FIRST 0x800
+#define MSR_X2APIC_LAST 0x8ff
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE | (1ull << 13) | \
 		       (1ull << 14) | (1ull << 15))    /* LMSLE FFXSR TCE */
 
@@ -25,6 +32,30 @@ static uint64_t ref_counter_100ns(void)
 	uint64_t khz = tsc_khz();
 
 	return khz ? rdtsc() * 10000 / khz : 0;
+}
+
+static bool is_x2apic_msr(uint32_t msr)
+{
+	return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST;
+}
+
+/* A child's x2APIC access: #GP, as on a CPU whose APIC is not in x2APIC
+ * mode. Logged three times per partition, then at powers of two. */
+static enum exit_action x2apic_refused(struct vp *vp, uint32_t msr, bool write)
+{
+	uint64_t n;
+
+	if (refusal_log_due(&vp->partition->refused_x2apic, &n)) {
+		if (n <= 3)
+			hv_log("%s vp %u: x2APIC MSR %#x %s refused (#GP)",
+			       vp->partition->name, vp->index, msr,
+			       write ? "write" : "read");
+		else
+			hv_log("%s vp %u: x2APIC MSR %#x %s refused (#GP), "
+			       "%lu refused so far", vp->partition->name,
+			       vp->index, msr, write ? "write" : "read", n);
+	}
+	return EXIT_ACTION_INJECT_GP;
 }
 
 /* An MSR access the root asked to see (HvCallInstallIntercept). */
@@ -45,10 +76,15 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 {
 	uint32_t msr = (uint32_t)vp->gpr[GPR_RCX];
 	struct partition *p = vp->partition;
+	enum exit_action a;
 	uint64_t v;
 
+	/* What the root chose to emulate itself is its business; nothing
+	 * else of a child's reaches the hardware. */
 	if (!p->is_root && msr_intercepted(p, msr, false))
 		return msr_to_root(vp, e, false);
+	if (!p->is_root && is_x2apic_msr(msr))
+		return x2apic_refused(vp, msr, false);
 	switch (msr) {
 	case MSR_EFER:
 		v = virt->vp_get_efer(vp);
@@ -74,6 +110,8 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 	default:
 		if (synic_msr_read(vp, msr, &v))
 			break;
+		if (cpustate_msr_read(vp, msr, &v, &a))
+			break;
 		return EXIT_ACTION_INJECT_GP;   /* VM_CR, VM_HSAVE_PA, unknown */
 	}
 	vp->gpr[GPR_RAX] = (uint32_t)v;
@@ -86,9 +124,12 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 	uint32_t msr = (uint32_t)vp->gpr[GPR_RCX];
 	uint64_t v = (vp->gpr[GPR_RDX] << 32) | (uint32_t)vp->gpr[GPR_RAX];
 	struct partition *p = vp->partition;
+	enum exit_action a;
 
 	if (!p->is_root && msr_intercepted(p, msr, true))
 		return msr_to_root(vp, e, true);
+	if (!p->is_root && is_x2apic_msr(msr))
+		return x2apic_refused(vp, msr, true);
 	switch (msr) {
 	case MSR_EFER:
 		if (v & ~(EFER_WRITABLE | EFER_LMA))
@@ -117,13 +158,14 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 		return synic_msr_write(vp, msr, v) ? EXIT_ACTION_INJECT_GP :
 						     EXIT_ACTION_ADVANCE;
 	case MSR_X2APIC_ICR:
-		if (!p->is_root)        /* a child has no business with the CPUs' APICs */
-			return EXIT_ACTION_INJECT_GP;
+		/* Only the root gets here (children were refused above). */
 		if (!apic_icr_allowed(vp, (uint32_t)v, (uint32_t)(v >> 32)))
 			return EXIT_ACTION_ADVANCE;
 		wrmsr(msr, v);
 		return EXIT_ACTION_ADVANCE;
 	default:
+		if (cpustate_msr_write(vp, msr, v, &a))
+			return a;
 		return EXIT_ACTION_INJECT_GP;
 	}
 }

@@ -28,6 +28,7 @@
 #include "virt.h"
 #include "vpops.h"
 #include "percpu.h"
+#include "cpustate.h"
 #include "arch/x86/cpu.h"
 
 /* A child's GPA space: up to 64 GiB, its frame list grown on demand. */
@@ -346,6 +347,7 @@ uint16_t partition_destroy(struct partition *p)
 		hv_log("partition %s deleted: %lu pages returned, zeroed (%lu "
 		       "deleted since boot)", p->name, returned, deleted_count);
 	for (unsigned i = 0; i < p->vp_count; i++) {
+		cpustate_vp_gone(p->vps[i]);
 		virt->vp_destroy(p->vps[i]);
 		pages_free(p->vps[i], VP_PAGES);
 	}

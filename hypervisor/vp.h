@@ -14,6 +14,7 @@
 #include "memmap.h"
 #include "spinlock.h"
 #include "exit.h"
+#include "cpustate.h"
 
 enum gpr {
 	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
@@ -93,6 +94,7 @@ struct vp {
 	struct vp *run_next, *run_prev; /* its CPU's run ring (sched.c) */
 	volatile bool tlb_flush;        /* flush before the next entry */
 	struct synic synic;
+	struct vp_cpustate cpustate;    /* FPU/XCR0 and MSRs VMRUN keeps */
 };
 _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
 
@@ -140,6 +142,8 @@ struct partition {
 	uint32_t msr_intercepts[8];
 	uint8_t msr_intercept_access[8];
 	unsigned msr_intercept_count;
+	/* Refused accesses, for rate-limited logs (cpustate.h). */
+	uint64_t refused_x2apic, refused_xsetbv;
 };
 
 #define MAX_CHILD_PARTITIONS 64

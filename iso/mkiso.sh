@@ -50,7 +50,7 @@ sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
     -e "s|@CONFIG@|partitions.cfg|" -e "s|@GUESTARGS@|$guestargs|" \
     "$here/grub.cfg" > "$work/stage/boot/grub/grub.cfg"
 cp "$O/hypervisor.elf" "$O/hypervisor-monolithic.elf" "$O/root.elf" "$O/legacy.elf" \
-   "$O/enlightened.elf" "$O/hostile-triple.elf" "$O/hostile-spin.elf" "$O/mb1.elf" \
+   "$O/enlightened.elf" "$O/hostile-triple.elf" "$O/hostile-spin.elf" "$O/mb1.elf" "$O/isolate.elf" \
    "$work/stage/boot/isovisor/"
 cp "$config" "$work/stage/boot/isovisor/partitions.cfg"
 echo "isovisor boot medium" > "$work/stage/isovisor.id"

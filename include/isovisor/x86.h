@@ -199,4 +199,83 @@ static inline void barrier(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* ---- extended processor state (XSAVE, FXSAVE, XCR0) and the MSRs a
+ * partition switch must carry besides them. The images that use these
+ * are built -mgeneral-regs-only: the compiler never touches the vector
+ * registers, so only these instructions (and guests' own asm) do. */
+#define CR0_EM          (1ull << 2)
+#define CR0_TS          (1ull << 3)
+#define CR4_OSXMMEXCPT  (1ull << 10)
+#define CR4_OSXSAVE     (1ull << 18)
+#define CR4_PKE         (1ull << 22)
+
+#define XCR0_X87        (1ull << 0)
+#define XCR0_SSE        (1ull << 1)
+#define XCR0_AVX        (1ull << 2)
+#define XCR0_BNDREGS    (1ull << 3)
+#define XCR0_BNDCSR     (1ull << 4)
+#define XCR0_OPMASK     (1ull << 5)
+#define XCR0_ZMM_HI256  (1ull << 6)
+#define XCR0_HI16_ZMM   (1ull << 7)
+#define XCR0_PKRU       (1ull << 9)
+#define XCR0_AVX512     (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)
+
+#define MSR_SPEC_CTRL   0x00000048
+#define MSR_TSC_AUX     0xc0000103
+
+static inline uint64_t xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void xsetbv(uint32_t index, uint64_t v)
+{
+	__asm__ volatile("xsetbv" : : "c"(index), "a"((uint32_t)v),
+			 "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+/* The 64-bit forms, so the x87 instruction and data pointers are kept
+ * whole. `area` is 64-byte aligned (16 for FXSAVE). */
+static inline void xsave64(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsave64 (%0)" : : "r"(area), "a"((uint32_t)mask),
+			 "d"((uint32_t)(mask >> 32)) : "memory");
+}
+
+static inline void xrstor64(const void *area, uint64_t mask)
+{
+	__asm__ volatile("xrstor64 (%0)" : : "r"(area), "a"((uint32_t)mask),
+			 "d"((uint32_t)(mask >> 32)) : "memory");
+}
+
+static inline void fxsave64(void *area)
+{
+	__asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+}
+
+static inline void fxrstor64(const void *area)
+{
+	__asm__ volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+}
+
+#define DEFINE_DR(n)                                                         \
+	static inline uint64_t read_dr##n(void)                              \
+	{                                                                    \
+		uint64_t v;                                                  \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));            \
+		return v;                                                    \
+	}                                                                    \
+	static inline void write_dr##n(uint64_t v)                           \
+	{                                                                    \
+		__asm__ volatile("mov %0, %%db" #n : : "r"(v));              \
+	}
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+#undef DEFINE_DR
+
 #endif

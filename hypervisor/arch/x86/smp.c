@@ -9,6 +9,7 @@
 #include "../../virt.h"
 #include "../../vpops.h"
 #include "../../design.h"
+#include "../../cpustate.h"
 
 #define AP_START_TIMEOUT_US 200000
 
@@ -22,6 +23,7 @@ static void ap_main(struct percpu *p)
 		      apic_id(), p->apic_id);
 	p->seen_rsp = (uint64_t)__builtin_frame_address(0);
 	p->seen_gs = this_cpu();
+	cpustate_cpu_init();
 	p->online = true;
 	__atomic_add_fetch(&cpus_online, 1, __ATOMIC_SEQ_CST);
 	/* Wait for the boot CPU to set up the root partition. */

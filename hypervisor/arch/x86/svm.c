@@ -9,6 +9,7 @@
 #include "../../hv.h"
 #include "../../virt.h"
 #include "../../spinlock.h"
+#include "../../cpustate.h"
 #include "cpu.h"
 #include "npt.h"
 #include "svm.h"
@@ -247,7 +248,9 @@ static int svm_vp_init(struct vp *vp)
 		SVM_INTERCEPT_SHUTDOWN;
 	v->control.intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL |
 		SVM_INTERCEPT_VMLOAD | SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI |
-		SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT;
+		SVM_INTERCEPT_CLGI | SVM_INTERCEPT_SKINIT |
+		/* XCR0 is not in the VMCB: every partition's goes through us. */
+		SVM_INTERCEPT_XSETBV;
 	if (!vp->partition->is_root) {
 		/* The root owns the physical interrupts: any that arrives
 		 * while a child runs sends the CPU back, whatever the child's
@@ -385,6 +388,9 @@ static void normalize(struct vmcb *v, struct vp_exit *e)
 	case SVM_EXIT_INVLPGA:
 		e->reason = EXIT_VIRT_INSN;
 		break;
+	case SVM_EXIT_XSETBV:
+		e->reason = EXIT_XSETBV;
+		break;
 	case SVM_EXIT_INVALID:
 		e->reason = EXIT_INVALID;
 		return;
@@ -425,7 +431,11 @@ static void svm_vp_run(struct vp *vp, struct vp_exit *e)
 			v->control.tlb_control = svm_tlb_flush();
 		}
 	}
+	/* The FPU, XCR0, TSC_AUX, SPEC_CTRL and DR0-3: VMRUN switches none
+	 * of them. Interrupts are off from here to cpustate_leave(). */
+	cpustate_enter(vp);
 	svm_vmrun(vp, s->vmcb_pa, host_vmcb_pa[this_cpu()->index]);
+	cpustate_leave(vp);
 	vp->gpr[GPR_RAX] = v->save.rax;
 	vp->gpr[GPR_RSP] = v->save.rsp;
 	v->control.tlb_control = 0;

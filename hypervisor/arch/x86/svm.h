@@ -139,6 +139,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb");
 #define SVM_EXIT_STGI           0x084
 #define SVM_EXIT_CLGI           0x085
 #define SVM_EXIT_SKINIT         0x086
+#define SVM_EXIT_XSETBV         0x08d
 #define SVM_EXIT_NPF            0x400
 #define SVM_EXIT_INVALID        ((uint64_t)-1)
 

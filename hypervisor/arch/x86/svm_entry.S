@@ -5,7 +5,18 @@
  * #VMEXIT. The guest's general registers other than RAX and RSP (which
  * live in the VMCB) are loaded from and stored back to vp->gpr[] (x86
  * order, see vp.h). The host's FS/GS/TR/syscall state is kept in its own
- * per-CPU VMCB with VMSAVE/VMLOAD, since VMRUN does not save it. GIF is
+ * per-CPU VMCB with VMSAVE/VMLOAD, since VMRUN does not save it.
+ *
+ * What this switches per VP, checked against the APM (vol. 2, 15.5.1 and
+ * VMLOAD/VMSAVE): VMRUN and #VMEXIT load and store ES/CS/SS/DS, GDTR,
+ * IDTR, CR0/2/3/4, EFER, RFLAGS, RIP, RSP, RAX, DR6, DR7, G_PAT and CPL
+ * from the VMCB; the VMLOAD before VMRUN and the VMSAVE after it carry FS
+ * and GS (selectors and hidden bases: FS.base, GS.base), TR, LDTR,
+ * KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK and SYSENTER_CS/ESP/EIP, and
+ * the host's copies go through host_vmcb_pa the same way. So the syscall
+ * MSRs never leak between partitions. Not switched here, and done in C
+ * around this call (cpustate.c): x87/SSE/AVX state, XCR0, TSC_AUX,
+ * SPEC_CTRL, DR0-DR3. GIF is
  * clear from here until the host state is back, so no NMI can run on a
  * half-restored host. The host runs with IF clear, so an interrupt that
  * ended the guest's run stays pending for the caller to decide about.

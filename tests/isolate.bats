@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# CPU state isolation from inside children (images/isolate, with
+# tests/isolate.cfg), in both designs: a child's x2APIC MSR accesses
+# (the ICR first) get #GP and nothing else happens; two children sharing
+# one CPU keep their own vector registers, MXCSR, x87 control word, XCR0
+# and TSC_AUX across thousands of switches and never see each other's;
+# XSETBV refuses bad values. With -smp 2 the children still share CPU 0
+# (a child VP runs on the CPU of the root VP that created it).
+
+load helpers
+
+setup_file() {
+	export SOURCE_DATE_EPOCH=1767225600
+	mkdir -p "$O/tests"
+	"$TOP/iso/mkiso.sh" "$O/tests/isolate.iso" 1 0 "" "" "$TOP/tests/isolate.cfg"
+	"$TOP/iso/mkiso.sh" "$O/tests/isolate-monolithic.iso" 5 0 "" "" "$TOP/tests/isolate.cfg"
+}
+
+# Every check of the three guests ok, in the run's one TAP stream;
+# `vec` is the register file the FPU guests checked (XMM or YMM).
+assert_cpu_state_isolated() {
+	local prefix=$1 vec=$2 g n
+	assert_boot_passed
+	assert_line --regexp "^$prefix: ok [0-9]+ - icr isolate icr: WRMSR 0x830 \(a fixed IPI to itself, vector 0xf1\) raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - icr isolate icr: 6 of 6 other x2APIC accesses .* raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - icr isolate icr: 20 of 20 more ICR writes raised #GP, and this guest still runs$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - icr: finished with exit code 0, 3 of 3 TAP results$"
+	# The hypervisor says so, a few times and then at powers of two:
+	# 27 refusals give lines for 1, 2, 3, 4, 8 and 16.
+	assert_line "hv: icr vp 0: x2APIC MSR 0x830 write refused (#GP)"
+	assert_line "hv: icr vp 0: x2APIC MSR 0x830 write refused (#GP), 16 refused so far"
+	n=$(grep -c "^hv: icr vp 0: x2APIC MSR" <<<"$output")
+	[ "$n" -eq 6 ] || fail "expected 6 rate-limited x2APIC log lines, got $n"
+	for g in fpuw:writer:checker fpuc:checker:writer; do
+		IFS=: read -r name me them <<<"$g"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $name isolate xsetbv: "
+		assert_line --regexp "^$prefix: ok [0-9]+ - $name isolate tsc_aux: RDTSCP reads this VP's own TSC_AUX"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $name isolate fpu: $me kept ${vec}0-15, MXCSR, FCW.* over [0-9]{4,} yields"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $name isolate fpu: $me never saw the $them's values$"
+		assert_line --regexp "^$prefix: ok [0-9]+ - $name: finished with exit code 0, [45] of [45] TAP results$"
+	done
+	refute_line --regexp "^$prefix: not ok "
+}
+
+@test "isolation of CPU state, microkernel, bios, 1 cpu: x2APIC #GP, own FPU/AVX, XCR0 and TSC_AUX" {
+	boot isolate-micro-bios-smp1 "$O/tests/isolate.iso" -- -cpu max -smp 1 -m 512M
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \(bios, microkernel\)$"
+	assert_line --regexp "^hv: cpu state per VP: XSAVE of XCR0 mask 0x[0-9a-f]+ \([0-9]+-byte areas\), TSC_AUX"
+	assert_cpu_state_isolated root YMM
+	# Both children set XCR0 of their own (AVX plus MPX, AVX plus PKRU).
+	assert_line --regexp "^root: ok [0-9]+ - fpuw isolate fpu: writer kept YMM0-15, MXCSR, FCW, XCR0 0x1f, TSC_AUX"
+	assert_line --regexp "^root: ok [0-9]+ - fpuc isolate fpu: checker kept YMM0-15, MXCSR, FCW, XCR0 0x207, TSC_AUX"
+	assert_line --regexp "^root: ok [0-9]+ - fpuw isolate xsetbv: #UD before CR4.OSXSAVE; 5 of 5 bad values .* #GP; XCR0 stays 0x1$"
+}
+
+@test "isolation of CPU state, monolithic, bios, 1 cpu: the same with no root partition" {
+	boot isolate-mono-bios-smp1 "$O/tests/isolate-monolithic.iso" -- -cpu max -smp 1 -m 512M
+	assert_line --regexp "^hv: isovisor [^ ]+ booting \(bios, monolithic\)$"
+	refute_line --regexp "^root: "
+	assert_cpu_state_isolated hv YMM
+}
+
+@test "isolation of CPU state, microkernel, uefi, 2 cpus" {
+	boot isolate-micro-uefi-smp2 "$O/tests/isolate.iso" --uefi -- -cpu max -smp 2 -m 512M
+	assert_line "hv: cpus 2 online"
+	assert_cpu_state_isolated root YMM
+}
+
+@test "isolation of CPU state, microkernel, qemu64 (no XSAVE, no RDTSCP): FXSAVE keeps XMM apart" {
+	boot isolate-micro-qemu64 "$O/tests/isolate.iso" -- -cpu qemu64,+svm,+npt -smp 1 -m 512M
+	assert_line --regexp "^hv: cpu state per VP: FXSAVE \(512-byte areas\), DR0-DR3$"
+	assert_cpu_state_isolated root XMM
+	assert_line --regexp "^root: ok [0-9]+ - fpuw isolate xsetbv: XSETBV raised #UD # SKIP no XSAVE offered$"
+	assert_line --regexp "^root: ok [0-9]+ - fpuw isolate tsc_aux: RDTSCP reads this VP's own TSC_AUX # SKIP no RDTSCP offered$"
+}
