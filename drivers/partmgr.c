@@ -308,10 +308,14 @@ static void set_reg(struct hv_register_assoc *r, uint32_t name, uint64_t v)
 	r->value.reg64 = v;
 }
 
+/* The VP whose intercept is being completed (partmgr_message): every
+ * intercept payload starts with the header naming it. */
+static uint32_t msg_vp;
+
 static int set_regs(struct child *c, const struct hv_register_assoc *r,
 		    unsigned n)
 {
-	return ps->set_regs(c->id, 0, r, n);
+	return ps->set_regs(c->id, msg_vp, r, n);
 }
 
 static const char *create_child(struct child *c)
@@ -393,6 +397,7 @@ static const char *create_child(struct child *c)
 						       MB2_BOOTLOADER_MAGIC);
 	set_reg(&r[2], HV_X64_REGISTER_RAX + 3, CHILD_MBI_GPA);       /* RBX */
 	set_reg(&r[3], HV_REGISTER_EXPLICIT_SUSPEND, 0);
+	msg_vp = 0;                     /* VP 0 starts; the guest starts the rest */
 	if (set_regs(c, r, 4))
 		return "SetVpRegisters failed";
 	c->started = true;
@@ -432,7 +437,7 @@ static bool child_copy(struct child *c, uint64_t gva, void *buf, uint64_t bytes,
 		       bool to_child)
 {
 	while (bytes) {
-		uint64_t n = 4096 - (gva & 0xfff), gpa = ps->gva_to_gpa(c->id, 0, gva);
+		uint64_t n = 4096 - (gva & 0xfff), gpa = ps->gva_to_gpa(c->id, msg_vp, gva);
 
 		if (n > bytes)
 			n = bytes;
@@ -460,8 +465,8 @@ static void stop_child(struct child *c, const char *why)
 	memset(&r, 0, sizeof(r));
 	r.name = HV_REGISTER_EXPLICIT_SUSPEND;
 	r.value.reg64 = 1;
-	if (c->created)
-		ps->set_regs(c->id, 0, &r, 1);
+	for (uint32_t vp = 0; c->created && vp < c->cfg.vps; vp++)
+		ps->set_regs(c->id, vp, &r, 1);
 }
 
 /* REP INS/OUTS as a whole: the data moves in big pieces through the
@@ -562,7 +567,7 @@ static void mmio_string(struct child *c, const struct hv_x64_memory_intercept_me
 	static uint8_t ones[65536];
 	unsigned n = 0;
 
-	if ((m->header.rflags & (1u << 10)) || ps->get_regs(c->id, 0, names, v, 3)) {
+	if ((m->header.rflags & (1u << 10)) || ps->get_regs(c->id, msg_vp, names, v, 3)) {
 		stop_child(c, "MMIO string move backwards or registers unreadable");
 		return;
 	}
@@ -578,7 +583,7 @@ static void mmio_string(struct child *c, const struct hv_x64_memory_intercept_me
 			set_reg(&r[n++], HV_X64_REGISTER_RAX, i->opsize == 8 ? ~0ull :
 				(1ull << (i->opsize * 8)) - 1);
 	} else if (i->kind == X86_INSN_MOVS) {
-		uint64_t dst_gpa = ps->gva_to_gpa(c->id, 0, v[2] & amask);
+		uint64_t dst_gpa = ps->gva_to_gpa(c->id, msg_vp, v[2] & amask);
 
 		/* The faulting side is the unclaimed one; if it is the source
 		 * and the destination is RAM, the RAM gets all ones. */
@@ -662,6 +667,12 @@ void partmgr_message(const struct hv_message *m)
 
 	if (!c || c->done)
 		return;
+	msg_vp = m->header.message_type == HVMSG_UNRECOVERABLE_EXCEPTION ? 0 :
+		 ((const struct hv_x64_intercept_message_header *)m->payload)->vp_index;
+	if (msg_vp >= c->cfg.vps) {
+		stop_child(c, "an intercept from a VP it does not have");
+		return;
+	}
 	switch (m->header.message_type) {
 	case HVMSG_X64_IO_PORT_INTERCEPT:
 		handle_io(c, (const void *)m->payload);

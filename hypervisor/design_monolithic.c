@@ -35,12 +35,21 @@ static struct vp *vp0(uint64_t id)
 	return p && p->vp_count ? p->vps[0] : NULL;
 }
 
+static struct vp *vp_n(uint64_t id, uint32_t vpi)
+{
+	struct partition *p = child_by_id(id);
+
+	return p && vpi < p->vp_count ? p->vps[vpi] : NULL;
+}
+
 static int svc_create(const char *name, unsigned vps, uint64_t *id)
 {
 	struct partition *p = partition_new();
 
 	if (!p)
 		return -1;
+	if (partition_name_valid(name, 16))
+		partition_set_name(p, name);
 	for (unsigned i = 0; i < vps; i++)
 		if (!partition_new_vp(p) || !partition_name_valid(name, 16)) {
 			partition_destroy(p);
@@ -103,10 +112,10 @@ static int svc_copy_from(uint64_t id, uint64_t gpa, void *dst, uint64_t len)
 
 static uint64_t svc_gva_to_gpa(uint64_t id, uint32_t vpi, uint64_t gva)
 {
-	struct vp *vp = vp0(id);
+	struct vp *vp = vp_n(id, vpi);
 	uint64_t gpa;
 
-	if (!vp || vpi != 0 || gva_to_gpa(vp, gva, &gpa) ||
+	if (!vp || gva_to_gpa(vp, gva, &gpa) ||
 	    !gpa_to_hva(vp->partition, gpa & ~0xfffull, 1))
 		return (uint64_t)-1;
 	return gpa;
@@ -115,10 +124,10 @@ static uint64_t svc_gva_to_gpa(uint64_t id, uint32_t vpi, uint64_t gva)
 static int svc_set_regs(uint64_t id, uint32_t vpi, const struct hv_register_assoc *r,
 			unsigned n)
 {
-	struct vp *vp = vp0(id);
+	struct vp *vp = vp_n(id, vpi);
 	unsigned done = 0;
 
-	if (!vp || vpi != 0)
+	if (!vp)
 		return -1;
 	return vp_set_registers(vp, r, 0, n, &done) ? -1 : 0;
 }
@@ -126,10 +135,10 @@ static int svc_set_regs(uint64_t id, uint32_t vpi, const struct hv_register_asso
 static int svc_get_regs(uint64_t id, uint32_t vpi, const uint32_t *names,
 			uint64_t *values, unsigned n)
 {
-	struct vp *vp = vp0(id);
+	struct vp *vp = vp_n(id, vpi);
 	struct hv_register_assoc r;
 
-	if (!vp || vpi != 0)
+	if (!vp)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		if (virt->vp_get_reg(vp, names[i], &r))

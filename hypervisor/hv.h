@@ -41,6 +41,7 @@ void stop_other_cpus(void);
 struct boot_config {
 	bool uefi;
 	bool test_mode;
+	bool spread_children;           /* "spread": children on every CPU */
 	const char *cmdline;
 	struct mb2_info mb2;
 	struct acpi_info acpi;

@@ -70,6 +70,7 @@ void boot_main(uint32_t magic, uint64_t info)
 	boot.cmdline = boot.mb2.cmdline;
 	boot.uefi = boot.mb2.efi64 || boot.mb2.efi_mmap;
 	boot.test_mode = cmdline_has(boot.cmdline, "test");
+	boot.spread_children = cmdline_has(boot.cmdline, "spread");
 	hv_log("isovisor %s booting (%s, %s)", ISOVISOR_VERSION,
 	       boot.uefi ? "uefi" : "bios", design_name);
 	if (boot.cmdline[0])

@@ -39,7 +39,8 @@ struct partition *child_partitions[MAX_CHILD_PARTITIONS];
 static uint64_t next_id = 2;            /* 1 is the root */
 static uint64_t created_count, deleted_count;
 /* Creation and deletion lines: every one of the first few, then one in
- * LOG_EVERY (a churn of thousands would drown the log). */
+ * LOG_EVERY (a churn of thousands would drown the log); the end of a
+ * partition the root named (the config's) is always logged. */
 #define LOG_FIRST 80
 #define LOG_EVERY 250
 
@@ -69,6 +70,7 @@ bool partition_name_valid(const char *s, size_t cap)
 
 void partition_set_name(struct partition *p, const char *name)
 {
+	p->named = true;
 	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
 		if (child_partitions[i] == p)
 			memcpy(partition_names[i], name, strlen(name) + 1);
@@ -299,7 +301,7 @@ uint16_t partition_destroy(struct partition *p)
 
 	p->stopped = true;
 	spin_lock(&partitions_lock);
-	log = life_logged(deleted_count + 1);
+	log = p->named || life_logged(deleted_count + 1);
 	spin_unlock(&partitions_lock);
 	if (log)
 		print_exit_counters(p);
@@ -395,15 +397,19 @@ uint16_t hc_create_vp(struct hc_ctx *c)
 		return HV_STATUS_ACCESS_DENIED;
 	if (!p)
 		return HV_STATUS_INVALID_PARTITION_ID;
-	if (in->vp_index != p->vp_count || in->vp_index >= child_max_vps())
+	if (in->vp_index != p->vp_count || in->vp_index >= child_max_vps()) {
+		hv_log("partition %s: CreateVp %u refused: VPs are created in order, "
+		       "at most %u", p->name, in->vp_index, child_max_vps());
 		return HV_STATUS_INVALID_VP_INDEX;
+	}
 	return partition_new_vp(p) ? HV_STATUS_SUCCESS : HV_STATUS_INSUFFICIENT_MEMORY;
 }
 
+/* A child's VPs share the CPUs that run children (time-shared when it has
+ * more VPs than they): as many as a partition holds. */
 unsigned child_max_vps(void)
 {
-	return cpu_count < ARRAY_SIZE(((struct partition *)0)->vps) ? cpu_count :
-	       ARRAY_SIZE(((struct partition *)0)->vps);
+	return ARRAY_SIZE(((struct partition *)0)->vps);
 }
 
 struct vp *partition_new_vp(struct partition *p)
@@ -411,8 +417,8 @@ struct vp *partition_new_vp(struct partition *p)
 	struct vp *vp;
 
 	if (p->vp_count >= child_max_vps()) {
-		hv_log("partition %s: VP %u not created: a child has at most %u "
-		       "VPs (the host's CPUs)", p->name, p->vp_count, child_max_vps());
+		hv_log("partition %s: VP %u not created: a child has at most %u VPs",
+		       p->name, p->vp_count, child_max_vps());
 		return NULL;
 	}
 	vp = pages_alloc_zeroed(VP_PAGES);

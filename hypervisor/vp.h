@@ -135,6 +135,7 @@ struct partition {
 	uint64_t frame_count;
 	bool initialized;
 	bool stopped;
+	bool named;                     /* the root gave it a name: log its end */
 	/* What the root asked to see (HvCallInstallIntercept): CPUID leaves
 	 * and MSRs of this child go to it instead of being answered here. */
 	uint32_t cpuid_intercepts[8];
