@@ -8,9 +8,11 @@
  * glued onto: pages for rings and buffers, post/signal, wait for a
  * message or an event, time, and exit counts.
  *
- * One VP, no local APIC: the SINT's vector arrives as an injected
- * interrupt that needs no EOI (the SINT is still set auto-EOI, as the
- * TLFS asks of a guest without an APIC to acknowledge).
+ * VP 0 does everything, with no local APIC: the SINT's vector arrives as
+ * an injected interrupt that needs no EOI (the SINT is still set
+ * auto-EOI, as the TLFS asks of a guest without an APIC to acknowledge).
+ * With "vps=N" (smp.c) VP 0 also starts VPs 1..N-1, which only do port
+ * writes, count and read their VP index: no hypercall, no SynIC.
  */
 #ifndef ENLIGHTENED_H
 #define ENLIGHTENED_H
@@ -91,6 +93,10 @@ uint16_t hv_signal_event_flag(uint32_t connection_id, uint16_t flag);
  * nothing to do. Counted in hv_self_counts. */
 void hv_idle(void);
 
+/* HvCallStartVirtualProcessor for VP `vp_index` of this partition (VTL 0)
+ * with `ctx`: the status. VP 0 only (the parameter pages are its own). */
+uint16_t hv_start_vp(uint32_t vp_index, const struct hv_initial_vp_context *ctx);
+
 /* The reference counter (HV_X64_MSR_TIME_REF_COUNT), 100 ns units. */
 uint64_t hv_time_ref_100ns(void);
 
@@ -159,8 +165,19 @@ void enlightened_tests(void);
 /* The VMBus checks (offer, open, storvsc I/O, IC framing): the
  * integrator's, after the platform checks passed. */
 void enlightened_vmbus_tests(void);
+/* The heartbeat channel is open: the host interrupts us once a second,
+ * so a wait that halts wakes to look again. */
+bool enlightened_vmbus_heartbeat_open(void);
 /* After the TAP plan: wait for the host's shutdown IC request, if any. */
 void enlightened_vmbus_wait_shutdown(void);
+
+/* ---- more VPs (smp.c) -------------------------------------------------- */
+/* "vps=N" (default 1: nothing, no TAP line): VP 0 starts VPs 1..N-1 with
+ * HvCallStartVirtualProcessor, each runs SMP_PORT_WRITES port writes (each
+ * an intercept the host completes) and reads its VP index; one TAP line
+ * per VP, and one for the start call's refusals (N lines). `skip`: why
+ * every line is a SKIP (no hypercall page), or NULL. */
+void enlightened_smp_tests(const char *skip);
 
 /* ---- the storm (storm.c) ------------------------------------------------ */
 struct vmbus_client;

@@ -206,3 +206,17 @@ uint64_t hv_exit_count(const struct hv_isovisor_exit_counters *c,
 			return c->exits[i];
 	return 0;
 }
+
+uint16_t hv_start_vp(uint32_t vp_index, const struct hv_initial_vp_context *ctx)
+{
+	struct hv_start_vp_input *in = (void *)hc_in;
+
+	if (!hc_enabled)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	memset(in, 0, sizeof(*in));
+	in->partition_id = HV_PARTITION_ID_SELF;
+	in->vp_index = vp_index;
+	in->target_vtl = 0;
+	in->vp_context = *ctx;
+	return (uint16_t)hv_hypercall(HVCALL_START_VP, virt_to_phys(in), 0);
+}

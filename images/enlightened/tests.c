@@ -5,7 +5,8 @@
  * bits, the SynIC, HvPostMessage and HvSignalEvent to a connection nobody
  * made, an empty message slot and event flags, the reference counter,
  * the exit counters, the page pool; then the VMBus checks
- * (vmbus_tests.c), and a "# exits" line for the bench.
+ * (vmbus_tests.c), with "vps=N" the other VPs' (smp.c), and a "# exits"
+ * line for the bench.
  *
  * Each check that needs what an earlier one brought up is skipped when
  * that is missing: the earlier check already failed (under isovisor), or
@@ -273,6 +274,7 @@ void enlightened_tests(void)
 	check_exit_counters();
 	check_pages();
 	enlightened_vmbus_tests();
+	enlightened_smp_tests(hc_up ? NULL : why_not(hc_up));
 	report_exits();
 	if (irq_unexpected)
 		kprint("# %lu interrupts on unexpected vectors", irq_unexpected);

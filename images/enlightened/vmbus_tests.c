@@ -199,6 +199,11 @@ void enlightened_vmbus_service(void)
 	service_all();
 }
 
+bool enlightened_vmbus_heartbeat_open(void)
+{
+	return hb.open;
+}
+
 /* ---- storvsc's transport ----------------------------------------------------- */
 
 static void s_signal(void *ctx)
