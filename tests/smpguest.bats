@@ -7,12 +7,9 @@
 # refused. Both designs; and one CPU for everything, where both VPs share
 # the CPU with the root.
 #
-# On 1cb91c4 all three fail, for reasons outside the guest: the partition
-# manager completes every intercept on VP 0 (drivers/partmgr.c set_regs
-# passes VP 0; the monolithic svc_set_regs refuses any other), so VP 1
-# stays in intercept suspend after its first port write; and a child may
-# have at most as many VPs as the host has CPUs (child_max_vps), so with
-# -smp 1 the 2-VP partition is not created at all.
+# The test found two faults, since fixed: the partition manager completed
+# every intercept on VP 0 (so VP 1 hung and VP 0 ran on with VP 1's
+# registers), and a child could not have more VPs than the host has CPUs.
 
 load helpers
 
