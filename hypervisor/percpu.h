@@ -35,6 +35,7 @@ struct hv_percpu {
 	volatile uint32_t nmi_kicks;    /* kick NMIs sent here, not yet taken */
 	bool nmi_for_root;              /* a foreign NMI to hand to the root */
 	uint64_t shootdowns;            /* TLB shootdowns this CPU started */
+	uint64_t kicks_sent;            /* ... and the CPUs it had to kick */
 };
 
 extern struct hv_percpu hv_cpu[HV_MAX_CPUS];

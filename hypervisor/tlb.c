@@ -49,6 +49,7 @@ void tlb_shootdown(struct partition *p)
 		__atomic_add_fetch(&hv_cpu[c].nmi_kicks, 1, __ATOMIC_SEQ_CST);
 		apic_send_nmi(cpus[c]->apic_id);
 		kicked[c] = true;
+		hv_cpu[self].kicks_sent++;
 	}
 	for (unsigned c = 0; c < cpu_count; c++) {
 		uint64_t spins = 0;
@@ -73,4 +74,16 @@ bool tlb_nmi(void)
 			return true;
 	}
 	return false;
+}
+
+void tlb_report(void)
+{
+	uint64_t shootdowns = 0, kicks = 0;
+
+	for (unsigned c = 0; c < cpu_count; c++) {
+		shootdowns += hv_cpu[c].shootdowns;
+		kicks += hv_cpu[c].kicks_sent;
+	}
+	hv_log("tlb: %lu shootdowns, %lu CPUs kicked out of a guest for them",
+	       shootdowns, kicks);
 }

@@ -73,6 +73,8 @@ void partition_set_name(struct partition *p, const char *name);
 /* TLB shootdown (tlb.c): every VP of `p` drops its cached translations
  * before this returns, on every CPU. */
 void tlb_shootdown(struct partition *p);
+/* One log line: shootdowns and kicks so far. */
+void tlb_report(void);
 /* In the NMI handler: true when the NMI was a shootdown's kick. */
 bool tlb_nmi(void);
 /* Scheduling (sched.c). The next runnable child VP bound to `cpu`, round

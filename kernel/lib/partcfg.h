@@ -9,8 +9,8 @@
  *     image legacy            the GRUB module whose first word is this
  *     memory 32               MiB of RAM, 1..65536 (the host's free RAM
  *                             decides at creation)
- *     vps 1                   virtual processors, 1..64 (at most the
- *                             host's CPUs, checked at creation)
+ *     vps 1                   virtual processors, 1..64 (VP 0 starts; the
+ *                             guest starts the others)
  *     devices uart ata pit pic rtc pci testexit
  *                             and the synthetic (VMBus) ones:
  *                             storage heartbeat shutdown
