@@ -45,6 +45,8 @@ assert_load_run() {
 	assert_load_run root
 	assert_line --regexp '^root: ok [0-9]+ - root churn: 64 child partitions exist at once'
 	assert_line --regexp '^root: ok [0-9]+ - root churn: memory returns to its starting value'
+	# Every page the root gave away was shot down on every CPU.
+	assert_line --regexp '^hv: tlb: [1-9][0-9]* shootdowns, [0-9]+ CPUs kicked out of a guest for them$'
 }
 
 @test "monolithic, bios, 2 cpus: the same 32 children, nothing lost" {
