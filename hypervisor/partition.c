@@ -735,41 +735,6 @@ uint16_t hc_console_line(struct hc_ctx *c)
 	return HV_STATUS_SUCCESS;
 }
 
-void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
-		      uint8_t access, uint8_t insn_len)
-{
-	struct vp_regs_view r;
-	struct hv_register_assoc cs;
-
-	virt->vp_read_regs(vp, &r);
-	virt->vp_get_reg(vp, HV_X64_REGISTER_ES + 1, &cs);
-	h->vp_index = vp->index;
-	h->instruction_length = insn_len & 0xf;
-	h->intercept_access_type = access;
-	h->execution_state = (uint16_t)(r.cpl | ((r.cr0 & CR0_PE) ? 4 : 0) |
-					((r.efer & EFER_LMA) ? 16 : 0));
-	h->cs_segment = cs.value.segment;
-	h->rip = r.rip;
-	h->rflags = r.rflags;
-}
-
-/* Post an intercept for the root VP of this CPU and park the child VP. */
-void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
-		       uint8_t size)
-{
-	struct hv_message m;
-
-	memset(&m, 0, sizeof(m));
-	m.header.message_type = type;
-	m.header.payload_size = size;
-	/* Which child it came from (the root has one message page per VP,
-	 * not one per child VP as Hyper-V's intercept pages). */
-	m.header.sender = vp->partition->id;
-	memcpy(m.payload, payload, size);
-	vp->intercept_suspend = true;
-	design_intercept(vp, &m);
-}
-
 uint16_t hc_get_mem_stats(struct hc_ctx *c)
 {
 	struct hv_isovisor_mem_stats *out = (void *)c->out;
