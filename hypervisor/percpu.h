@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include "hv.h"
 #include "spinlock.h"
+#include "runring.h"
 
 struct vp;
 
@@ -29,9 +30,7 @@ struct hv_percpu {
 	 * the one pick_child gave last (round robin). Under run_lock: the
 	 * root's CPU adds and removes, this CPU walks it. */
 	spinlock_t run_lock;
-	struct vp *run_ring;
-	struct vp *cursor;
-	unsigned run_count;
+	struct run_ring run;
 	volatile uint32_t nmi_kicks;    /* kick NMIs sent here, not yet taken */
 	bool nmi_for_root;              /* a foreign NMI to hand to the root */
 	uint64_t shootdowns;            /* TLB shootdowns this CPU started */

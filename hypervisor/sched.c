@@ -65,7 +65,7 @@ unsigned sched_pick_cpu(void)
 		unsigned rank = cpus[i] && cpus[i]->online ? design_cpu_runs_children(i) : 0;
 
 		if (rank > best_rank ||
-		    (rank && rank == best_rank && hv_cpu[i].run_count < hv_cpu[best].run_count)) {
+		    (rank && rank == best_rank && hv_cpu[i].run.count < hv_cpu[best].run.count)) {
 			best = i;
 			best_rank = rank;
 		}
@@ -78,16 +78,7 @@ void sched_add(struct vp *vp)
 	struct hv_percpu *c = &hv_cpu[vp->cpu];
 
 	spin_lock(&c->run_lock);
-	if (!c->run_ring) {
-		vp->run_next = vp->run_prev = vp;
-		c->run_ring = vp;
-	} else {
-		vp->run_next = c->run_ring;
-		vp->run_prev = c->run_ring->run_prev;
-		vp->run_prev->run_next = vp;
-		c->run_ring->run_prev = vp;
-	}
-	c->run_count++;
+	runring_add(&c->run, vp);
 	spin_unlock(&c->run_lock);
 }
 
@@ -96,52 +87,28 @@ void sched_remove(struct vp *vp)
 	struct hv_percpu *c = &hv_cpu[vp->cpu];
 
 	spin_lock(&c->run_lock);
-	if (vp->run_next) {
-		if (vp->run_next == vp) {
-			c->run_ring = c->cursor = NULL;
-		} else {
-			vp->run_prev->run_next = vp->run_next;
-			vp->run_next->run_prev = vp->run_prev;
-			if (c->run_ring == vp)
-				c->run_ring = vp->run_next;
-			if (c->cursor == vp)
-				c->cursor = vp->run_prev;
-		}
-		vp->run_next = vp->run_prev = NULL;
-		c->run_count--;
-	}
+	runring_remove(&c->run, vp);
 	spin_unlock(&c->run_lock);
 }
 
 struct vp *pick_child(unsigned cpu)
 {
 	struct hv_percpu *c = &hv_cpu[cpu];
-	struct vp *start, *vp, *found = NULL;
+	struct vp *vp;
 
 	spin_lock(&c->run_lock);
-	start = c->cursor ? c->cursor->run_next : c->run_ring;
-	vp = start;
-	for (unsigned n = 0; vp && n < c->run_count; n++, vp = vp->run_next) {
-		if (child_runnable(vp)) {
-			found = vp;
-			c->cursor = vp;
-			break;
-		}
-	}
+	vp = runring_pick(&c->run, child_runnable);
 	spin_unlock(&c->run_lock);
-	return found;
+	return vp;
 }
 
 bool any_child_runnable_here(void)
 {
 	struct hv_percpu *c = &hv_cpu[this_cpu()->index];
-	struct vp *vp;
-	bool any = false;
+	bool any;
 
 	spin_lock(&c->run_lock);
-	vp = c->run_ring;
-	for (unsigned n = 0; vp && n < c->run_count && !any; n++, vp = vp->run_next)
-		any = child_runnable(vp);
+	any = runring_any(&c->run, child_runnable);
 	spin_unlock(&c->run_lock);
 	return any;
 }
