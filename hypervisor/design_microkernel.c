@@ -81,7 +81,9 @@ void design_page_reclaimed(uint64_t spa)
 {
 	struct partition *root = &root_partition;
 
+	spin_lock(&root->ram_lock);
 	memmap_add(&root->ram, spa, spa + PAGE_SIZE);
+	spin_unlock(&root->ram_lock);
 	virt->gpa_map(root, spa, spa, PAGE_SIZE, GPA_RWX);
 }
 

@@ -10,14 +10,17 @@
 #include "virt.h"
 #include "arch/x86/cpu.h"
 
-static bool owns(const struct partition *p, uint64_t gpa, uint64_t len)
+static bool owns(struct partition *p, uint64_t gpa, uint64_t len)
 {
+	bool yes = false;
+
 	if (!len || gpa + len < gpa)
 		return false;
-	for (unsigned i = 0; i < p->ram.count; i++)
-		if (gpa >= p->ram.r[i].start && gpa + len <= p->ram.r[i].end)
-			return true;
-	return false;
+	spin_lock(&p->ram_lock);
+	for (unsigned i = 0; i < p->ram.count && !yes; i++)
+		yes = gpa >= p->ram.r[i].start && gpa + len <= p->ram.r[i].end;
+	spin_unlock(&p->ram_lock);
+	return yes;
 }
 
 void *gpa_to_hva(struct partition *p, uint64_t gpa, uint64_t len)

@@ -224,8 +224,12 @@ uint16_t partition_map_page(struct partition *child, uint64_t gpa_page,
 	memset(phys_to_virt(spa), 0, PAGE_SIZE);
 	virt->gpa_map(child, gpa_page << 12, spa, PAGE_SIZE, rights);
 	child->frames[gpa_page] = spa;
-	if (memmap_add(&child->ram, gpa_page << 12, (gpa_page + 1) << 12))
-		return HV_STATUS_INSUFFICIENT_MEMORY;
+	spin_lock(&child->ram_lock);
+	st = memmap_add(&child->ram, gpa_page << 12, (gpa_page + 1) << 12) ?
+	     HV_STATUS_INSUFFICIENT_MEMORY : HV_STATUS_SUCCESS;
+	spin_unlock(&child->ram_lock);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
 	return HV_STATUS_SUCCESS;
 }
 
@@ -236,6 +240,7 @@ static uint16_t lend_page(struct partition *child, uint64_t gpa_page,
 {
 	struct partition *root = &root_partition;
 	uint64_t spa = root_page << 12;
+	bool removed;
 
 	if (gpa_page >= CHILD_MAX_PAGES ||
 	    (gpa_page < child->frame_count && child->frames[gpa_page]))
@@ -244,7 +249,10 @@ static uint16_t lend_page(struct partition *child, uint64_t gpa_page,
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	if (!gpa_to_hva(root, spa, PAGE_SIZE))
 		return HV_STATUS_INVALID_PARAMETER;    /* not the root's to give */
-	if (memmap_remove(&root->ram, spa, spa + PAGE_SIZE))
+	spin_lock(&root->ram_lock);
+	removed = !memmap_remove(&root->ram, spa, spa + PAGE_SIZE);
+	spin_unlock(&root->ram_lock);
+	if (!removed)
 		return HV_STATUS_INSUFFICIENT_MEMORY;
 	virt->gpa_map(root, spa, spa, PAGE_SIZE, 0);
 	return partition_map_page(child, gpa_page, spa, rights);

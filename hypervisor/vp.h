@@ -123,6 +123,8 @@ struct partition {
 	unsigned vp_count;
 	void *vendor;                   /* nested page tables and friends */
 	struct memmap ram;              /* the GPA ranges of RAM it owns */
+	spinlock_t ram_lock;            /* ram changes (pages lent, returned)
+					 * while other CPUs' exits read it */
 	uint64_t guest_os_id;
 	uint64_t hypercall_msr;
 	spinlock_t lock;
