@@ -306,6 +306,14 @@ static uint64_t build_mbi(struct partition *p, const char *args,
 	struct mb2_tag_basic_meminfo *bm;
 	uint64_t at = 0;
 
+	if (boot.spread_children) {
+		/* The root's APs must idle in HLT to lend their CPUs. */
+		static char spread_args[256];
+
+		ksnprintf(spread_args, sizeof(spread_args), "%s%sspread", args,
+			  args[0] ? " " : "");
+		args = spread_args;
+	}
 	mbi_string(&w, MB2_TAG_CMDLINE, args);
 	mbi_string(&w, MB2_TAG_LOADER_NAME, "isovisor");
 	bm = mbi_tag(&w, MB2_TAG_BASIC_MEMINFO, sizeof(*bm));

@@ -66,17 +66,20 @@ void ap_main(struct vp_cpu *v)
 	vp_load_tables(v);
 	apic_init();
 	vp_report_in(v);
-	if (boot.hv)
+	bool lend = boot.hv && cmdline_has(boot.cmdline, "spread");
+
+	if (lend)
 		irq_set_handler(AP_TICK_VECTOR, ap_tick);
-	/* Natively the AP spins with interrupts off (a panic elsewhere stops
-	 * us with an NMI). Under the hypervisor it halts between 1 ms ticks:
-	 * while it halts, the hypervisor runs the child VPs bound to this
-	 * CPU, so a machine's every CPU serves children. Other interrupts
-	 * (the hypervisor's wake-ups) just end the HLT early. */
+	/* The AP spins with interrupts off (a panic elsewhere stops us with
+	 * an NMI). When the hypervisor spreads children over the CPUs (it
+	 * adds "spread" to our command line), it halts between 1 ms ticks
+	 * instead: while it halts, the hypervisor runs the child VPs bound
+	 * to this CPU. Other interrupts (the hypervisor's wake-ups) just end
+	 * the HLT early. */
 	for (;;) {
 		v->heartbeat++;
 		watchdog_poll(v);
-		if (!boot.hv) {
+		if (!lend) {
 			cpu_relax();
 			continue;
 		}

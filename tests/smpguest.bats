@@ -16,6 +16,7 @@ load helpers
 setup_file() {
 	base_iso smp-micro 1 0 "" "" "$TOP/tests/smpguest.cfg" >/dev/null
 	base_iso smp-mono 5 0 "" "" "$TOP/tests/smpguest.cfg" >/dev/null
+	base_iso smp-spread 1 0 "spread" "" "$TOP/tests/smpguest.cfg" >/dev/null
 }
 
 # $1: the prefix the gathered TAP lines carry (root, or hv in the
@@ -47,4 +48,11 @@ assert_smp_guest_passed() {
 	boot smp-micro-smp1 "$O/tests/smp-micro.iso" -- -cpu max -smp 1 -m 1G
 	assert_line "hv: cpus 1 online"
 	assert_smp_guest_passed root
+}
+
+@test "smp guest, microkernelized, 2 cpus, spread: the child runs on CPU 1, its intercepts cross to root VP 0" {
+	boot smp-spread-smp2 "$O/tests/smp-spread.iso" -- -cpu max -smp 2 -m 1G
+	assert_smp_guest_passed root
+	# The root's AP halted to lend its CPU: it took HLT exits.
+	assert_line --regexp '^hv: vp root/1 exits: .*hlt=[1-9]'
 }
