@@ -329,6 +329,16 @@ static void check_pit(void)
 			   s2, t2, spins);
 		return;
 	}
+	if (cmdline_has(boot.cmdline, "load")) {
+		/* Beside many other guests this VP runs only some of the time:
+		 * ticks due while it waits coalesce, and an RTC edge it does
+		 * not see stretches the window, so only arrival is checked. */
+		tap_result(t2 > t1 && !irq_spurious, "legacy pit: interrupts arrive "
+			   "under load (%lu IRQ 0 between RTC edges %02x->%02x->%02x at "
+			   "%u Hz; the rate is not checked on a shared CPU; %lu "
+			   "spurious)", t2 - t1, s0, s1, s2, PIT_TEST_HZ, irq_spurious);
+		return;
+	}
 	ok = t2 - t1 >= PIT_TEST_HZ - PIT_TOLERANCE &&
 	     t2 - t1 <= PIT_TEST_HZ + PIT_TOLERANCE;
 	tap_result(ok, "legacy pit: interrupts arrive at the programmed rate "
