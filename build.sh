@@ -32,6 +32,9 @@ usage: ./build.sh [subcommand] [options]
                   Options: --smp N, --mem SIZE, --test (boot the test ISO),
                   --monolithic (boot the monolithic design's test ISO)
   test            build, then run the whole default test suite (bats)
+  load            build, then the long load suite (tests/long/): 32 child
+                  partitions at once in both designs and the root's churn
+                  of 1100 partitions (about 7 minutes under TCG, 2 cores)
   bench [--smoke] [--reps N]
                   the design comparison: every measurement in both designs,
                   under QEMU -icount and by wall clock, N repetitions
@@ -180,6 +183,14 @@ cmd_test() {
 	bats --timing tests/ || die "test: some tests failed (logs in out/tests/)"
 }
 
+cmd_load() {
+	cmd_iso --test
+	make -s -j"$(nproc)" O="$O" unit || die "load: building the host tools failed"
+	mkdir -p "$O/tests"
+	step "load: tests/long/"
+	bats --timing tests/long/ || die "load: some tests failed (logs in out/tests/)"
+}
+
 # ---- fuzz -----------------------------------------------------------------
 cmd_fuzz() {
 	local n=${1:-2000000} f name seed
@@ -230,6 +241,7 @@ build) ensure_deps; cmd_build ;;
 iso) ensure_deps; cmd_iso "$@" ;;
 run) ensure_deps; cmd_run "$@" ;;
 test) ensure_deps; cmd_test "$@" ;;
+load) ensure_deps; cmd_load "$@" ;;
 fuzz) ensure_deps; cmd_fuzz "$@" ;;
 bench) ensure_deps; O="$O" tests/bench/bench.sh "$@" ;;
 clean) cmd_clean ;;

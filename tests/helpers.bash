@@ -5,7 +5,7 @@
 bats_load_library bats-support
 bats_load_library bats-assert
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export O=${O:-$TOP/out}
 LOGDIR=$O/tests/logs
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd

@@ -713,12 +713,12 @@ void enlightened_vmbus_tests(void)
 	}
 	if (cmdline_has(boot.cmdline, "hostile") && !cmdline_has(boot.cmdline, "bench"))
 		hostile_tests();
-	/* "hbstop": go quiet for 8 s, as a hung guest would; the host must
+	/* "hbstop": go quiet for 14 s, as a hung guest would; the host must
 	 * notice and say so. Then answer again. */
 	if (cmdline_has(boot.cmdline, "hbstop") && hb.open) {
-		uint64_t until = hv_time_ref_100ns() + 8 * 10000000ull;
+		uint64_t until = hv_time_ref_100ns() + 14 * 10000000ull;
 
-		kprint("# heartbeat: not answering for 8 s");
+		kprint("# heartbeat: not answering for 14 s");
 		while (hv_time_ref_100ns() < until)
 			__asm__ volatile("pause");
 		service_all();
