@@ -834,9 +834,9 @@ static void vmbus_finish(struct child *c)
 	vmbus_host_stop(c->vmbus);
 	pm_log("%s synthetic path: %lu storvsp requests, %lu KiB written, %lu KiB read, "
 	       "%lu flushes; %u heartbeats answered; %u guest inputs refused, "
-	       "%u channels closed", c->cfg.name, r.requests, r.bytes_written >> 10,
+	       "%u channels closed; %u held back", c->cfg.name, r.requests, r.bytes_written >> 10,
 	       r.bytes_read >> 10, r.flushes, r.heartbeats_answered, r.rejected,
-	       r.channels_closed);
+	       r.channels_closed, r.messages_held);
 	if (c->cfg.devices & PARTCFG_DEV_STORAGE) {
 		if (c->vmbus_skip)
 			tapf(true, "%s: synthetic disk on the physical disk # SKIP %s",

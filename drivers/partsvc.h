@@ -60,8 +60,14 @@ struct partsvc {
 
 	/* ---- the synthetic path (VMBus); `slot` is the child's index ---- */
 	/* From now on the child's channel messages (posted to connection
-	 * ids 1 and 4) reach partmgr_vmbus_message(slot, ...). */
+	 * ids 1 and 4) reach partmgr_vmbus_message(slot, ...), one at a
+	 * time: the port is in credit mode, and until vmbus_msg_done(slot)
+	 * the child's next HvPostMessage gets HV_STATUS_INSUFFICIENT_
+	 * BUFFERS (back-pressure, never a drop). */
 	int (*vmbus_attach)(uint64_t id, unsigned slot);
+	/* The host acted on the child's last channel message: take the
+	 * next one. */
+	void (*vmbus_msg_done)(unsigned slot);
 	/* The child's HvSignalEvent on `connection_id` reaches
 	 * partmgr_vmbus_event(slot, relid). relid < 128. */
 	int (*vmbus_event_in)(uint64_t id, unsigned slot, uint32_t connection_id,

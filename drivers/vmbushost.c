@@ -5,7 +5,13 @@
  * which the partition services route here (vmbus_host_message); the
  * server answers through ps->vmbus_post into the child's SINT (2, the one
  * Linux uses); a message the child's SynIC cannot take yet (its slot is
- * busy) waits in our queue and is retried on the next tick. Each channel
+ * busy) waits in our queue (outq) and is retried on the next tick.
+ * Nothing is dropped when the child does not take its messages: the
+ * child's own messages come one at a time (the port is in credit mode,
+ * see partsvc.h), and one is acted on only when outq has room for every
+ * answer it can cause (HOST_MSG_ROOM); until then it waits in `inbox`,
+ * the credit is not given back, and the child's next HvPostMessage gets
+ * HV_STATUS_INSUFFICIENT_BUFFERS. Each channel
  * gets its own connection id (VMBUS_SERVER_CONNECTION_ID_BASE + relid):
  * the child's HvSignalEvent on it arrives as vmbus_host_event(relid), and
  * we signal the child by setting event flag `relid` of its SINT, which is
@@ -35,8 +41,12 @@
 #include "vmbushost.h"
 
 #define OUTQ 16
+/* Answers one guest message can cause: REQUESTOFFERS gets an offer per
+ * channel and ALLOFFERS_DELIVERED; and room kept for a rescind of each
+ * channel, which the host sends on its own. */
+#define HOST_MSG_ROOM           (2 * HCHAN_COUNT + 1)
 #define HEARTBEAT_PERIOD_NS     1000000000ull
-#define HEARTBEAT_LOST_NS       10000000000ull  /* 10 s: TCG under load answers late */
+#define HEARTBEAT_LOST_NS       5000000000ull
 
 enum hchan_kind { HCHAN_STORAGE, HCHAN_HEARTBEAT, HCHAN_SHUTDOWN, HCHAN_COUNT };
 
@@ -73,6 +83,13 @@ struct vmbus_host {
 		uint8_t msg[VMBUS_CHANNEL_MESSAGE_MAX];
 	} outq[OUTQ];
 	unsigned outq_head, outq_count;
+	/* The child's message waiting for room in outq (its credit held). */
+	struct {
+		bool full;
+		uint8_t len;
+		uint8_t msg[VMBUS_CHANNEL_MESSAGE_MAX];
+	} inbox;
+	uint32_t msgs_held;             /* times a message waited in inbox */
 	/* storage */
 	struct scsidisk disk;
 	struct storvsp sp;
@@ -422,7 +439,7 @@ void vmbus_host_event(struct vmbus_host *h, uint32_t relid)
 			serve(&h->chan[k]);
 }
 
-void vmbus_host_message(struct vmbus_host *h, const void *msg, size_t len)
+static void act_on_message(struct vmbus_host *h, const void *msg, size_t len)
 {
 	vmbus_server_receive(&h->server, msg, len);
 	/* An open just happened: start the ICs' negotiation. */
@@ -433,11 +450,53 @@ void vmbus_host_message(struct vmbus_host *h, const void *msg, size_t len)
 	flush_outq(h);
 }
 
+static bool room_for_answers(const struct vmbus_host *h)
+{
+	return OUTQ - h->outq_count >= HOST_MSG_ROOM;
+}
+
+/* The inbox's message, once outq has room; then the child may post the
+ * next one. */
+static void take_inbox(struct vmbus_host *h)
+{
+	flush_outq(h);
+	if (!h->inbox.full || !room_for_answers(h))
+		return;
+	h->inbox.full = false;
+	act_on_message(h, h->inbox.msg, h->inbox.len);
+	h->ps->vmbus_msg_done(h->cfg.slot);
+}
+
+void vmbus_host_message(struct vmbus_host *h, const void *msg, size_t len)
+{
+	flush_outq(h);
+	if (len > VMBUS_CHANNEL_MESSAGE_MAX)
+		len = VMBUS_CHANNEL_MESSAGE_MAX;   /* the server refuses it */
+	if (h->inbox.full) {
+		/* Only one is ever outstanding (credit mode): a second one
+		 * means the transport broke that rule. Keep order: act on the
+		 * waiting one first, whatever outq says. */
+		hlog(h, "a channel message arrived while one waits (the port's "
+		     "credit was not held); acting on both");
+		h->inbox.full = false;
+		act_on_message(h, h->inbox.msg, h->inbox.len);
+	}
+	if (!room_for_answers(h)) {
+		memcpy(h->inbox.msg, msg, len);
+		h->inbox.len = (uint8_t)len;
+		h->inbox.full = true;
+		h->msgs_held++;
+		return;
+	}
+	act_on_message(h, msg, len);
+	h->ps->vmbus_msg_done(h->cfg.slot);
+}
+
 void vmbus_host_tick(struct vmbus_host *h, uint64_t now)
 {
 	struct hchan *hb = &h->chan[HCHAN_HEARTBEAT], *sd = &h->chan[HCHAN_SHUTDOWN];
 
-	flush_outq(h);
+	take_inbox(h);
 	for (unsigned k = 0; k < HCHAN_COUNT; k++)
 		serve(&h->chan[k]);
 	if (hb->open && hb->negotiated) {
@@ -450,7 +509,9 @@ void vmbus_host_tick(struct vmbus_host *h, uint64_t now)
 				ic_send(hb, h->pkt, (uint32_t)len);
 			h->hb_next_ns = now + HEARTBEAT_PERIOD_NS;
 		}
-		if (!h->hb_lost && now - h->hb_last_answer_ns > HEARTBEAT_LOST_NS) {
+		/* An answer served in this tick is stamped after `now`. */
+		if (!h->hb_lost && now > h->hb_last_answer_ns &&
+		    now - h->hb_last_answer_ns > HEARTBEAT_LOST_NS) {
 			h->hb_lost = true;
 			h->hb_losses++;
 			hlog(h, "heartbeat stopped: no answer for %lu s (last sequence %lu)",
@@ -605,4 +666,5 @@ void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)
 	r->shutdown_acked = h->shutdown_acked;
 	r->rejected = h->server.stats.rejected;
 	r->channels_closed = h->channels_closed;
+	r->messages_held = h->msgs_held;
 }

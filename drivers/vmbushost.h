@@ -53,6 +53,8 @@ struct vmbus_host_report {
 	bool shutdown_acked;
 	uint32_t rejected;              /* guest inputs refused */
 	uint32_t channels_closed;       /* closed by us for bad input */
+	uint32_t messages_held;         /* channel messages that waited for
+					 * room for their answers */
 };
 void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r);
 

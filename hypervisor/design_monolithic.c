@@ -212,9 +212,15 @@ static int svc_vmbus_attach(uint64_t id, unsigned slot)
 	if (!p || slot >= PARTSVC_VMBUS_SLOTS ||
 	    port_create_hv(PORT_MSG(slot), HV_PORT_TYPE_MESSAGE, 0, 0) ||
 	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID, PORT_MSG(slot)) ||
-	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID_4, PORT_MSG(slot)))
+	    port_connect_hv(p, VMBUS_MESSAGE_CONNECTION_ID_4, PORT_MSG(slot)) ||
+	    port_credit_hv(PORT_MSG(slot), HV_ISOVISOR_PORT_CREDIT_ON))
 		return -1;
 	return 0;
+}
+
+static void svc_vmbus_msg_done(unsigned slot)
+{
+	port_credit_hv(PORT_MSG(slot), HV_ISOVISOR_PORT_CREDIT_RETURN);
 }
 
 static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_t relid)
@@ -304,6 +310,7 @@ static const struct partsvc hv_partsvc = {
 	.module = svc_module,
 	.alloc = svc_alloc,
 	.vmbus_attach = svc_vmbus_attach,
+	.vmbus_msg_done = svc_vmbus_msg_done,
 	.vmbus_event_in = svc_vmbus_event_in,
 	.vmbus_post = svc_vmbus_post,
 	.vmbus_signal = svc_vmbus_signal,

@@ -184,6 +184,8 @@ static const struct hypercall_def hypercalls[] = {
 	{ HVCALL_ISOVISOR_GET_EXIT_COUNTERS, "IsovisorGetExitCounters",
 	  hc_isovisor_exit_counters,
 	  { 8, 0, sizeof(struct hv_isovisor_exit_counters), 0, false } },
+	{ HVCALL_ISOVISOR_PORT_CREDIT, "IsovisorPortCredit", hc_port_credit,
+	  { 0, 0, 0, 0, true } },
 	{ HVCALL_ISOVISOR_GET_MEM_STATS, "IsovisorGetMemStats", hc_get_mem_stats,
 	  { 0, 0, sizeof(struct hv_isovisor_mem_stats), 0, false } },
 	{ HVCALL_ISOVISOR_GET_SELFTEST, "IsovisorGetSelftest",

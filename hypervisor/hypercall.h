@@ -31,6 +31,7 @@ uint16_t hc_copy_from_child(struct hc_ctx *c);
 uint16_t hc_map_child_pages(struct hc_ctx *c);
 uint16_t hc_unmap_child_pages(struct hc_ctx *c);
 uint16_t hc_get_mem_stats(struct hc_ctx *c);
+uint16_t hc_port_credit(struct hc_ctx *c);
 uint16_t hc_translate_virtual_address(struct hc_ctx *c);
 uint16_t hc_console_line(struct hc_ctx *c);
 uint16_t hc_install_intercept(struct hc_ctx *c);

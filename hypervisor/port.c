@@ -27,6 +27,11 @@ struct port {
 	struct partition *owner;        /* NULL: the hypervisor's own */
 	uint32_t id;
 	struct hv_port_info info;
+	/* Credit mode (HVCALL_ISOVISOR_PORT_CREDIT): one message at a time
+	 * until the owner gives the credit back. credit_taken is changed
+	 * with atomics only: posters race for it, the owner returns it. */
+	bool credit_mode;
+	bool credit_taken;
 };
 
 struct connection {
@@ -85,7 +90,7 @@ uint16_t hc_create_port(struct hc_ctx *c)
 		spin_unlock(&ports_lock);
 		return HV_STATUS_INSUFFICIENT_BUFFERS;
 	}
-	*free = (struct port){ true, owner, in->port_id, *pi };
+	*free = (struct port){ true, owner, in->port_id, *pi, false, false };
 	spin_unlock(&ports_lock);
 	return HV_STATUS_SUCCESS;
 }
@@ -144,6 +149,7 @@ uint16_t hc_post_message(struct hc_ctx *c)
 	const struct hv_input_post_message *in = (const void *)c->in;
 	struct port *port = connected_port(c->vp->partition, in->connection_id);
 	struct hv_message m;
+	uint16_t st = HV_STATUS_SUCCESS;
 
 	if (!port || port->info.port_type != HV_PORT_TYPE_MESSAGE)
 		return HV_STATUS_INVALID_CONNECTION_ID;
@@ -155,12 +161,67 @@ uint16_t hc_post_message(struct hc_ctx *c)
 	m.header.payload_size = (uint8_t)in->payload_size;
 	m.header.sender = port->id;             /* the port it arrives on */
 	memcpy(m.payload, in->payload, in->payload_size);
+	if (port->credit_mode &&
+	    __atomic_exchange_n(&port->credit_taken, true, __ATOMIC_ACQ_REL))
+		return HV_STATUS_INSUFFICIENT_BUFFERS;  /* the owner is behind */
 	if (!port->owner)
-		return design_port_message(port->id, &m);
-	if (synic_post(port->owner->vps[port->info.target_vp],
-		       port->info.target_sint, &m))
-		return HV_STATUS_INSUFFICIENT_BUFFERS;
-	return HV_STATUS_SUCCESS;
+		st = design_port_message(port->id, &m);
+	else if (synic_post(port->owner->vps[port->info.target_vp],
+			    port->info.target_sint, &m))
+		st = HV_STATUS_INSUFFICIENT_BUFFERS;
+	if (st != HV_STATUS_SUCCESS && port->credit_mode)
+		__atomic_store_n(&port->credit_taken, false, __ATOMIC_RELEASE);
+	return st;
+}
+
+static void credit_op(struct port *port, unsigned op)
+{
+	if (op == HV_ISOVISOR_PORT_CREDIT_ON) {
+		port->credit_mode = true;
+	} else {
+		__atomic_store_n(&port->credit_taken, false, __ATOMIC_RELEASE);
+	}
+}
+
+/* Fast call: RDX = port id (31:0) | operation (39:32); the root only,
+ * on a message port it owns. */
+uint16_t hc_port_credit(struct hc_ctx *c)
+{
+	uint64_t arg;
+	struct port *port = NULL;
+	unsigned op;
+
+	memcpy(&arg, c->in, 8);
+	op = (unsigned)(arg >> 32);
+	if (!c->vp->partition->is_root)
+		return HV_STATUS_ACCESS_DENIED;
+	if (op > HV_ISOVISOR_PORT_CREDIT_RETURN)
+		return HV_STATUS_INVALID_PARAMETER;
+	spin_lock(&ports_lock);
+	for (unsigned i = 0; i < MAX_PORTS; i++)
+		if (ports[i].used && ports[i].owner == c->vp->partition &&
+		    ports[i].id == (uint32_t)arg)
+			port = &ports[i];
+	if (port && port->info.port_type == HV_PORT_TYPE_MESSAGE)
+		credit_op(port, op);
+	spin_unlock(&ports_lock);
+	return port && port->info.port_type == HV_PORT_TYPE_MESSAGE ?
+	       HV_STATUS_SUCCESS : HV_STATUS_INVALID_PORT_ID;
+}
+
+int port_credit_hv(uint32_t port_id, unsigned op)
+{
+	int ret = -1;
+
+	spin_lock(&ports_lock);
+	for (unsigned i = 0; i < MAX_PORTS; i++)
+		if (ports[i].used && !ports[i].owner && ports[i].id == port_id &&
+		    ports[i].info.port_type == HV_PORT_TYPE_MESSAGE) {
+			credit_op(&ports[i], op);
+			ret = 0;
+		}
+	spin_unlock(&ports_lock);
+	return ret;
 }
 
 /* Fast call: RDX = connection id (bits 31:0) | flag number (47:32). */

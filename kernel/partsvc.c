@@ -299,6 +299,12 @@ static uint16_t connect_port(uint64_t from, uint32_t conn, uint64_t owner,
 	return call(HVCALL_CONNECT_PORT, 0);
 }
 
+static int port_credit(uint32_t port_id, unsigned op)
+{
+	return hv_status(hv_hypercall(HVCALL_ISOVISOR_PORT_CREDIT | HV_HYPERCALL_FAST_BIT,
+				      port_id | (uint64_t)op << 32, 0)) ? -1 : 0;
+}
+
 static int svc_vmbus_attach(uint64_t id, unsigned slot)
 {
 	if (create_port(HV_PARTITION_ID_SELF, PORT_MSG(slot), id, HV_PORT_TYPE_MESSAGE,
@@ -306,9 +312,15 @@ static int svc_vmbus_attach(uint64_t id, unsigned slot)
 	    connect_port(id, VMBUS_MESSAGE_CONNECTION_ID, HV_PARTITION_ID_SELF,
 			 PORT_MSG(slot), HV_PORT_TYPE_MESSAGE) ||
 	    connect_port(id, VMBUS_MESSAGE_CONNECTION_ID_4, HV_PARTITION_ID_SELF,
-			 PORT_MSG(slot), HV_PORT_TYPE_MESSAGE))
+			 PORT_MSG(slot), HV_PORT_TYPE_MESSAGE) ||
+	    port_credit(PORT_MSG(slot), HV_ISOVISOR_PORT_CREDIT_ON))
 		return -1;
 	return 0;
+}
+
+static void svc_vmbus_msg_done(unsigned slot)
+{
+	port_credit(PORT_MSG(slot), HV_ISOVISOR_PORT_CREDIT_RETURN);
 }
 
 static int svc_vmbus_event_in(uint64_t id, unsigned slot, uint32_t conn, uint32_t relid)
@@ -418,6 +430,7 @@ static const struct partsvc root_partsvc = {
 	.module = svc_module,
 	.alloc = svc_alloc,
 	.vmbus_attach = svc_vmbus_attach,
+	.vmbus_msg_done = svc_vmbus_msg_done,
 	.vmbus_event_in = svc_vmbus_event_in,
 	.vmbus_post = svc_vmbus_post,
 	.vmbus_signal = svc_vmbus_signal,

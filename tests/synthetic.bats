@@ -33,9 +33,12 @@ assert_synthetic_run() {
 	assert_line --regexp '^(root|hv): ok [0-9]+ - enl enlightened storvsc: at most one exit per 64 KiB moved'
 	assert_line --regexp '^(root|hv): ok [0-9]+ - enl enlightened ics: heartbeat answered'
 	assert_line --regexp '^(root|hv): ok [0-9]+ - enl enlightened hostile: malformed channel messages ignored, a GPADL naming pages we do not own refused'
+	# A REQUESTOFFERS flood the guest does not read: back-pressure, no drop.
+	assert_line --regexp '^(root|hv): ok [0-9]+ - enl enlightened hostile: 64 REQUESTOFFERS while not reading our SynIC: [1-9][0-9]* taken and every one answered in full, [1-9][0-9]* refused with INSUFFICIENT_BUFFERS, none dropped'
+	assert_line --regexp '^(root|hv): enl synthetic path: .*; [1-9][0-9]* held back$'
 	assert_line --regexp '^(root|hv): ok [0-9]+ - enl enlightened hostile: a ring with a corrupt write index gets the storage channel closed'
 	assert_line --regexp '^(root|hv): ok [0-9]+ - enl: shut down cleanly through the shutdown IC$'
-	assert_line --regexp '^(root|hv): ok [0-9]+ - enl: finished with exit code 0, 23 of 23 TAP results$'
+	assert_line --regexp '^(root|hv): ok [0-9]+ - enl: finished with exit code 0, 24 of 24 TAP results$'
 	assert_line --regexp '^(root|hv): ok [0-9]+ - legacy: finished with exit code 0, 9 of 9 TAP results$'
 	# The host logged what it refused and the channel it closed.
 	assert_line --regexp 'enl vmbus: gpadl 0x[0-9a-f]+ refused: pfn 0x[0-9a-f]+ not owned by the partition'

@@ -603,6 +603,62 @@ static void storage_tests(uint64_t mib, uint64_t seed)
 
 /* ---- hostile: the host must refuse, and only this channel suffers ------------ */
 
+/* A flood of REQUESTOFFERS while we do not read our SynIC: each one
+ * causes offers + 1 answers, more than the host can hold for us. The
+ * host must make us wait (our HvPostMessage gets INSUFFICIENT_BUFFERS),
+ * never drop an answer to a message it took. */
+#define FLOOD_POSTS 64
+
+static void flood_test(int offers)
+{
+	struct vmbus_channel_message_header rq = { .msgtype = CHANNELMSG_REQUESTOFFERS };
+	static uint8_t m[VMBUS_CHANNEL_MESSAGE_MAX];
+	unsigned posted = 0, refused = 0, got_offers = 0, got_done = 0;
+	uint16_t bad = 0;
+
+	for (unsigned i = 0; i < FLOOD_POSTS && !bad; i++) {
+		uint16_t r = hv_post_message(vc.msg_conn_id, 1, &rq, sizeof(rq));
+		uint64_t until = hv_time_ref_100ns() + 10000;   /* 1 ms */
+
+		if (r == HV_STATUS_SUCCESS)
+			posted++;
+		else if (r == HV_STATUS_INSUFFICIENT_BUFFERS)
+			refused++;
+		else
+			bad = r;
+		while (hv_time_ref_100ns() < until)
+			__asm__ volatile("pause");
+	}
+	/* Now read everything the host sends us, until 2 s pass without a
+	 * message (polled: nothing may be left to interrupt a halt). */
+	for (uint64_t quiet = hv_time_ref_100ns() + 20000000ull;
+	     hv_time_ref_100ns() < quiet;) {
+		size_t len = sizeof(m);
+		const struct vmbus_channel_message_header *h = (const void *)m;
+
+		if (synic_wait_message(m, &len, 0)) {
+			__asm__ volatile("pause");
+			continue;
+		}
+		quiet = hv_time_ref_100ns() + 20000000ull;
+		if (len >= sizeof(*h) && h->msgtype == CHANNELMSG_OFFERCHANNEL)
+			got_offers++;
+		else if (len >= sizeof(*h) && h->msgtype == CHANNELMSG_ALLOFFERS_DELIVERED)
+			got_done++;
+		else
+			vmbus_client_handle_message(&vc, m, len);
+	}
+	kprint("# flood: %u REQUESTOFFERS posted, %u refused with INSUFFICIENT_BUFFERS; "
+	       "%u offers and %u ALLOFFERS_DELIVERED came back (%d offers each)",
+	       posted, refused, got_offers, got_done, offers);
+	tap_result(!bad && posted > 0 && refused > 0 && got_done == posted &&
+		   got_offers == posted * (unsigned)offers,
+		   "enlightened hostile: %u REQUESTOFFERS while not reading our SynIC: "
+		   "%u taken and every one answered in full, %u refused with "
+		   "INSUFFICIENT_BUFFERS, none dropped (status 0x%x)",
+		   FLOOD_POSTS, posted, refused, bad);
+}
+
 static void hostile_tests(void)
 {
 	static uint8_t junk[VMBUS_CHANNEL_MESSAGE_MAX];
@@ -635,6 +691,10 @@ static void hostile_tests(void)
 		   "pages we do not own refused (%s), the bus still answers (%s)",
 		   vmbus_client_strerror(r_gpadl), r_again < 0 ? vmbus_client_strerror(r_again) :
 		   "offers listed");
+	if (r_again > 0)
+		flood_test(r_again);
+	else
+		tap_result(false, "enlightened hostile: REQUESTOFFERS flood (the bus did not answer)");
 	if (!st.open) {
 		tap_result(true, "enlightened hostile: corrupt ring # SKIP no storage channel");
 		return;
@@ -713,12 +773,12 @@ void enlightened_vmbus_tests(void)
 	}
 	if (cmdline_has(boot.cmdline, "hostile") && !cmdline_has(boot.cmdline, "bench"))
 		hostile_tests();
-	/* "hbstop": go quiet for 14 s, as a hung guest would; the host must
+	/* "hbstop": go quiet for 8 s, as a hung guest would; the host must
 	 * notice and say so. Then answer again. */
 	if (cmdline_has(boot.cmdline, "hbstop") && hb.open) {
-		uint64_t until = hv_time_ref_100ns() + 14 * 10000000ull;
+		uint64_t until = hv_time_ref_100ns() + 8 * 10000000ull;
 
-		kprint("# heartbeat: not answering for 14 s");
+		kprint("# heartbeat: not answering for 8 s");
 		while (hv_time_ref_100ns() < until)
 			__asm__ volatile("pause");
 		service_all();

@@ -162,6 +162,17 @@
 /* The hypervisor's memory and tables, for leak checks: root only, no
  * input, output struct hv_isovisor_mem_stats. */
 #define HVCALL_ISOVISOR_GET_MEM_STATS           0x8009
+/* Flow control of a message port the caller (the root) owns: a fast
+ * call, RDX = port id (bits 31:0) | operation (bits 39:32), the rest
+ * zero. HV_ISOVISOR_PORT_CREDIT_ON puts the port in credit mode: it has
+ * one credit, a message posted to it takes the credit, and while it is
+ * taken every HvPostMessage to the port gets HV_STATUS_INSUFFICIENT_
+ * BUFFERS (the sender waits and retries). HV_ISOVISOR_PORT_CREDIT_RETURN
+ * gives the credit back once the owner has acted on the message, so a
+ * sender can never get ahead of the owner's ability to answer it. */
+#define HVCALL_ISOVISOR_PORT_CREDIT             0x800a
+#define HV_ISOVISOR_PORT_CREDIT_ON              0
+#define HV_ISOVISOR_PORT_CREDIT_RETURN          1
 
 #define HV_PARTITION_ID_SELF    ((uint64_t)-1)
 #define HV_VP_INDEX_SELF        ((uint32_t)-2)
