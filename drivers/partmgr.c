@@ -639,14 +639,24 @@ static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_me
 		unsigned dsize = i.kind == X86_INSN_MOVZX || i.kind == X86_INSN_MOVSX ?
 				 i.dest_size : i.opsize;
 
-		if (i.reg_high_byte || dsize < 4) {
-			stop_child(c, "MMIO load into a partial register");
-			return;
-		}
 		/* All ones; MOVZX of all ones is the source size's ones. */
-		set_reg(&r[n++], HV_X64_REGISTER_RAX + dest,
-			i.kind == X86_INSN_MOVZX ? (1ull << (i.opsize * 8)) - 1 :
-			dsize == 4 ? 0xffffffffull : ~0ull);
+		uint64_t val = i.kind == X86_INSN_MOVZX ? (1ull << (i.opsize * 8)) - 1 :
+			       dsize == 4 ? 0xffffffffull : ~0ull;
+
+		if (i.reg_high_byte || dsize < 4) {
+			/* A byte or word register: the rest of it is kept. */
+			uint32_t name = HV_X64_REGISTER_RAX + dest;
+			uint64_t old, mask = i.reg_high_byte ? 0xff00ull :
+					     (1ull << (dsize * 8)) - 1;
+
+			if (ps->get_regs(c->id, msg_vp, &name, &old, 1)) {
+				stop_child(c, "MMIO load into a register that cannot be read");
+				return;
+			}
+			val = i.reg_high_byte ? (old & ~mask) | 0xff00ull :
+			      (old & ~mask) | (val & mask);
+		}
+		set_reg(&r[n++], HV_X64_REGISTER_RAX + dest, val);
 	}
 	set_reg(&r[n++], HV_X64_REGISTER_RIP, m->header.rip + i.length);
 	set_reg(&r[n++], HV_REGISTER_INTERCEPT_SUSPEND, 0);

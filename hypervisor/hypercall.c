@@ -218,8 +218,13 @@ static uint16_t hypercall_dispatch(struct vp *vp, unsigned *reps_done)
 	c->rep_count = in.rep_count;
 	c->rep_start = in.rep_start;
 	c->reps_done = in.rep_start;
-	memset(c->in, 0, sizeof(c->in));
-	memset(c->out, 0, sizeof(c->out));
+	/* No page-sized clears per call: the handler reads only the input
+	 * its shape names (copied in below, or the two fast registers) and
+	 * writes within the output its shape names, which alone is cleared
+	 * first so nothing of an earlier call, another partition's
+	 * included, goes back to the caller. */
+	if (!in.fast && in.out_len)
+		memset(c->out, 0, in.out_len);
 	if (in.fast) {
 		memcpy(c->in, &in_gpa, 8);
 		memcpy(c->in + 8, &out_gpa, 8);

@@ -59,71 +59,86 @@ bool selftest_report(void)
 	return tap_count && !tap_failed;
 }
 
-static bool in_usable(uint64_t pa)
+/* Overlaps with something reserved. */
+static bool run_reserved(uint64_t start, uint64_t end)
 {
-	for (unsigned i = 0; i < hv_usable.count; i++)
-		if (pa >= hv_usable.r[i].start &&
-		    pa + PAGE_SIZE <= hv_usable.r[i].end)
+	for (unsigned i = 0; i < hv_reserved_count; i++)
+		if (end > hv_reserved[i].start && start < hv_reserved[i].end)
 			return true;
 	return false;
 }
 
-static bool in_reserved(uint64_t pa)
+static bool run_usable(uint64_t start, uint64_t end)
 {
-	for (unsigned i = 0; i < hv_reserved_count; i++)
-		if (pa + PAGE_SIZE > hv_reserved[i].start &&
-		    pa < hv_reserved[i].end)
+	for (unsigned i = 0; i < hv_usable.count; i++)
+		if (start >= hv_usable.r[i].start && end <= hv_usable.r[i].end)
 			return true;
 	return false;
 }
 
 /*
- * Take every free page, chaining them through their first word; check
- * each lies in usable RAM and outside everything reserved, and that the
- * chain reads back (each page is mapped and holds what was written); then
- * give them all back.
+ * The allocator's view of memory, checked run by run: every free run lies
+ * in usable RAM and outside everything reserved, and the runs add up to
+ * its free count. Then ALLOC_SAMPLE pages taken one by one: each one free
+ * before, distinct, mapped and holding what was written to it; all given
+ * back. (Taking every page one by one cost 1.4 s of a 512 MiB boot under
+ * TCG and 12 s at 5 GiB; the host unit test test_pmm does that part.)
  */
+#define ALLOC_SAMPLE 4096
+
 static void test_allocator(void)
 {
-	uint64_t before = hv_pmm.free_pages, n = 0, bad = 0, top = 0;
-	uint64_t head = 0, pa, walked = 0;
+	static uint64_t taken[ALLOC_SAMPLE];
+	uint64_t before = hv_pmm.free_pages, counted = 0, runs = 0, bad_runs = 0;
+	uint64_t start, end = 0, top = 0, n = 0, bad = 0;
 	bool chain_ok = true, double_free_refused;
 
-	while ((pa = pmm_alloc(&hv_pmm))) {
-		uint64_t *page = phys_to_virt(pa);
+	for (uint64_t at = 0; (start = pmm_next_free_run(&hv_pmm, at, &end)); at = end) {
+		if (!run_usable(start, end) || run_reserved(start, end))
+			bad_runs++;
+		counted += (end - start) / PAGE_SIZE;
+		top = end - PAGE_SIZE;
+		runs++;
+	}
+	while (n < ALLOC_SAMPLE) {
+		uint64_t pa = pmm_alloc(&hv_pmm);
+		uint64_t *page;
 
-		if (!in_usable(pa) || in_reserved(pa) || (pa & (PAGE_SIZE - 1)))
+		if (!pa)
+			break;
+		if (!run_usable(pa, pa + PAGE_SIZE) || run_reserved(pa, pa + PAGE_SIZE) ||
+		    (pa & (PAGE_SIZE - 1)) || pmm_is_free(&hv_pmm, pa))
 			bad++;
-		if (pa > top)
-			top = pa;
-		page[0] = head;
-		page[1] = ~pa;
-		head = pa;
-		n++;
+		page = phys_to_virt(pa);
+		page[0] = pa;
+		page[511] = ~pa;
+		taken[n++] = pa;
 	}
-	while (head) {
-		uint64_t *page = phys_to_virt(head);
-		uint64_t next = page[0];
+	for (uint64_t k = 0; k < n; k++) {
+		const uint64_t *page = phys_to_virt(taken[k]);
 
-		if (page[1] != ~head)
-			chain_ok = false;
-		if (!pmm_free(&hv_pmm, head))
-			chain_ok = false;
-		head = next;
-		walked++;
+		if (page[0] != taken[k] || page[511] != ~taken[k] ||
+		    !pmm_free(&hv_pmm, taken[k]))
+			chain_ok = false;       /* a page handed out twice, or unmapped */
 	}
-	pa = pmm_alloc(&hv_pmm);
-	double_free_refused = pa && pmm_free(&hv_pmm, pa) &&
-			      !pmm_free(&hv_pmm, pa) &&
+	/* The highest free page can be taken (memory above 4 GiB is used). */
+	if (top && (!pmm_claim(&hv_pmm, top, top + PAGE_SIZE) || !pmm_free(&hv_pmm, top)))
+		top = 0;
+	start = pmm_alloc(&hv_pmm);
+	double_free_refused = start && pmm_free(&hv_pmm, start) &&
+			      !pmm_free(&hv_pmm, start) &&
 			      hv_pmm.free_pages == before;
-	tap_result(n == before && bad == 0 && chain_ok && walked == n &&
-		   hv_pmm.free_pages == before,
-		   "hv memory: all %lu free pages allocated once, %lu outside "
-		   "usable RAM or reserved, read back %s, all returned",
+	tap_result(counted == before && bad_runs == 0 && runs > 0,
+		   "hv memory: %lu free pages in %lu runs, %lu runs outside usable RAM "
+		   "or over something reserved", counted, runs, bad_runs);
+	tap_result(n == (before < ALLOC_SAMPLE ? before : ALLOC_SAMPLE) && bad == 0 &&
+		   chain_ok && hv_pmm.free_pages == before,
+		   "hv memory: %lu pages allocated one by one, %lu outside usable RAM "
+		   "or reserved, written and read back %s, all returned",
 		   n, bad, chain_ok ? "intact" : "CORRUPT");
 	tap_result(hv_mm_stats.top <= 4 * GiB || top >= 4 * GiB,
-		   "hv memory: highest page handed out at %lu MiB (usable RAM "
-		   "ends at %lu MiB)", top / MiB, hv_mm_stats.top / MiB);
+		   "hv memory: highest page handed out at %lu MiB, the highest free one "
+		   "taken and given back (usable RAM ends at %lu MiB)", top / MiB, hv_mm_stats.top / MiB);
 	tap_result(double_free_refused,
 		   "hv memory: a double free is refused and changes nothing");
 }

@@ -453,6 +453,19 @@ static void tick_handler(struct cpu_regs *r)
 	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
 }
 
+/* Give a SINT's slot back; EOM only when the hypervisor said another
+ * message waits (MessagePending), as Linux does: the type is cleared
+ * before the flag is read, and a message posted after that read finds
+ * the slot free (the hypervisor re-checks the slot after setting the
+ * flag). Saves an MSR exit per message. */
+static void free_slot(struct hv_message *m)
+{
+	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&m->header.message_flags, __ATOMIC_SEQ_CST) &
+	    HV_MESSAGE_FLAG_PENDING)
+		wrmsr(HV_X64_MSR_EOM, 0);
+}
+
 /* Take the message in SINT 0's slot, if any. */
 static bool take_message(void)
 {
@@ -463,8 +476,7 @@ static bool take_message(void)
 		return false;
 	/* Copy it out and free the slot before acting on it. */
 	copy_out = *m;
-	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_RELEASE);
-	wrmsr(HV_X64_MSR_EOM, 0);
+	free_slot(m);
 	partmgr_message(&copy_out);
 	return true;
 }
@@ -480,8 +492,7 @@ static bool take_vmbus_message(void)
 	if (__atomic_load_n(&m->header.message_type, __ATOMIC_ACQUIRE) == HVMSG_NONE)
 		return false;
 	copy_out = *m;
-	__atomic_store_n(&m->header.message_type, HVMSG_NONE, __ATOMIC_RELEASE);
-	wrmsr(HV_X64_MSR_EOM, 0);
+	free_slot(m);
 	port = (uint32_t)copy_out.header.sender;
 	if (port - PORT_MSG(0) < PARTSVC_VMBUS_SLOTS && copy_out.header.payload_size <= HV_MESSAGE_PAYLOAD_BYTES)
 		partmgr_vmbus_message(port - PORT_MSG(0), copy_out.payload,

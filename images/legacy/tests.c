@@ -475,13 +475,24 @@ static void check_string_mmio(void)
 
 		__asm__ volatile("lodsq" : "=a"(rax), "+S"(src) : : "memory");
 	}
+	/* Byte and word loads keep the rest of their register. */
+	const uint64_t fill = 0x1111111111111111ull;
+	uint64_t lo = fill, word = fill, hi = fill;
+
+	__asm__ volatile("movb (%1), %b0" : "+q"(lo) : "r"(at) : "memory");
+	__asm__ volatile("movw (%1), %w0" : "+r"(word) : "r"(at) : "memory");
+	__asm__ volatile("movb (%1), %h0" : "+Q"(hi) : "r"(at) : "memory");
 	for (unsigned i = 0; i < 8; i++)
 		if (buf[i] != probe)
 			same = false;
+	same = same && lo == ((fill & ~0xffull) | (probe & 0xff)) &&
+	       word == ((fill & ~0xffffull) | (probe & 0xffff)) &&
+	       hi == ((fill & ~0xff00ull) | (probe & 0xff00));
 	tap_result(same && rax == probe && (probe == ~0ull || probe == 0),
 		   "legacy memory: string moves beyond its memory complete as a whole "
-		   "(REP STOSQ dropped, REP MOVSQ copied %016lx x8, LODSQ read %016lx)",
-		   buf[0], rax);
+		   "(REP STOSQ dropped, REP MOVSQ copied %016lx x8, LODSQ read %016lx); "
+		   "byte and word loads keep the rest of the register (%016lx %016lx %016lx)",
+		   buf[0], rax, lo, word, hi);
 }
 
 /* 7. Fails without configuration mechanism #1, without a host bridge
