@@ -41,10 +41,18 @@ int vp_decode_current(struct vp *vp, struct x86_insn *insn)
 
 	virt->vp_read_regs(vp, &r);
 	lin = mode == X86_MODE_64 ? r.rip : r.cs_base + (uint32_t)r.rip;
-	/* Byte by byte across a page end: the next page may be unmapped and
-	 * the instruction may still be complete before it. */
-	while (n < sizeof(bytes) && gva_read(vp, lin + n, &bytes[n], 1) == 0)
-		n++;
+	/* Up to the page end in one read (one page walk, not one per byte:
+	 * CPUs without next-RIP save, QEMU's TCG among them, come here on
+	 * every CPUID, MSR and hypercall exit), then the rest from the next
+	 * page if it is readable: the instruction may be complete before
+	 * an unmapped page. */
+	n = (unsigned)(4096 - (lin & 4095));
+	if (n > sizeof(bytes))
+		n = sizeof(bytes);
+	if (gva_read(vp, lin, bytes, n))
+		return VP_CODE_UNREADABLE;
+	if (n < sizeof(bytes) && gva_read(vp, lin + n, &bytes[n], sizeof(bytes) - n) == 0)
+		n = sizeof(bytes);
 	if (!n)
 		return VP_CODE_UNREADABLE;
 	return x86_decode(bytes, n, mode, insn);

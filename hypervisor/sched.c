@@ -36,12 +36,16 @@ void vp_run_once(struct vp *vp, struct vp_exit *e)
 {
 	struct hv_percpu *c = &hv_cpu[this_cpu()->index];
 
+	if (vp->left_at)
+		vp->exit_cycles[vp->left_for] += rdtsc() - vp->left_at;
 	c->current = vp;
 	/* Seen before the back-end reads vp->tlb_flush: a shootdown either
 	 * sees us in the guest and kicks us, or we see its flag. */
 	__atomic_store_n(&c->in_guest, 1, __ATOMIC_SEQ_CST);
 	vp_deliver_pending(vp);
 	virt->vp_run(vp, e);
+	vp->left_at = rdtsc();
+	vp->left_for = e->reason < EXIT_REASON_COUNT ? e->reason : 0;
 	__atomic_store_n(&c->in_guest, 0, __ATOMIC_SEQ_CST);
 	c->exits++;
 }

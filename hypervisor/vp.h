@@ -74,6 +74,11 @@ struct vp {
 	unsigned cpu;                   /* physical CPU it runs on */
 	void *vendor;                   /* VMCB / VMCS and friends */
 	uint64_t exits[EXIT_REASON_COUNT];
+	/* TSC cycles spent in the hypervisor per exit reason: from the exit
+	 * to this VP's next entry (vp_run_once), for the exit-cost line. */
+	uint64_t exit_cycles[EXIT_REASON_COUNT];
+	uint64_t left_at;               /* TSC at the last exit, 0 before */
+	unsigned left_for;              /* its reason */
 	/* HvCallStartVirtualProcessor: set by the caller, taken by the VP's
 	 * CPU. */
 	volatile bool start_pending;
