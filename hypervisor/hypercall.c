@@ -198,18 +198,42 @@ static bool partition_owns(void *ctx, uint64_t gpa, uint64_t len)
 	return gpa_to_hva(ctx, gpa, len) != NULL;
 }
 
+/* Per call: how often, and the TSC cycles from decoding to the output
+ * written back (hypercall_report at the end of a run). Racy counters:
+ * a profile, not an account. */
+static struct { uint64_t calls, cycles; } hc_prof[ARRAY_SIZE(hypercalls)];
+
+void hypercall_report(void)
+{
+	char line[600];
+	int n = ksnprintf(line, sizeof(line), "hypercalls (calls x average cycles):");
+	int head = n;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(hypercalls) && n < (int)sizeof(line); i++)
+		if (hc_prof[i].calls)
+			n += ksnprintf(line + n, sizeof(line) - n, " %s=%lux%lu",
+				       hypercalls[i].name, hc_prof[i].calls,
+				       hc_prof[i].cycles / hc_prof[i].calls);
+	if (n > head)
+		hv_log("%s", line);
+}
+
 static uint16_t hypercall_dispatch(struct vp *vp, unsigned *reps_done)
 {
+	uint64_t t0 = rdtsc();
 	uint64_t input = vp->gpr[GPR_RCX];
 	uint64_t in_gpa = vp->gpr[GPR_RDX], out_gpa = vp->gpr[GPR_R8];
 	struct hc_ctx *c = &hc_ctx_percpu[this_cpu()->index];
 	const struct hypercall_def *d = NULL;
 	struct hc_input in;
 	uint16_t status;
+	unsigned which = 0;
 
 	for (unsigned i = 0; i < ARRAY_SIZE(hypercalls); i++)
-		if (hypercalls[i].code == hc_code(input))
+		if (hypercalls[i].code == hc_code(input)) {
 			d = &hypercalls[i];
+			which = i;
+		}
 	status = hc_decode(input, d ? &d->shape : NULL, &in);
 	if (status != HV_STATUS_SUCCESS)
 		return status;
@@ -243,6 +267,8 @@ static uint16_t hypercall_dispatch(struct vp *vp, unsigned *reps_done)
 	*reps_done = c->reps_done;
 	if (!in.fast && in.out_len)
 		gpa_write(vp->partition, out_gpa, c->out, in.out_len);
+	hc_prof[which].calls++;
+	hc_prof[which].cycles += rdtsc() - t0;
 	return status;
 }
 

@@ -243,6 +243,7 @@ void run_finish(bool root_pass, const char *why)
 	stop_other_cpus();
 	hv_log("run finished: %s", why);
 	tlb_report();
+	hypercall_report();
 	print_exit_counters(&root_partition);
 	for (unsigned i = 0; i < MAX_CHILD_PARTITIONS; i++)
 		if (child_partitions[i])

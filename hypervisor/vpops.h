@@ -91,6 +91,7 @@ uint16_t vp_set_registers(struct vp *vp, const struct hv_register_assoc *regs,
 			  unsigned from, unsigned to, unsigned *done);
 /* One line of exit counters per VP of the partition. */
 void print_exit_counters(struct partition *p);
+void hypercall_report(void);       /* hypercall.c: the run's call profile */
 struct hv_x64_intercept_message_header;
 void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
 		      uint8_t access, uint8_t insn_len);

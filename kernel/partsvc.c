@@ -507,7 +507,13 @@ static bool take_vmbus_events(void)
 	bool any = false;
 
 	for (unsigned w = 0; w < PARTSVC_VMBUS_SLOTS * PARTSVC_VMBUS_RELIDS / 64; w++) {
-		uint64_t v = __atomic_exchange_n(&flags[w], 0, __ATOMIC_ACQ_REL);
+		uint64_t v;
+
+		/* A plain look first: a locked exchange of every word on
+		 * every pass of the loop cost more than the intercepts. */
+		if (!__atomic_load_n(&flags[w], __ATOMIC_RELAXED))
+			continue;
+		v = __atomic_exchange_n(&flags[w], 0, __ATOMIC_ACQ_REL);
 
 		while (v) {
 			unsigned bit = (unsigned)__builtin_ctzll(v), flag = w * 64 + bit;
@@ -549,9 +555,11 @@ void partmgr_run(void)
 		busy |= take_vmbus_message();
 		busy |= take_vmbus_events();
 		busy |= partmgr_poll();
-		/* The device timers run at every tick even while messages keep
-		 * coming: a busy root must not starve the children's clocks. */
-		if (tick_due || !busy) {
+		/* The device timers run at every tick (1 ms), busy or not: a
+		 * busy root must not starve the children's clocks, and an idle
+		 * one does not run them between ticks (that cost every
+		 * intercept a pass over every child's devices). */
+		if (tick_due) {
 			tick_due = false;
 			partmgr_tick();
 		}
