@@ -376,6 +376,7 @@ int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf)
 	memset(d, 0, sizeof(*d));
 	d->hw = hw;
 	d->bdf = bdf;
+	d->spins_before_halt = VBLK_SPINS_BEFORE_HALT;
 	if (hw->pci_read32(hw->ctx, bdf, 0) !=
 	    ((uint32_t)VBLK_PCI_DEVICE_MODERN << 16 | VBLK_PCI_VENDOR))
 		return fail(d, "not a modern virtio-blk device");
@@ -438,9 +439,9 @@ static int submit(struct vblk *d, uint32_t writable)
 		used_idx = *(volatile uint16_t *)&d->used->idx;
 		if (used_idx != d->used_seen)
 			break;
-		if (++spins == (d->msix ? IRQ_WAITS : POLL_SPINS))
+		if (++spins == (d->msix ? d->spins_before_halt + IRQ_WAITS : POLL_SPINS))
 			return fail(d, "request timed out (no used-ring entry)");
-		if (d->msix) {
+		if (d->msix && spins > d->spins_before_halt) {
 			d->irq_waits++;
 			d->hw->wait_irq(d->hw->ctx);
 		} else {

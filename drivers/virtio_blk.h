@@ -105,6 +105,10 @@ struct vblk {
 	bool msix;                      /* completions interrupt us (MSI-X) */
 	uint8_t msix_cap;               /* config offset of the capability */
 	uint64_t irq_waits;             /* waits for a completion interrupt */
+	/* With MSI-X: polls of the used ring before a request halts for
+	 * its interrupt (vblk_init sets VBLK_SPINS_BEFORE_HALT; 0 always
+	 * halts, as the self-test of the interrupt path does). */
+	unsigned spins_before_halt;
 	const char *err;                /* why the last call failed */
 };
 
@@ -131,5 +135,11 @@ struct block_backend;
  * length, in pieces the bounce buffer holds; failures logged by `log`). */
 void vblk_backend(struct vblk *d, struct block_backend *b,
 		  void (*log)(const char *line));
+
+/* Most requests complete within this many polls; a halt costs more
+ * than the wait (a world switch, and under QEMU's -icount the clock
+ * jumps to the next timer when every CPU halts: a 20 us request looked
+ * like 1 ms). */
+#define VBLK_SPINS_BEFORE_HALT  20000u
 
 #endif
