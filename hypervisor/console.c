@@ -88,3 +88,8 @@ void hv_log(const char *fmt, ...)
 		n--;
 	console_log_prefixed("hv", line, (size_t)n);
 }
+
+void hv_boot_stage(uint64_t tsc, const char *what)
+{
+	hv_log("[boot tsc=%lu] %s", tsc ? tsc : rdtsc(), what);
+}

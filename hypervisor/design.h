@@ -8,6 +8,7 @@
 #ifndef HV_DESIGN_H
 #define HV_DESIGN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <isovisor/hvtlfs.h>
 #include "vp.h"
@@ -26,6 +27,9 @@ void design_intercept(struct vp *vp, const struct hv_message *m);
 unsigned design_cpu_runs_children(unsigned cpu);
 /* A child VP is being deleted: forget anything of it that still waits. */
 void design_vp_gone(struct vp *vp);
+/* Whether the root may schedule children itself (HvCallDispatchVp):
+ * only where it is the control function. */
+bool design_root_schedules(void);
 /* A device interrupt taken by the hypervisor. */
 void design_device_irq(uint8_t vector);
 /* A deleted child's page, already zeroed and unmapped: back to its

@@ -40,6 +40,11 @@ void design_intercept(struct vp *vp, const struct hv_message *m)
 	 * goes there, whatever CPU the child VP runs on. */
 	struct vp *root_vp = root_partition.vps[0];
 
+	if (vp->root_sched) {
+		/* Root-scheduled: into its page; the dispatch returns. */
+		dispatch_intercept(vp, m);
+		return;
+	}
 	/* The message waits in the VP until the root's slot takes it. */
 	vp->intercept_target = root_vp;
 	synic_post_held(root_vp, HV_SYNIC_INTERCEPTION_SINT_INDEX,
@@ -51,6 +56,11 @@ void design_vp_gone(struct vp *vp)
 	if (vp->intercept_target)
 		synic_cancel(vp->intercept_target, HV_SYNIC_INTERCEPTION_SINT_INDEX,
 			     &vp->intercept);
+}
+
+bool design_root_schedules(void)
+{
+	return true;
 }
 
 unsigned design_cpu_runs_children(unsigned cpu)

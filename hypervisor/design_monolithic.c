@@ -326,6 +326,12 @@ void design_intercept(struct vp *vp, const struct hv_message *m)
 	partmgr_message(m);
 }
 
+bool design_root_schedules(void)
+{
+	/* The control function is in the hypervisor: it schedules. */
+	return false;
+}
+
 unsigned design_cpu_runs_children(unsigned cpu)
 {
 	/* The control loop, and with it every child, runs on the boot CPU:

@@ -29,6 +29,11 @@ void console_init(void);
 void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print with a caller-chosen source prefix (e.g. "root"). */
 void console_log_prefixed(const char *source, const char *text, size_t len);
+/* A boot stage, time-stamped as Xen's console_timestamps do: "[boot
+ * tsc=N] what", N the raw TSC (counting from reset; nothing offsets it for
+ * the root either, so the root's stamps continue the same clock). tsc 0:
+ * now. */
+void hv_boot_stage(uint64_t tsc, const char *what);
 /* Break the console lock if a dying CPU holds it (panic path only). */
 void console_force_unlock(void);
 

@@ -40,5 +40,7 @@ uint16_t hc_connect_port(struct hc_ctx *c);
 uint16_t hc_post_message(struct hc_ctx *c);
 uint16_t hc_signal_event(struct hc_ctx *c);
 uint16_t hc_set_partition_name(struct hc_ctx *c);
+uint16_t hc_map_vp_state_page(struct hc_ctx *c);
+uint16_t hc_dispatch_vp(struct hc_ctx *c);
 
 #endif

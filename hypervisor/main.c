@@ -1,7 +1,7 @@
 /*
  * The boot CPU's path from the 64-bit entry: console, traps, the boot
  * information, memory, ACPI, every CPU up; then the test-mode self-checks
- * or power-off.
+ * or power-off. Each stage logs "[boot tsc=N] <stage>" (hv_boot_stage).
  */
 #include <string.h>
 #include "hv.h"
@@ -57,6 +57,7 @@ const char boot_msg_no_long_mode[] =
 void boot_main(uint32_t magic, uint64_t info);
 void boot_main(uint32_t magic, uint64_t info)
 {
+	uint64_t entry_tsc = rdtsc();
 	const char *err;
 	struct percpu *bsp;
 
@@ -73,6 +74,7 @@ void boot_main(uint32_t magic, uint64_t info)
 	boot.spread_children = cmdline_has(boot.cmdline, "spread");
 	hv_log("isovisor %s booting (%s, %s)", ISOVISOR_VERSION,
 	       boot.uefi ? "uefi" : "bios", design_name);
+	hv_boot_stage(entry_tsc, "entry");
 	if (boot.cmdline[0])
 		hv_log("command line: %s", boot.cmdline);
 
@@ -83,6 +85,7 @@ void boot_main(uint32_t magic, uint64_t info)
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
 	mm_init(info);
+	hv_boot_stage(0, "memory");
 	acpi_init();
 	apic_init();
 	bsp = percpu_alloc(0, apic_id());
@@ -104,10 +107,14 @@ static void hv_main_on_cpu_stack(void)
 	cpustate_cpu_init();
 	smp_boot_aps();
 	hv_log("cpus %u online", cpus_online);
+	hv_boot_stage(0, "cpus online");
 
 	virt_init();
-	if (boot.test_mode)
+	hv_boot_stage(0, "virtualization");
+	if (boot.test_mode) {
 		hv_selftests();
+		hv_boot_stage(0, "self-tests done");
+	}
 	/* Lets a test check the exception report end to end. */
 	if (cmdline_has(boot.cmdline, "crash=ud"))
 		__asm__ volatile("ud2");

@@ -107,7 +107,7 @@ struct partition *child_by_id(uint64_t id)
 	return NULL;
 }
 
-static struct vp *child_vp(uint64_t id, uint32_t index, uint16_t *status)
+struct vp *child_vp_by_id(uint64_t id, uint32_t index, uint16_t *status)
 {
 	struct partition *p = child_by_id(id);
 
@@ -339,6 +339,7 @@ uint16_t partition_destroy(struct partition *p)
 
 		sched_remove(vp);
 		design_vp_gone(vp);
+		dispatch_vp_gone(vp);
 		if (current_vp_on(vp->cpu) == vp)
 			set_current_vp(vp->cpu, NULL);
 	}
@@ -458,9 +459,11 @@ uint16_t hc_get_vp_registers(struct hc_ctx *c)
 		return HV_STATUS_ACCESS_DENIED;
 	if (in->input_vtl || in->rsvd_z8 || in->rsvd_z16)
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(in->partition_id, in->vp_index, &status);
+	vp = child_vp_by_id(in->partition_id, in->vp_index, &status);
 	if (!vp)
 		return status;
+	/* The root's edits of the register page come first. */
+	dispatch_regs_apply(vp);
 	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
 		struct hv_register_assoc r;
 		uint64_t *out = (uint64_t *)(c->out + 16 * i);
@@ -489,9 +492,11 @@ uint16_t hc_set_vp_registers(struct hc_ctx *c)
 		return HV_STATUS_ACCESS_DENIED;
 	if (in->input_vtl || in->rsvd_z8 || in->rsvd_z16)
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(in->partition_id, in->vp_index, &status);
+	vp = child_vp_by_id(in->partition_id, in->vp_index, &status);
 	if (!vp)
 		return status;
+	/* The root's edits of the register page come first. */
+	dispatch_regs_apply(vp);
 	return vp_set_registers(vp, regs, c->rep_start, c->rep_count, &c->reps_done);
 }
 
@@ -588,7 +593,7 @@ uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
 	    in->vector < 16 || in->vector > 255 || in->target_vtl ||
 	    in->reserved || in->rsvd_z0 || in->rsvd_z1 || in->dest_address >> 32)
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(in->partition_id, (uint32_t)in->dest_address, &status);
+	vp = child_vp_by_id(in->partition_id, (uint32_t)in->dest_address, &status);
 	if (!vp)
 		return status;
 	irq_post(vp, (uint8_t)in->vector);
@@ -714,9 +719,11 @@ uint16_t hc_translate_virtual_address(struct hc_ctx *c)
 		return HV_STATUS_ACCESS_DENIED;
 	if (in->padding || (in->control_flags & ~HV_TRANSLATE_GVA_VALIDATE_READ))
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp(in->partition_id, in->vp_index, &status);
+	vp = child_vp_by_id(in->partition_id, in->vp_index, &status);
 	if (!vp)
 		return status;
+	/* The root's edits of the register page come first. */
+	dispatch_regs_apply(vp);
 	if (gva_to_gpa(vp, in->gva_page << 12, &gpa)) {
 		out->result_code = HV_TRANSLATE_GVA_PAGE_NOT_PRESENT;
 		return HV_STATUS_SUCCESS;

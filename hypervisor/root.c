@@ -429,5 +429,6 @@ bool root_create(void)
 	hv_log("root partition: %lu MiB of RAM in %u ranges, %u VPs; the "
 	       "hypervisor keeps %lu MiB", memmap_total(&p->ram) / MiB,
 	       p->ram.count, p->vp_count, hv_owned_bytes / MiB);
+	hv_boot_stage(0, "root entry");
 	return true;
 }

@@ -54,8 +54,10 @@ static bool child_runnable(const struct vp *vp)
 {
 	const struct partition *p = vp->partition;
 
+	/* A root-scheduled VP runs only when the root dispatches it. */
 	return p->initialized && !p->stopped && !vp->explicit_suspend &&
-	       !vp->intercept_suspend && (!vp->halted || vp_has_pending_irq(vp));
+	       !vp->intercept_suspend && !vp->root_sched &&
+	       (!vp->halted || vp_has_pending_irq(vp));
 }
 
 /* Where a new child VP lives: of the CPUs the design likes best for

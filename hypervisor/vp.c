@@ -44,7 +44,9 @@ void vp_gpr_write(struct vp *vp, unsigned reg, unsigned size, bool high,
 
 void vp_kick(struct vp *vp)
 {
-	if (vp->cpu != this_cpu()->index)
+	if (__atomic_load_n(&vp->root_sched, __ATOMIC_ACQUIRE))
+		dispatch_signal(vp);
+	else if (vp->cpu != this_cpu()->index)
 		apic_send_fixed(cpus[vp->cpu]->apic_id, VEC_IPI_WAKE);
 }
 
@@ -235,6 +237,11 @@ void print_exit_counters(struct partition *p)
 					       vp->exit_cycles[r] / vp->exits[r]);
 		if (n > head)
 			hv_log("%s", line);
+		/* Root-scheduled: how often the root ran it, and for what. */
+		if (vp->dispatches)
+			hv_log("vp %s/%u dispatches: %lu, blocked %lu, intercepts %lu",
+			       p->name, i, vp->dispatches, vp->dispatches_blocked,
+			       vp->dispatch_intercepts);
 	}
 }
 

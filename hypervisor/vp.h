@@ -96,6 +96,15 @@ struct vp {
 	 * slot takes it; the VP stays in intercept suspend meanwhile. */
 	struct synic_msg intercept;
 	struct vp *intercept_target;    /* the root VP it was posted to */
+	/* The root scheduler (dispatch.c): once the root maps the VP's
+	 * intercept page it runs only inside HvCallDispatchVp, on its CPU;
+	 * the pages are the root's (identity-mapped), kept out of what the
+	 * root can lend until the child is deleted. */
+	bool root_sched;
+	struct hv_isovisor_intercept_page *dispatch_page;
+	struct hv_vp_register_page *reg_page;
+	bool dispatch_blocked;          /* the last dispatch said BLOCKED */
+	uint64_t dispatches, dispatches_blocked, dispatch_intercepts;
 	struct vp *run_next, *run_prev; /* its CPU's run ring (sched.c) */
 	volatile bool tlb_flush;        /* flush before the next entry */
 	struct synic synic;

@@ -97,8 +97,15 @@ void intercept_header(struct vp *vp, struct hv_x64_intercept_message_header *h,
 		      uint8_t access, uint8_t insn_len);
 void intercept_to_root(struct vp *vp, uint32_t type, const void *payload,
 		       uint8_t size);
-/* Wake the CPU a VP lives on (start requests, pending work). */
+/* Wake the CPU a VP lives on (start requests, pending work); for a
+ * root-scheduled VP, tell the root. */
 void vp_kick(struct vp *vp);
+struct vp *child_vp_by_id(uint64_t id, uint32_t index, uint16_t *status);
+/* The root scheduler (dispatch.c). */
+void dispatch_intercept(struct vp *vp, const struct hv_message *m);
+void dispatch_signal(struct vp *vp);
+void dispatch_regs_apply(struct vp *vp);
+void dispatch_vp_gone(struct vp *vp);
 struct hv_isovisor_selftest;
 bool selftest_get(unsigned index, struct hv_isovisor_selftest *out);
 void io_register(struct partition *p, uint16_t base, uint16_t len,

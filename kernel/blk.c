@@ -2,13 +2,16 @@
  * The root's physical disk: the virtio-blk driver's hardware interface
  * (PCI configuration mechanism 1 on ports 0xcf8/0xcfc, BARs reached
  * through the identity map, DMA memory from the page allocator) and the
- * test-mode check that writes, flushes and reads back a pattern. The root
+ * test-mode check that writes, flushes and reads back a pattern; with
+ * "bench" on its command line, the disk's own throughput before any child
+ * runs (blk_bench). The root
  * owns the PCI ports and the device's MMIO both natively and under
  * isovisor, so the same code runs in both.
  */
 #include <string.h>
 #include "root.h"
 #include "platform.h"
+#include "partcfg.h"
 #include "virtio_blk.h"
 #include "x86/pci.h"
 
@@ -218,4 +221,135 @@ void test_virtio_blk(void)
 	tap_result(disk.msix && blk_irqs > 0,
 		   "root blk: completions arrive by MSI-X interrupt on vector %#x (%lu "
 		   "interrupts, %lu waits)", BLK_VECTOR, (uint64_t)blk_irqs, disk.irq_waits);
+}
+
+/* ---- "bench": the physical disk's throughput, from the root itself -------- */
+
+/*
+ * What the children's synthetic disks can reach at most in this run: the
+ * root writes mib=N MiB (default 16) then reads them back through the
+ * same block backend storvsp uses, in requests of the size the
+ * enlightened guest's bench sends (BENCH_REQUEST). The guest keeps 4 in
+ * flight; the driver has one request in flight (vblk.h), so storvsp
+ * serves the guest's 4 one after another and so do we: queue depth 1 is
+ * the path's own. Only the requests are timed; filling and checking the
+ * data is not. The region lies past every backed child disk in the
+ * partition config, so no child's data is touched.
+ */
+#define BENCH_REQUEST   (1u << 20)
+#define BENCH_SEED      0xb3c4
+
+static uint64_t cmdline_value(const char *cmdline, const char *key, uint64_t def)
+{
+	size_t kl = strlen(key);
+
+	for (const char *p = cmdline; p && *p; p++) {
+		uint64_t v = 0;
+
+		if ((p != cmdline && p[-1] != ' ') || strncmp(p, key, kl))
+			continue;
+		p += kl;
+		if (*p < '0' || *p > '9')
+			return def;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		return v;
+	}
+	return def;
+}
+
+/* The first MiB past the self-test's block and every child disk backed
+ * by the physical disk (partition config), or 0 when the config does
+ * not parse. */
+static uint64_t bench_first_free_mib(void)
+{
+	static struct partcfg cfg;
+	const struct mb2_module *m = mb2_find_module(&boot.mb2, "config");
+	uint64_t mib = (TEST_LBA * VBLK_SECTOR + TEST_BYTES + MiB - 1) / MiB;
+	char err[80];
+
+	if (!m)
+		return mib;
+	if (partcfg_parse((const char *)(uint64_t)m->start, m->end - m->start, &cfg, err,
+			  sizeof(err)))
+		return 0;
+	for (unsigned i = 0; i < cfg.count; i++)
+		if (cfg.p[i].backing_mib &&
+		    (uint64_t)cfg.p[i].backing_mib + cfg.p[i].disk_mib > mib)
+			mib = (uint64_t)cfg.p[i].backing_mib + cfg.p[i].disk_mib;
+	return mib;
+}
+
+static void bench_fill(uint8_t *buf, uint64_t req)
+{
+	pattern_fill(buf, BENCH_REQUEST, BENCH_SEED ^ (uint32_t)(req * 0x9e3779b9u));
+}
+
+/* Writes (timed), flushes, reads back (timed) and checks every request;
+ * returns what failed, or NULL. */
+static const char *bench_run(uint64_t lba0, uint64_t requests, uint8_t *buf, uint8_t *want,
+			     uint64_t *write_cycles, uint64_t *read_cycles)
+{
+	const unsigned count = BENCH_REQUEST / VBLK_SECTOR;
+	uint64_t t0;
+
+	*write_cycles = *read_cycles = 0;
+	for (uint64_t r = 0; r < requests; r++) {
+		bench_fill(buf, r);
+		t0 = rdtsc();
+		if (disk_backend.write(disk_backend.ctx, lba0 + r * count, count, buf))
+			return "write";
+		*write_cycles += rdtsc() - t0;
+	}
+	t0 = rdtsc();
+	if (disk_backend.flush(disk_backend.ctx))
+		return "flush";
+	*write_cycles += rdtsc() - t0;
+	for (uint64_t r = 0; r < requests; r++) {
+		memset(buf, 0x5a, BENCH_REQUEST);
+		t0 = rdtsc();
+		if (disk_backend.read(disk_backend.ctx, lba0 + r * count, count, buf))
+			return "read";
+		*read_cycles += rdtsc() - t0;
+		bench_fill(want, r);
+		if (memcmp(buf, want, BENCH_REQUEST))
+			return "read back: data differs";
+	}
+	return NULL;
+}
+
+void blk_bench(void)
+{
+	uint64_t mib = cmdline_value(boot.cmdline, "mib=", 16);
+	uint64_t first = bench_first_free_mib(), wc = 0, rc = 0, pa;
+	uint8_t *buf, *want;
+	const char *failed;
+
+	if (!disk_probe()) {
+		tap_result(false, "root bench: native disk throughput (no disk: %s)", disk_why);
+		return;
+	}
+	if (!mib || !first || (first + mib) * (MiB / VBLK_SECTOR) > vblk_capacity(&disk)) {
+		tap_result(false, "root bench: native disk throughput: no free %lu MiB past the "
+			   "children's disks (from MiB %lu; disk %lu MiB)", mib, first,
+			   vblk_capacity(&disk) / (MiB / VBLK_SECTOR));
+		return;
+	}
+	buf = dma_alloc(NULL, BENCH_REQUEST, &pa);
+	want = dma_alloc(NULL, BENCH_REQUEST, &pa);
+	if (!buf || !want)
+		panic("out of memory for the disk bench buffers");
+	failed = bench_run(first * (MiB / VBLK_SECTOR), mib * MiB / BENCH_REQUEST, buf, want,
+			   &wc, &rc);
+	buf_free(buf, BENCH_REQUEST);
+	buf_free(want, BENCH_REQUEST);
+	if (!failed) {
+		klog("# bench native_disk_write_cycles %lu cycles bytes=%lu request=%u depth=1 "
+		     "at_mib=%lu", wc, mib * MiB, BENCH_REQUEST, first);
+		klog("# bench native_disk_read_cycles %lu cycles bytes=%lu request=%u depth=1 "
+		     "at_mib=%lu", rc, mib * MiB, BENCH_REQUEST, first);
+	}
+	tap_result(!failed, "root bench: %lu MiB written in %u KiB requests at MiB %lu of the "
+		   "physical disk, flushed, read back and checked%s%s", mib,
+		   BENCH_REQUEST >> 10, first, failed ? ": failed at " : "", failed ? failed : "");
 }

@@ -96,6 +96,11 @@ static void vklog(const char *fmt, va_list ap)
 	spin_unlock(&console_lock);
 }
 
+void boot_stage(uint64_t tsc, const char *what)
+{
+	klog("[boot tsc=%lu] %s", tsc ? tsc : rdtsc(), what);
+}
+
 void klog(const char *fmt, ...)
 {
 	va_list ap;

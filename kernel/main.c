@@ -3,7 +3,8 @@
  * the boot information, memory, ACPI, every VP up; then test mode's TAP
  * stream or power-off. The same path runs natively under GRUB and as the
  * root partition under isovisor; only where the TLFS says how (starting
- * VPs, the console prefix) does it branch on `boot.hv`.
+ * VPs, the console prefix) does it branch on `boot.hv`. Each stage logs
+ * "[boot tsc=N] <stage>" (boot_stage), the last the first TAP line.
  */
 #include <string.h>
 #include "root.h"
@@ -76,6 +77,7 @@ static void banner(void)
 void boot_main(uint32_t magic, uint64_t info);
 void boot_main(uint32_t magic, uint64_t info)
 {
+	uint64_t entry_tsc = rdtsc();
 	const char *err;
 
 	console_init();
@@ -87,20 +89,25 @@ void boot_main(uint32_t magic, uint64_t info)
 		panic("multiboot2 information: %s", err);
 	boot.hv = hv_detect(&boot.mb2, boot.hv_vendor);
 	console_set_own_prefix(!boot.hv);
+	boot_stage(entry_tsc, "entry");
 	boot.cmdline = boot.mb2.cmdline;
 	boot.test_mode = cmdline_has(boot.cmdline, "test");
 
 	mm_init(info);
 	banner();
+	boot_stage(0, "memory");
 	acpi_init();
 	pic_disable();
 	apic_init();
 	tsc_init(boot.acpi.pm_tmr, boot.acpi.pm_tmr_32bit);
+	/* What turns the stamps' TSC cycles into time (the bench's wall pass). */
+	klog("tsc: %lu kHz", tsc_khz());
 	smp_boot_vp_online();
 	if (boot.hv && hv_hypercall_init())
 		klog("hyperv: no hypercalls; only VP 0 will run");
 	smp_start_vps();
 	klog("vps %u online", vps_online);
+	boot_stage(0, "vps online");
 
 	crash_if_asked();
 	if (boot.test_mode) {
@@ -112,6 +119,8 @@ void boot_main(uint32_t magic, uint64_t info)
 	/* Outside test mode the control function still runs the config's
 	 * partitions, and reports how each one ended. */
 	tap_begin();
+	if (cmdline_has(boot.cmdline, "bench"))
+		blk_bench();
 	partmgr_run();
 	tap_end();
 	power_off();

@@ -52,6 +52,220 @@ static uint16_t call(uint16_t code, unsigned reps)
 				      (uint64_t)in_page, (uint64_t)out_page));
 }
 
+/* ---- the root scheduler (HvCallDispatchVp) ----------------------------------
+ * Each child VP gets an intercept page and a register page; the loop
+ * below runs the ready ones in turn with one DispatchVp each, which comes
+ * back with an intercept (handled at once, completed by the next
+ * dispatch through the register page), a halt, or an interrupt of ours.
+ * A VP whose pages the hypervisor refuses (the monolithic design, or a
+ * VP on another CPU with `spread`) or the root's "hvsched" word keeps the
+ * SynIC path: intercepts on SINT 0, run by the hypervisor while we idle.
+ */
+#define MAX_DVPS 512
+static struct dvp {
+	bool used;
+	bool ready;                     /* worth a dispatch */
+	bool in_intercept;              /* its message is being handled */
+	bool complete;                  /* answered: clear the suspend */
+	uint64_t id;
+	uint32_t vp;
+	struct hv_isovisor_intercept_page *ip;
+	struct hv_vp_register_page *rp;
+} dvps[MAX_DVPS];
+static unsigned dvp_top, dvp_next;     /* slots in use below dvp_top; round robin */
+static struct dvp *dvp_current;        /* the one last dispatched */
+static bool dispatch_off, dispatch_refused_logged;
+
+static uint16_t map_state_page(uint64_t id, uint32_t vp, uint32_t type, void *page)
+{
+	struct hv_input_map_vp_state_page *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->vp_index = vp;
+	in->type = type;
+	in->root_gpa_page = (uint64_t)page >> 12;
+	return hv_status(hv_hypercall(HVCALL_MAP_VP_STATE_PAGE, (uint64_t)in_page,
+				      (uint64_t)out_page));
+}
+
+static void dvp_free(struct dvp *d)
+{
+	if (d->ip)
+		pmm_free(&root_pmm, (uint64_t)d->ip);
+	if (d->rp)
+		pmm_free(&root_pmm, (uint64_t)d->rp);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Put a new (not yet started) VP under the root scheduler, if we can. */
+static void dvp_attach(uint64_t id, uint32_t vp)
+{
+	struct dvp *d = NULL;
+	uint16_t st;
+
+	if (dispatch_off)
+		return;
+	for (unsigned i = 0; i < MAX_DVPS && !d; i++)
+		if (!dvps[i].used)
+			d = &dvps[i];
+	if (!d) {
+		klog("partsvc: root scheduler full (%u VPs): partition %lu vp %u "
+		     "uses the SynIC path", MAX_DVPS, id, vp);
+		return;
+	}
+	d->ip = (void *)pmm_alloc(&root_pmm);
+	d->rp = (void *)pmm_alloc(&root_pmm);
+	if (!d->ip || !d->rp) {
+		dvp_free(d);
+		return;
+	}
+	st = map_state_page(id, vp, HV_VP_STATE_PAGE_INTERCEPT_MESSAGE, d->ip);
+	if (st) {
+		if (!dispatch_refused_logged)
+			klog("partsvc: the hypervisor keeps scheduling partition %lu vp %u "
+			     "(MapVpStatePage: status %#x): its intercepts come on SINT 0",
+			     id, vp, st);
+		dispatch_refused_logged = true;
+		dvp_free(d);
+		return;
+	}
+	if (map_state_page(id, vp, HV_VP_STATE_PAGE_REGISTERS, d->rp)) {
+		/* The intercept page is the hypervisor's now; without a register
+		 * page the answers go by SetVpRegisters. */
+		pmm_free(&root_pmm, (uint64_t)d->rp);
+		d->rp = NULL;
+	}
+	d->used = d->ready = true;
+	d->id = id;
+	d->vp = vp;
+	if ((unsigned)(d - dvps) >= dvp_top)
+		dvp_top = (unsigned)(d - dvps) + 1;
+}
+
+/* After DeletePartition: the hypervisor gave the pages back. */
+static void dvp_forget(uint64_t id)
+{
+	for (unsigned i = 0; i < dvp_top; i++)
+		if (dvps[i].used && dvps[i].id == id)
+			dvp_free(&dvps[i]);
+	if (dvp_current && !dvp_current->used)
+		dvp_current = NULL;
+}
+
+static struct dvp *dvp_find(uint64_t id, uint32_t vp)
+{
+	if (dvp_current && dvp_current->id == id && dvp_current->vp == vp)
+		return dvp_current;
+	for (unsigned i = 0; i < dvp_top; i++)
+		if (dvps[i].used && dvps[i].id == id && dvps[i].vp == vp)
+			return &dvps[i];
+	return NULL;
+}
+
+/* The answer to an intercept, into the register page: true when every
+ * register has a place there (general registers, RIP, RFLAGS, and the
+ * suspend the next dispatch clears). */
+static bool dvp_answer(struct dvp *d, const struct hv_register_assoc *r, unsigned n)
+{
+	struct hv_vp_register_page *rp = d->rp;
+	uint32_t dirty = 0;
+	bool resume = false;
+
+	if (!rp || !d->in_intercept || !rp->isvalid)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t name = r[i].name;
+
+		if (name == HV_REGISTER_INTERCEPT_SUSPEND && r[i].value.reg64 == 0)
+			continue;
+		if (!(name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_RFLAGS))
+			return false;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t name = r[i].name;
+		uint64_t v = r[i].value.reg64;
+
+		if (name == HV_REGISTER_INTERCEPT_SUSPEND) {
+			resume = true;
+		} else if (name == HV_X64_REGISTER_RIP) {
+			rp->rip = v;
+			dirty |= 1u << HV_X64_REGISTER_CLASS_IP;
+		} else if (name == HV_X64_REGISTER_RFLAGS) {
+			rp->rflags = v;
+			dirty |= 1u << HV_X64_REGISTER_CLASS_FLAGS;
+		} else {
+			rp->gp[name - HV_X64_REGISTER_RAX] = v;
+			dirty |= 1u << HV_X64_REGISTER_CLASS_GENERAL;
+		}
+	}
+	rp->dirty |= dirty;
+	if (resume) {
+		d->in_intercept = false;
+		d->complete = true;
+	}
+	return true;
+}
+
+/* Run one VP once; an intercept it comes back with is handled here. */
+static void dvp_run(struct dvp *d)
+{
+	struct hv_input_dispatch_vp *in = (void *)in_page;
+	struct hv_output_dispatch_vp *out = (void *)out_page;
+	uint16_t st;
+
+	in->partition_id = d->id;
+	in->vp_index = d->vp;
+	in->flags = d->complete ? HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND : 0;
+	in->time_slice = 0;
+	in->spec_ctrl = 0;
+	d->complete = false;
+	dvp_current = d;
+	st = call(HVCALL_DISPATCH_VP, 0);
+	if (st) {
+		klog("partsvc: DispatchVp of partition %lu vp %u failed (status %#x); "
+		     "it waits for a signal", d->id, d->vp, st);
+		d->ready = false;
+		return;
+	}
+	if (out->dispatch_event == HV_VP_DISPATCH_EVENT_INTERCEPT) {
+		d->in_intercept = true;
+		partmgr_message(&d->ip->message);
+		/* Not answered (the child was stopped): not run again. */
+		if (d->in_intercept)
+			d->ready = false;
+	} else if (out->dispatch_state == HV_VP_DISPATCH_STATE_BLOCKED) {
+		d->ready = false;
+		if (__atomic_exchange_n(&d->ip->signal, 0, __ATOMIC_ACQ_REL))
+			d->ready = true;
+	} else {
+		/* An interrupt of ours ended it: take it. */
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+	}
+}
+
+/* One dispatch of the next ready VP, round robin: false when none is. */
+static bool dispatch_one(void)
+{
+	for (unsigned k = 0; k < dvp_top; k++) {
+		unsigned i = (dvp_next + k) % dvp_top;
+		struct dvp *d = &dvps[i];
+
+		if (!d->used)
+			continue;
+		if (!d->ready && !d->in_intercept &&
+		    __atomic_load_n(&d->ip->signal, __ATOMIC_ACQUIRE) &&
+		    __atomic_exchange_n(&d->ip->signal, 0, __ATOMIC_ACQ_REL))
+			d->ready = true;
+		if (!d->ready)
+			continue;
+		dvp_next = i + 1;
+		dvp_run(d);
+		return true;
+	}
+	return false;
+}
+
 static uint16_t call_id(uint16_t code, uint64_t id)
 {
 	memset(in_page, 0, 64);
@@ -80,10 +294,12 @@ static int svc_create(const char *name, unsigned nvps, uint64_t *id)
 		vin->vp_index = i;
 		if (call(HVCALL_CREATE_VP, 0))
 			goto undo;
+		dvp_attach(*id, i);
 	}
 	return 0;
 undo:
-	call_id(HVCALL_DELETE_PARTITION, *id);
+	if (call_id(HVCALL_DELETE_PARTITION, *id) == 0)
+		dvp_forget(*id);
 	return -1;
 }
 
@@ -175,12 +391,24 @@ static int svc_set_regs(uint64_t id, uint32_t vp, const struct hv_register_assoc
 			unsigned n)
 {
 	struct hv_input_vp_registers *in = (void *)in_page;
+	struct dvp *d = dvp_top ? dvp_find(id, vp) : NULL;
 
+	/* An intercept's answer to a root-scheduled VP: no hypercall. */
+	if (d && dvp_answer(d, r, n))
+		return 0;
 	memset(in_page, 0, sizeof(*in));
 	in->partition_id = id;
 	in->vp_index = vp;
 	memcpy(in_page + sizeof(*in), r, n * sizeof(*r));
-	return call(HVCALL_SET_VP_REGISTERS, n) ? -1 : 0;
+	if (call(HVCALL_SET_VP_REGISTERS, n))
+		return -1;
+	if (d)
+		for (unsigned i = 0; i < n; i++)
+			if (r[i].name == HV_REGISTER_INTERCEPT_SUSPEND && !r[i].value.reg64) {
+				d->in_intercept = false;
+				d->ready = true;
+			}
+	return 0;
 }
 
 static int svc_get_regs(uint64_t id, uint32_t vp, const uint32_t *names,
@@ -215,7 +443,10 @@ static int svc_destroy(uint64_t id)
 	for (unsigned i = 0; i < MAX_OUT; i++)
 		if (out_conns[i].id == id)
 			out_conns[i].used = false;
-	return call_id(HVCALL_DELETE_PARTITION, id) ? -1 : 0;
+	if (call_id(HVCALL_DELETE_PARTITION, id))
+		return -1;
+	dvp_forget(id);
+	return 0;
 }
 
 static void svc_console_line(const char *source, const char *text, size_t len)
@@ -537,6 +768,7 @@ void partmgr_run(void)
 				 "need the hypervisor");
 		return;
 	}
+	dispatch_off = cmdline_has(boot.cmdline, "hvsched");
 	irq_set_handler(SINT_VECTOR, sint_handler);
 	irq_set_handler(TICK_VECTOR, tick_handler);
 	wrmsr(HV_X64_MSR_SIMP, (uint64_t)simp | HV_SYNIC_SIMP_ENABLE);
@@ -563,7 +795,7 @@ void partmgr_run(void)
 			tick_due = false;
 			partmgr_tick();
 		}
-		if (busy)
+		if (busy || dispatch_one())
 			continue;
 		__asm__ volatile("sti; hlt; cli");
 	}

@@ -51,6 +51,10 @@ void console_init(void);
 void console_set_own_prefix(bool own);
 /* One or more whole lines (a missing final newline is added). */
 void klog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A boot stage, "[boot tsc=N] what" (as the hypervisor's): N the raw
+ * TSC, which isovisor does not offset for the root, so natively and
+ * under the hypervisor it counts from the machine's reset. tsc 0: now. */
+void boot_stage(uint64_t tsc, const char *what);
 /* Raw text, any part of a line. */
 void console_write(const char *s, size_t len);
 struct console_stats console_get_stats(void);
@@ -204,6 +208,8 @@ void test_child_partition(void);
 void test_partition_churn(void);
 void test_synic_ports(void);
 void test_virtio_blk(void);
+/* "bench": the physical disk's write and read throughput (blk.c). */
+void blk_bench(void);
 /* Run the partition config's children; their TAP joins the stream. */
 void partmgr_run(void);
 void test_hv_hypercall_errors(void);

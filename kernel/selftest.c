@@ -380,6 +380,9 @@ void root_selftests(void)
 	test_null_hypercalls();
 	test_synic_ports();
 	test_virtio_blk();
+	/* Before any child runs: the disk to itself. */
+	if (cmdline_has(boot.cmdline, "bench"))
+		blk_bench();
 	test_child_partition();
 	test_partition_churn();
 	test_hlt_timer();

@@ -13,6 +13,7 @@ static unsigned tap_count, tap_failed;
 
 void tap_begin(void)
 {
+	boot_stage(0, "first TAP line");
 	klog("TAP version 13");
 }
 

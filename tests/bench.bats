@@ -40,6 +40,35 @@ load helpers
 		done
 	done
 	grep -q '"design": "native", "pass": "icount", "name": "cpu_crc_cycles"' "$j"
+	# Issue 11's figures: CPUID beside the port read, the root's own disk,
+	# 4 KiB at queue depth 32, the boot stages outside test mode.
+	for d in microkernel monolithic native; do
+		grep -q "\"design\": \"$d\", \"pass\": \"icount\", \"name\": \"cpuid_cycles\"" "$j" ||
+			fail "$d cpuid_cycles missing from results.json"
+	done
+	for d in microkernel monolithic; do
+		for m in syn_qd32_mib_s syn_qd32_exits_per_request syn_qd32_irqs_per_request; do
+			grep -q "\"design\": \"$d\", \"pass\": \"icount\", \"name\": \"$m\"" "$j" ||
+				fail "$d $m missing from results.json"
+		done
+	done
+	for m in native_disk_read_mib_s native_disk_write_mib_s boot_hv_to_root; do
+		grep -q "\"design\": \"microkernel\", \"pass\": \"icount\", \"name\": \"$m\"" "$j" ||
+			fail "microkernel $m missing from results.json"
+	done
+	for d in microkernel native; do
+		for m in icount:boot_fw_grub icount:boot_root_to_first_tap wall:boot_fw_grub_ms \
+			 wall:boot_root_to_first_tap_ms; do
+			grep -q "\"design\": \"$d\", \"pass\": \"${m%%:*}\", \"name\": \"${m#*:}\"" "$j" ||
+				fail "$d $m missing from results.json"
+		done
+		grep -q "\"design\": \"$d\", \"pass\": \"wall\", \"name\": \"boot_first_root_line_ms\"" "$j" ||
+			fail "$d boot_first_root_line_ms missing from results.json"
+	done
+	# The goal table: every goal with a value and a mark.
+	n=$(grep -cE '^\| [^|]+ \| [-0-9.e+]+ \| (<=|>=) [0-9.]+( \(stretch [0-9.]+\))? \| (pass|short by)' \
+		"$O/bench/results.md" || true)
+	[ "$n" -eq 11 ] || fail "the goal table has $n of 11 rows: $(sed -n '/^Goals/,$p' "$O/bench/results.md")"
 	grep -q '^| icount | port_read_cycles |' "$O/bench/results.md"
 	grep -q '<svg' "$O/bench/results.svg"
 }

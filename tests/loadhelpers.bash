@@ -27,7 +27,7 @@ assert_load_run() {
 	refute_line --regexp 'message lost'
 	refute_line --regexp '^hv: panic'
 	for i in $(seq 1 "$nleg"); do
-		assert_line --regexp "^$prefix: ok [0-9]+ - leg$i: finished with exit code 0, 9 of 9 TAP results$"
+		assert_line --regexp "^$prefix: ok [0-9]+ - leg$i: finished with exit code 0, 10 of 10 TAP results$"
 	done
 	for i in $(seq 1 "$nenl"); do
 		assert_line --regexp "^$prefix: ok [0-9]+ - enl$i: finished with exit code 0, [0-9]+ of [0-9]+ TAP results$"

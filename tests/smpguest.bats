@@ -32,10 +32,21 @@ assert_smp_guest_passed() {
 	assert_line --regexp '^enl2: # smp: VP 1: start status 0x0, done yes .* hypervisor.s io exits 2000$'
 }
 
+# The root scheduled both VPs (HvCallDispatchVp): VP 1's 2000 port writes
+# came back as exactly 2000 intercepts, each answered before the next (the
+# guest checks its count), and once VP 1 halted the root stopped running
+# it: a root that kept dispatching a halted VP would show thousands of
+# BLOCKED returns here, not the two (before its start, after its halt).
+assert_root_scheduled() {
+	assert_line --regexp '^hv: vp enl2/1 dispatches: [0-9]+, blocked [1-4], intercepts 2000$'
+	assert_line --regexp '^hv: vp enl2/0 dispatches: [0-9]+, blocked [0-9], intercepts [0-9]+$'
+}
+
 @test "smp guest, microkernelized, 2 cpus: VP 1 started by the child, its 2000 port writes completed by the root" {
 	boot smp-micro-smp2 "$O/tests/smp-micro.iso" -- -cpu max -smp 2 -m 1G
 	assert_line "hv: cpus 2 online"
 	assert_smp_guest_passed root
+	assert_root_scheduled
 }
 
 @test "smp guest, monolithic, 2 cpus: VP 1 started by the child, its 2000 port writes completed in the hypervisor" {
@@ -48,6 +59,7 @@ assert_smp_guest_passed() {
 	boot smp-micro-smp1 "$O/tests/smp-micro.iso" -- -cpu max -smp 1 -m 1G
 	assert_line "hv: cpus 1 online"
 	assert_smp_guest_passed root
+	assert_root_scheduled
 }
 
 @test "smp guest, microkernelized, 2 cpus, spread: the child runs on CPU 1, its intercepts cross to root VP 0" {

@@ -36,6 +36,26 @@ static void bench_port(unsigned n)
 		   "TSC cycles)", n, samples[n / 2]);
 }
 
+/* CPUID leaf 0, the same number of samples: no device model, no root;
+ * natively QEMU answers it. Every answer must be the same. */
+static void bench_cpuid(unsigned n)
+{
+	struct cpuid_regs first = cpuid(0, 0);
+	bool same = first.eax != 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t t0 = guest_tsc();
+		struct cpuid_regs r = cpuid(0, 0);
+
+		samples[i] = guest_tsc() - t0;
+		same &= r.eax == first.eax && r.ebx == first.ebx && r.ecx == first.ecx &&
+			r.edx == first.edx;
+	}
+	samples_print("cpuid_cycles", samples, n);
+	tap_result(same, "legacy bench: %u CPUIDs of leaf 0 answered alike (highest leaf "
+		   "%#x; median %lu TSC cycles)", n, first.eax, samples[n / 2]);
+}
+
 /* CRC-32 over 16 MiB, twice: the same instructions natively and as a
  * child, touching 4096 pages (TLB and nested-paging cost included). */
 static void bench_cpu(void)
@@ -112,6 +132,7 @@ void legacy_bench(void)
 	if (n < 2 || n > SAMPLES_MAX)
 		n = 1000;
 	bench_port(n);
+	bench_cpuid(n);
 	bench_cpu();
 	bench_ata(mib);
 }

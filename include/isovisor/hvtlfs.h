@@ -517,7 +517,100 @@ _Static_assert(sizeof(struct hv_input_post_message) == 256, "post message");
 _Static_assert(sizeof(struct hv_x64_cpuid_intercept_message) == 104, "cpuid intercept");
 _Static_assert(sizeof(struct hv_x64_msr_intercept_message) == 64, "msr intercept");
 _Static_assert(sizeof(struct hv_input_install_intercept) == 24, "install intercept");
+/* ---- the root scheduler: HvCallDispatchVp ---------------------------------
+ * Not in the TLFS: isovisor's reading of the calls Hyper-V's root
+ * scheduler uses (as Linux's mshv root driver makes them; numbers,
+ * structures and flags as there). The root runs a child VP with one
+ * hypercall that returns when the VP needs the root: an intercept (its
+ * message is in the VP's intercept page, not on SINT 0), a halt, or an
+ * interrupt for the root. The next dispatch completes the intercept: the
+ * register page's dirty classes are applied and, with CLEAR_INTERCEPT_
+ * SUSPEND, the VP goes on. No SINT interrupt, EOM or HLT per intercept.
+ *
+ * Where isovisor differs from Hyper-V:
+ * - HvCallMapVpStatePage takes the page from the root (root_gpa_page,
+ *   a page of its own RAM; it leaves the root's lendable memory until the
+ *   child is deleted) instead of returning one of the hypervisor's; the
+ *   call also switches that VP to the root scheduler: the hypervisor no
+ *   longer runs it on its own. It is refused (HV_STATUS_INVALID_VP_STATE)
+ *   for a VP that has run or is bound to another CPU than the caller's,
+ *   and (HV_STATUS_ACCESS_DENIED) where the root is not the control
+ *   function (the monolithic design).
+ * - time_slice must be 0 (run until an event; the root's own timer
+ *   interrupt ends a slice) and only CLEAR_INTERCEPT_SUSPEND is known;
+ *   anything else is HV_STATUS_INVALID_PARAMETER.
+ * - A blocked VP that becomes runnable (an interrupt for it, its start)
+ *   sets `signal` in its intercept page and interrupts the root on its
+ *   SINT 0 vector, where Hyper-V sends a scheduler message.
+ */
+#define HVCALL_DISPATCH_VP                      0x00c2
+#define HVCALL_MAP_VP_STATE_PAGE                0x00e1
+
+#define HV_VP_STATE_PAGE_REGISTERS              0
+#define HV_VP_STATE_PAGE_INTERCEPT_MESSAGE      1
+
+struct hv_input_map_vp_state_page {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t type;                  /* HV_VP_STATE_PAGE_* */
+	uint64_t root_gpa_page;         /* isovisor: the root's page number */
+};
+
+#define HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND 0x1
+
+struct hv_input_dispatch_vp {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t flags;
+	uint64_t time_slice;            /* 100 ns units; isovisor: 0 only */
+	uint64_t spec_ctrl;
+};
+
+enum hv_vp_dispatch_state {
+	HV_VP_DISPATCH_STATE_INVALID = 0,
+	HV_VP_DISPATCH_STATE_BLOCKED = 1,       /* not runnable: see the event */
+	HV_VP_DISPATCH_STATE_READY = 2,
+};
+
+enum hv_vp_dispatch_event {
+	HV_VP_DISPATCH_EVENT_INVALID = 0,       /* halted, or the root's interrupt */
+	HV_VP_DISPATCH_EVENT_SUSPEND = 1,       /* explicit suspend (not started) */
+	HV_VP_DISPATCH_EVENT_INTERCEPT = 2,     /* a message in the intercept page */
+};
+
+struct hv_output_dispatch_vp {
+	uint32_t dispatch_state;
+	uint32_t dispatch_event;
+};
+
+/* The intercept page: the message, then isovisor's wake flag. */
+struct hv_isovisor_intercept_page {
+	struct hv_message message;
+	uint32_t signal;                /* set by the hypervisor, cleared by the root */
+};
+
+/* The register page (hv_vp_register_page's first fields): valid after a
+ * dispatch returned an intercept; the root changes fields and sets their
+ * class in `dirty`. isovisor applies the GENERAL, IP and FLAGS classes. */
+#define HV_X64_REGISTER_CLASS_GENERAL   0
+#define HV_X64_REGISTER_CLASS_IP        1
+#define HV_X64_REGISTER_CLASS_FLAGS     4
+#define HV_VP_REGISTER_PAGE_VERSION_1   1u
+
+struct hv_vp_register_page {
+	uint16_t version;
+	uint8_t isvalid;
+	uint8_t rsvdz;
+	uint32_t dirty;
+	uint64_t gp[16];                /* rax rcx rdx rbx rsp rbp rsi rdi r8-r15 */
+	uint64_t rip;
+	uint64_t rflags;
+};
+
 _Static_assert(sizeof(struct hv_message) == 256, "message slot");
+_Static_assert(sizeof(struct hv_input_dispatch_vp) == 32, "dispatch input");
+_Static_assert(sizeof(struct hv_input_map_vp_state_page) == 24, "map state page input");
+_Static_assert(__builtin_offsetof(struct hv_vp_register_page, rip) == 136, "register page");
 _Static_assert(sizeof(struct hv_isovisor_console_line) == 256, "console line");
 _Static_assert(sizeof(struct hv_input_translate_virtual_address) == 32, "translate input");
 _Static_assert(sizeof(struct hv_x64_intercept_message_header) == 40, "intercept header");
