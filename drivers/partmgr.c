@@ -219,6 +219,26 @@ static int phys_write(void *ctx, uint64_t lba, unsigned count, const void *buf)
 	return c->phys->write(c->phys->ctx, c->phys_lba + lba, count, buf);
 }
 
+static int phys_read_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+			unsigned nsegs)
+{
+	struct child *c = ctx;
+
+	if (!phys_range_ok(c, lba, count))
+		return -1;
+	return c->phys->read_sg(c->phys->ctx, c->phys_lba + lba, count, segs, nsegs);
+}
+
+static int phys_write_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+			 unsigned nsegs)
+{
+	struct child *c = ctx;
+
+	if (!phys_range_ok(c, lba, count))
+		return -1;
+	return c->phys->write_sg(c->phys->ctx, c->phys_lba + lba, count, segs, nsegs);
+}
+
 static int phys_flush(void *ctx)
 {
 	struct child *c = ctx;
@@ -358,15 +378,18 @@ static const char *create_child(struct child *c)
 		else if (c->phys_lba + bytes / 512 > c->phys->sectors)
 			return "the disk's range lies beyond the physical disk";
 		else
-			c->disk = (struct block_backend){ c, bytes / 512, phys_read, phys_write,
-							  phys_flush };
+			c->disk = (struct block_backend){
+				c, bytes / 512, phys_read, phys_write, phys_flush,
+				c->phys->read_sg ? phys_read_sg : NULL,
+				c->phys->write_sg ? phys_write_sg : NULL };
 	} else if (c->cfg.disk_mib) {
 		uint64_t bytes = (uint64_t)c->cfg.disk_mib << 20;
 
 		c->disk_mem = ps->alloc(bytes);
 		if (!c->disk_mem)
 			return "no memory for the disk";
-		c->disk = (struct block_backend){ c, bytes / 512, disk_read, disk_write, NULL };
+		c->disk = (struct block_backend){ c, bytes / 512, disk_read, disk_write, NULL,
+						  NULL, NULL };
 	}
 	c->plat = (struct platform){ c, plat_irq_set, plat_now_ns, plat_console_line,
 				     plat_test_exit, plat_log };
@@ -842,9 +865,11 @@ static void vmbus_finish(struct child *c)
 
 	vmbus_host_report(c->vmbus, &r);
 	vmbus_host_stop(c->vmbus);
-	pm_log("%s synthetic path: %lu storvsp requests, %lu KiB written, %lu KiB read, "
+	pm_log("%s synthetic path: %lu storvsp requests (%lu by DMA to the guest's pages), "
+	       "%lu KiB written, %lu KiB read, "
 	       "%lu flushes; %u heartbeats answered; %u guest inputs refused, "
-	       "%u channels closed; %u held back", c->cfg.name, r.requests, r.bytes_written >> 10,
+	       "%u channels closed; %u held back", c->cfg.name, r.requests, r.direct,
+	       r.bytes_written >> 10,
 	       r.bytes_read >> 10, r.flushes, r.heartbeats_answered, r.rejected,
 	       r.channels_closed, r.messages_held);
 	if (c->cfg.devices & PARTCFG_DEV_STORAGE) {

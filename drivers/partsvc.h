@@ -26,6 +26,9 @@
 #define PARTSVC_EVT_FLAG(slot, relid)   ((slot) * PARTSVC_VMBUS_RELIDS + (relid))
 #define PARTSVC_PORT_EVT(slot, relid)   (0x200u + PARTSVC_EVT_FLAG(slot, relid))
 
+/* Pages per dma_pages() call at most (one storvsp request's). */
+#define PARTSVC_DMA_PAGES 257u
+
 struct partsvc {
 	/* Create and initialize a partition with `vps` VPs (all suspended;
 	 * VP 0 is started by the partition manager, the others by the guest
@@ -83,6 +86,10 @@ struct partsvc {
 	 * child's deletion; NULL when it is not the child's. */
 	void *(*map_page)(uint64_t id, uint64_t pfn);
 	void (*unmap_page)(uint64_t id, void *page);
+	/* The host physical address of each child page pfns[0..n) (n <=
+	 * PARTSVC_DMA_PAGES) for a device's DMA: 0, or -1 when one is not
+	 * the child's. May be NULL (the back-ends copy instead). */
+	int (*dma_pages)(uint64_t id, const uint64_t *pfns, unsigned n, uint64_t *phys);
 	/* The physical disk partitions' virtual disks live on, or NULL with
 	 * the reason in *why. */
 	const struct block_backend *(*phys_disk)(const char **why);

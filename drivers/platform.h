@@ -32,14 +32,27 @@ struct platform {
 	void (*log)(void *ctx, const char *msg);
 };
 
+/* A piece of memory by physical address, for a device's DMA. */
+struct blk_seg {
+	uint64_t addr;
+	uint32_t len;
+};
+
 /* Backing store for an emulated disk: whole 512-byte sectors. Return 0 or
- * -1 (a media error the model reports to the guest). */
+ * -1 (a media error the model reports to the guest). read_sg/write_sg,
+ * when not NULL, move the data by DMA straight to or from physical
+ * segments whose lengths add up to count sectors (the caller vouches
+ * that they are memory it may hand to a device). */
 struct block_backend {
 	void *ctx;
 	uint64_t sectors;
 	int (*read)(void *ctx, uint64_t lba, unsigned count, void *buf);
 	int (*write)(void *ctx, uint64_t lba, unsigned count, const void *buf);
 	int (*flush)(void *ctx);
+	int (*read_sg)(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		       unsigned nsegs);
+	int (*write_sg)(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+			unsigned nsegs);
 };
 
 #endif

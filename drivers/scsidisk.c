@@ -24,6 +24,10 @@ struct scsi_cmd {
 	uint8_t lun;
 	uint8_t *data;
 	uint32_t data_len;
+	/* Instead of data: physical segments the backend moves READ and
+	 * WRITE data to or from directly (scsidisk_execute_sg). */
+	const struct blk_seg *segs;
+	unsigned nsegs;
 	struct scsi_result *res;
 };
 
@@ -151,6 +155,87 @@ static bool range_ok(const struct scsidisk *d, uint64_t lba, uint64_t count)
 
 /* ---- block I/O ---------------------------------------------------------- */
 
+static void media_write_error(struct scsi_cmd *c, bool valid, uint64_t lba)
+{
+	c->d->stats.media_errors++;
+	check_info(c, SCSI_SK_MEDIUM_ERROR, SCSI_ASC_WRITE_ERROR, 0, valid,
+		   lba);
+}
+
+/* The part [off, off + len) of a segment list, in out[] (at most max
+ * pieces): how many, or 0 when it needs more. */
+static unsigned seg_slice(const struct blk_seg *segs, unsigned nsegs, uint64_t off,
+			  uint32_t len, struct blk_seg *out, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < nsegs && len; i++) {
+		uint32_t take;
+
+		if (off >= segs[i].len) {
+			off -= segs[i].len;
+			continue;
+		}
+		if (n == max)
+			return 0;
+		take = segs[i].len - (uint32_t)off;
+		if (take > len)
+			take = len;
+		out[n++] = (struct blk_seg){ segs[i].addr + off, take };
+		len -= take;
+		off = 0;
+	}
+	return len ? 0 : n;
+}
+
+/*
+ * READ or WRITE of exactly the blocks the segments hold, by the backend's
+ * DMA (scsidisk_direct said it fits). One backend call for the whole
+ * transfer; when it fails, block by block again so the sense names the
+ * first bad LBA, as do_read and do_write do.
+ */
+static void do_direct(struct scsi_cmd *c, uint64_t lba, uint64_t count, bool write, bool fua)
+{
+	struct scsidisk *d = c->d;
+	const struct block_backend *b = d->backend;
+	int (*rw)(void *, uint64_t, unsigned, const struct blk_seg *, unsigned) =
+		write ? b->write_sg : b->read_sg;
+	uint64_t done = 0;
+
+	if (rw(b->ctx, lba, (unsigned)count, c->segs, c->nsegs) == 0) {
+		done = count;
+	} else {
+		for (; done < count; done++) {
+			struct blk_seg one[4];
+			unsigned k = seg_slice(c->segs, c->nsegs, done * SCSIDISK_BLOCK_SIZE,
+					       SCSIDISK_BLOCK_SIZE, one, 4);
+
+			if (!k || rw(b->ctx, lba + done, 1, one, k) != 0)
+				break;
+		}
+	}
+	c->res->transferred = (uint32_t)(done * SCSIDISK_BLOCK_SIZE);
+	if (write)
+		d->stats.blocks_written += done;
+	else
+		d->stats.blocks_read += done;
+	if (done < count) {
+		if (write) {
+			media_write_error(c, true, lba + done);
+		} else {
+			d->stats.media_errors++;
+			check_info(c, SCSI_SK_MEDIUM_ERROR, SCSI_ASC_UNRECOVERED_READ, 0, true,
+				   lba + done);
+		}
+		return;
+	}
+	if (write && fua && done) {
+		d->stats.flushes++;
+		if (b->flush && b->flush(b->ctx) != 0)
+			media_write_error(c, false, 0);
+	}
+}
+
 /*
  * Read `count` blocks at `lba` (range already checked) into the buffer,
  * as far as data_len allows; a block the buffer ends inside goes through
@@ -207,12 +292,6 @@ fail:
 		   true, lba + done);
 }
 
-static void media_write_error(struct scsi_cmd *c, bool valid, uint64_t lba)
-{
-	c->d->stats.media_errors++;
-	check_info(c, SCSI_SK_MEDIUM_ERROR, SCSI_ASC_WRITE_ERROR, 0, valid,
-		   lba);
-}
 
 /*
  * Write `count` blocks at `lba` (range already checked) from the buffer.
@@ -310,7 +389,10 @@ static void cmd_read(struct scsi_cmd *c)
 		return;
 	}
 	/* FUA on a read: our backend keeps no cache of its own to bypass. */
-	do_read(c, f.lba, f.count);
+	if (c->segs)
+		do_direct(c, f.lba, f.count, false, false);
+	else
+		do_read(c, f.lba, f.count);
 }
 
 static void cmd_write(struct scsi_cmd *c)
@@ -325,7 +407,10 @@ static void cmd_write(struct scsi_cmd *c)
 		lba_out_of_range(c);
 		return;
 	}
-	do_write(c, f.lba, f.count, f.flags & 0x08);
+	if (c->segs)
+		do_direct(c, f.lba, f.count, true, f.flags & 0x08);
+	else
+		do_write(c, f.lba, f.count, f.flags & 0x08);
 }
 
 /* VERIFY with BYTCHK 0: the medium check is the range check. */
@@ -692,13 +777,48 @@ void scsidisk_init(struct scsidisk *d, const struct block_backend *b,
 	d->naa = naa_from_serial(d->serial, n);
 }
 
-int scsidisk_execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
-		     uint8_t lun, void *data, uint32_t data_len, bool data_in,
-		     struct scsi_result *res)
+/*
+ * What scsidisk_execute_sg can serve: a READ or WRITE (6, 10, 16) of
+ * exactly data_len bytes of whole blocks (no overrun, no partial block,
+ * at least one) on LUN 0, with a backend that moves data by DMA. The
+ * command's own checks (range, protection bits) still come in execute.
+ */
+bool scsidisk_direct(const struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
+		     uint8_t lun, uint32_t data_len)
+{
+	uint8_t buf[SCSIDISK_MAX_CDB];
+	struct rw_fields f;
+	unsigned need;
+	bool write;
+
+	if (!cdb || lun || !data_len || data_len % SCSIDISK_BLOCK_SIZE ||
+	    !d->backend->read_sg || !d->backend->write_sg)
+		return false;
+	switch (cdb_len ? cdb[0] : 0) {
+	case SCSI_READ_6: need = 6; write = false; break;
+	case SCSI_WRITE_6: need = 6; write = true; break;
+	case SCSI_READ_10: need = 10; write = false; break;
+	case SCSI_WRITE_10: need = 10; write = true; break;
+	case SCSI_READ_16: need = 16; write = false; break;
+	case SCSI_WRITE_16: need = 16; write = true; break;
+	default: return false;
+	}
+	(void)write;
+	if (cdb_len < need)
+		return false;
+	memcpy(buf, cdb, need);
+	f = rw_decode(buf);
+	return f.count * SCSIDISK_BLOCK_SIZE == data_len;
+}
+
+static int execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len, uint8_t lun,
+		   void *data, const struct blk_seg *segs, unsigned nsegs, uint32_t data_len,
+		   bool data_in, struct scsi_result *res)
 {
 	struct scsi_cmd c = {
 		.d = d, .lun = lun, .data = data, .res = res,
-		.data_len = data ? data_len : 0,
+		.data_len = data || segs ? data_len : 0,
+		.segs = segs, .nsegs = nsegs,
 	};
 	const struct scsi_cmd_desc *desc;
 	unsigned n = cdb_len < SCSIDISK_MAX_CDB ? cdb_len : SCSIDISK_MAX_CDB;
@@ -710,11 +830,17 @@ int scsidisk_execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
 		memcpy(c.cdb, cdb, n);
 	else
 		n = 0;
+	/* Segments serve only what scsidisk_direct allows (checked on our
+	 * copy: the guest cannot turn it into another command now). */
+	if (segs && !scsidisk_direct(d, c.cdb, n, lun, data_len)) {
+		check(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
+		res->residual = c.data_len - res->transferred;
+		return res->status;
+	}
 
 	/* A LUN we do not have answers that first, whatever the opcode,
 	 * except for the commands SPC makes every LUN answer. */
-	desc = n ? find_command(c.cdb[0]) : NULL;
-	if (lun != 0 && !(desc && (desc->flags & CMD_ANY_LUN))) {
+	desc = n ? find_command(c.cdb[0]) : NULL;	if (lun != 0 && !(desc && (desc->flags & CMD_ANY_LUN))) {
 		check(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_LUN_NOT_SUPPORTED);
 	} else if (!desc) {
 		check(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_OPCODE);
@@ -733,4 +859,18 @@ int scsidisk_execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
 	}
 	res->residual = c.data_len - res->transferred;
 	return res->status;
+}
+
+int scsidisk_execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
+		     uint8_t lun, void *data, uint32_t data_len, bool data_in,
+		     struct scsi_result *res)
+{
+	return execute(d, cdb, cdb_len, lun, data, NULL, 0, data_len, data_in, res);
+}
+
+int scsidisk_execute_sg(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
+			uint8_t lun, const struct blk_seg *segs, unsigned nsegs,
+			uint32_t data_len, bool data_in, struct scsi_result *res)
+{
+	return execute(d, cdb, cdb_len, lun, NULL, segs, nsegs, data_len, data_in, res);
 }

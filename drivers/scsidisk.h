@@ -144,4 +144,20 @@ int scsidisk_execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
 		     uint8_t lun, void *data, uint32_t data_len, bool data_in,
 		     struct scsi_result *res);
 
+/*
+ * Whether scsidisk_execute_sg can serve this command: a READ or WRITE
+ * (6, 10 or 16) to LUN 0 of exactly data_len bytes of whole blocks, over
+ * a backend with read_sg/write_sg. Everything else goes through a buffer.
+ */
+bool scsidisk_direct(const struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
+		     uint8_t lun, uint32_t data_len);
+/*
+ * scsidisk_execute with the data in physical segments (lengths adding up
+ * to data_len) that the backend's DMA reaches directly: no copy. A command
+ * scsidisk_direct refuses gets CHECK CONDITION, INVALID FIELD IN CDB.
+ */
+int scsidisk_execute_sg(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len,
+			uint8_t lun, const struct blk_seg *segs, unsigned nsegs,
+			uint32_t data_len, bool data_in, struct scsi_result *res);
+
 #endif

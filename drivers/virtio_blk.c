@@ -64,6 +64,8 @@
 #define ST_FEATURES_OK          8
 #define ST_FAILED               0x80
 
+#define F_BLK_SIZE_MAX          (1ull << 1)
+#define F_BLK_SEG_MAX           (1ull << 2)
 #define F_BLK_FLUSH             (1ull << 9)
 #define F_VERSION_1             (1ull << 32)
 
@@ -253,7 +255,9 @@ static int negotiate(struct vblk *d)
 	offered |= (uint64_t)rd32(d->common, COM_DF) << 32;
 	if (!(offered & F_VERSION_1))
 		return fail(d, "device does not offer VIRTIO_F_VERSION_1");
-	wanted = F_VERSION_1 | (offered & F_BLK_FLUSH);
+	/* The segment limits only tell us something: taking them costs
+	 * nothing and a device may count on the driver knowing them. */
+	wanted = F_VERSION_1 | (offered & (F_BLK_FLUSH | F_BLK_SEG_MAX | F_BLK_SIZE_MAX));
 	wr32(d->common, COM_GFSELECT, 0);
 	wr32(d->common, COM_GF, (uint32_t)wanted);
 	wr32(d->common, COM_GFSELECT, 1);
@@ -262,6 +266,7 @@ static int negotiate(struct vblk *d)
 	if (!(rd8(d->common, COM_STATUS) & ST_FEATURES_OK))
 		return fail(d, "device refused our features (FEATURES_OK clear)");
 	d->has_flush = (wanted & F_BLK_FLUSH) != 0;
+	d->features = wanted;
 	return 0;
 }
 
@@ -408,6 +413,20 @@ int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf)
 		goto failed;
 	}
 	d->capacity = read_capacity(d);
+	/* Data descriptors per request: the ring less the header and the
+	 * status byte, and no more than the device's seg_max. */
+	d->seg_max = d->qsize - 2u;
+	if ((d->features & F_BLK_SEG_MAX) && d->devcfg_len >= 16) {
+		uint32_t m = rd32(d->devcfg, 12);
+
+		if (m && m < d->seg_max)
+			d->seg_max = m;
+	}
+	d->size_max = 0;
+	if ((d->features & F_BLK_SIZE_MAX) && d->devcfg_len >= 12)
+		d->size_max = rd32(d->devcfg, 8);
+	if (d->size_max && d->size_max < VBLK_SECTOR)
+		d->size_max = VBLK_SECTOR;      /* nonsense: whole sectors still go */
 	d->ready = true;
 	return 0;
 failed:
@@ -583,6 +602,93 @@ int vblk_find(const struct vblk_hw *hw)
 	return -1;
 }
 
+/*
+ * Requests straight from and to the caller's memory: the data moves by
+ * the device's DMA to the segments' physical addresses, with no bounce
+ * copy. A request takes at most seg_max data descriptors of at most
+ * size_max bytes each; a longer list goes as several requests, each cut
+ * at a sector boundary (a piece of a segment carries over).
+ */
+static int rw_sg(struct vblk *d, uint32_t type, uint64_t lba, unsigned count,
+		 const struct blk_seg *segs, unsigned nsegs)
+{
+	uint64_t left = (uint64_t)count * VBLK_SECTOR, seg_off = 0;
+	unsigned si = 0;
+	bool in = type == BLK_T_IN;
+
+	if (check_range(d, lba, count))
+		return -1;
+	while (left) {
+		unsigned nd = 0;
+		uint64_t bytes = 0;
+		int r;
+
+		d->hdr->type = type;
+		d->hdr->reserved = 0;
+		d->hdr->sector = lba;
+		desc_set(d, 0, d->hdr_phys, sizeof(*d->hdr), VRING_DESC_F_NEXT);
+		while (bytes < left && nd < d->seg_max && bytes < VBLK_SG_REQUEST_MAX) {
+			uint64_t len;
+
+			while (si < nsegs && seg_off >= segs[si].len) {
+				si++;
+				seg_off = 0;
+			}
+			if (si == nsegs)
+				return fail(d, "scatter list shorter than the request");
+			len = segs[si].len - seg_off;
+			if (d->size_max && len > d->size_max)
+				len = d->size_max;
+			if (len > left - bytes)
+				len = left - bytes;
+			if (len > VBLK_SG_REQUEST_MAX - bytes)
+				len = VBLK_SG_REQUEST_MAX - bytes;
+			desc_set(d, 1 + nd, segs[si].addr + seg_off, (uint32_t)len,
+				 VRING_DESC_F_NEXT | (in ? VRING_DESC_F_WRITE : 0));
+			nd++;
+			bytes += len;
+			seg_off += len;
+		}
+		/* Whole sectors per request: give back what follows the last
+		 * sector boundary (it starts the next request). */
+		while (bytes % VBLK_SECTOR) {
+			uint32_t cut = (uint32_t)(bytes % VBLK_SECTOR), piece = d->desc[nd].len;
+			uint64_t back = cut < piece ? cut : piece;
+
+			if (cut < piece)
+				d->desc[nd].len -= cut;
+			else if (--nd == 0)
+				return fail(d, "scatter list too fragmented for the device");
+			bytes -= back;
+			while (back > seg_off) {
+				back -= seg_off;
+				seg_off = segs[--si].len;
+			}
+			seg_off -= back;
+		}
+		desc_set(d, 1 + nd, d->hdr_phys + sizeof(*d->hdr), 1, VRING_DESC_F_WRITE);
+		d->sg_requests++;
+		r = submit(d, (in ? (uint32_t)bytes : 0) + 1);
+		if (r)
+			return r;
+		lba += bytes / VBLK_SECTOR;
+		left -= bytes;
+	}
+	return 0;
+}
+
+int vblk_read_sg(struct vblk *d, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		 unsigned nsegs)
+{
+	return rw_sg(d, BLK_T_IN, lba, count, segs, nsegs);
+}
+
+int vblk_write_sg(struct vblk *d, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		  unsigned nsegs)
+{
+	return rw_sg(d, BLK_T_OUT, lba, count, segs, nsegs);
+}
+
 /* ---- a block backend over the disk ------------------------------------------ */
 
 static void (*backend_log)(const char *line);
@@ -627,9 +733,38 @@ static int backend_flush(void *ctx)
 	return vblk_flush(ctx);
 }
 
+static int backend_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		      unsigned nsegs, bool write)
+{
+	struct vblk *d = ctx;
+	int r = write ? vblk_write_sg(d, lba, count, segs, nsegs)
+		      : vblk_read_sg(d, lba, count, segs, nsegs);
+
+	if (r && backend_log) {
+		char line[120];
+
+		ksnprintf(line, sizeof(line), "blk: %s of %u sectors at %lu (%u segments) failed: %s",
+			  write ? "write" : "read", count, lba, nsegs, d->err);
+		backend_log(line);
+	}
+	return r;
+}
+
+static int backend_read_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+			   unsigned nsegs)
+{
+	return backend_sg(ctx, lba, count, segs, nsegs, false);
+}
+
+static int backend_write_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+			    unsigned nsegs)
+{
+	return backend_sg(ctx, lba, count, segs, nsegs, true);
+}
+
 void vblk_backend(struct vblk *d, struct block_backend *b, void (*log)(const char *line))
 {
 	backend_log = log;
 	*b = (struct block_backend){ d, vblk_capacity(d), backend_read, backend_write,
-				     backend_flush };
+				     backend_flush, backend_read_sg, backend_write_sg };
 }

@@ -23,8 +23,11 @@
 #define VBLK_PCI_VENDOR         0x1af4
 #define VBLK_PCI_DEVICE_MODERN  0x1042  /* 0x1040 + virtio device id 2 */
 #define VBLK_SECTOR             512u
-#define VBLK_QUEUE_MAX          64u     /* ring entries we use at most */
+#define VBLK_QUEUE_MAX          256u    /* ring entries we use at most */
 #define VBLK_BOUNCE_BYTES       (64u * 1024)
+/* Bytes per device request of the _sg calls (a descriptor's length is
+ * 32 bits; a request this size keeps a failure's retry short). */
+#define VBLK_SG_REQUEST_MAX     (4u << 20)
 
 /* bdf = bus << 8 | device << 3 | function. */
 struct vblk_hw {
@@ -102,6 +105,10 @@ struct vblk {
 	uint64_t capacity;              /* in 512-byte sectors */
 	bool has_flush;
 	bool ready;
+	uint64_t features;              /* what we and the device agreed */
+	unsigned seg_max;               /* data descriptors per request */
+	uint32_t size_max;              /* bytes per descriptor, 0: no limit */
+	uint64_t sg_requests;           /* device requests of the _sg calls */
 	bool msix;                      /* completions interrupt us (MSI-X) */
 	uint8_t msix_cap;               /* config offset of the capability */
 	uint64_t irq_waits;             /* waits for a completion interrupt */
@@ -122,6 +129,13 @@ int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf);
  * (range beyond the disk, device error, timeout, bad completion). */
 int vblk_read(struct vblk *d, uint64_t lba, unsigned count, void *buf);
 int vblk_write(struct vblk *d, uint64_t lba, unsigned count, const void *buf);
+/* The same, the data moved by the device straight to or from the
+ * physical segments (their lengths add up to count sectors; any
+ * alignment): no bounce copy. */
+int vblk_read_sg(struct vblk *d, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		 unsigned nsegs);
+int vblk_write_sg(struct vblk *d, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		  unsigned nsegs);
 /* Write the device's cache to media; a no-op success when the device
  * offers no VIRTIO_BLK_F_FLUSH (it has no volatile cache then). */
 int vblk_flush(struct vblk *d);

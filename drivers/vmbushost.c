@@ -559,6 +559,20 @@ static int sp_copy_to(void *ctx, uint64_t gpa, const void *buf, uint32_t len)
 	return h->ps->copy_to(h->cfg.id, gpa, buf, len);
 }
 
+_Static_assert(STORVSP_MAX_PFNS <= PARTSVC_DMA_PAGES, "a storvsp request's pages in one call");
+
+static int sp_dma_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint64_t *phys)
+{
+	struct vmbus_host *h = ctx;
+
+	if (n > PARTSVC_DMA_PAGES)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (pfns[i] >= h->cfg.memory_bytes >> 12)
+			return -1;
+	return h->ps->dma_pages(h->cfg.id, pfns, n, phys);
+}
+
 static void sp_signal(void *ctx)
 {
 	struct vmbus_host *h = ctx;
@@ -580,6 +594,15 @@ static void sp_log(void *ctx, const char *line)
 }
 
 static const struct storvsp_ops sp_ops = {
+	.copy_from_guest = sp_copy_from,
+	.copy_to_guest = sp_copy_to,
+	.dma_pages = sp_dma_pages,
+	.signal_guest = sp_signal,
+	.log = sp_log,
+};
+
+/* A host that cannot name the child's pages to a device: copies only. */
+static const struct storvsp_ops sp_ops_copy = {
 	.copy_from_guest = sp_copy_from,
 	.copy_to_guest = sp_copy_to,
 	.signal_guest = sp_signal,
@@ -632,7 +655,7 @@ struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
 
 		ksnprintf(serial, sizeof(serial), "isovisor-%s", cfg->name);
 		scsidisk_init(&h->disk, cfg->disk, serial);
-		if (storvsp_init(&h->sp, &h->disk, &sp_ops, h))
+		if (storvsp_init(&h->sp, &h->disk, ps->dma_pages ? &sp_ops : &sp_ops_copy, h))
 			return NULL;
 		if (add_channel(h, HCHAN_STORAGE, &scsi_class))
 			return NULL;
@@ -660,6 +683,7 @@ void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)
 	r->bytes_read = h->sp.stats.bytes_read;
 	r->bytes_written = h->sp.stats.bytes_written;
 	r->requests = h->sp.stats.requests;
+	r->direct = h->sp.stats.direct;
 	r->flushes = h->disk.stats.flushes;
 	r->heartbeats_answered = h->hb_answered;
 	r->heartbeat_losses = h->hb_losses;

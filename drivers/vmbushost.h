@@ -48,6 +48,7 @@ void vmbus_host_stop(struct vmbus_host *h);
 struct vmbus_host_report {
 	bool storage_open;
 	uint64_t bytes_read, bytes_written, requests, flushes;
+	uint64_t direct;                /* requests moved by DMA, no copy */
 	uint32_t heartbeats_answered;
 	uint32_t heartbeat_losses;      /* times it went silent for 5 s */
 	bool shutdown_acked;

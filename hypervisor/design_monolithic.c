@@ -293,6 +293,20 @@ static void svc_unmap_page(uint64_t id, void *page)
 	/* Our direct map stays; nothing to undo. */
 }
 
+static int svc_dma_pages(uint64_t id, const uint64_t *pfns, unsigned n, uint64_t *phys)
+{
+	struct partition *p = child_by_id(id);
+
+	for (unsigned i = 0; p && i < n; i++) {
+		void *h = pfns[i] < (1ull << 40) ? gpa_to_hva(p, pfns[i] << 12, PAGE_SIZE) : NULL;
+
+		if (!h)
+			return -1;
+		phys[i] = virt_to_phys(h);
+	}
+	return p ? 0 : -1;
+}
+
 static const struct partsvc hv_partsvc = {
 	.create = svc_create,
 	.give_memory = svc_give_memory,
@@ -316,6 +330,7 @@ static const struct partsvc hv_partsvc = {
 	.vmbus_signal = svc_vmbus_signal,
 	.map_page = svc_map_page,
 	.unmap_page = svc_unmap_page,
+	.dma_pages = svc_dma_pages,
 	.phys_disk = physdisk_get,
 };
 

@@ -180,6 +180,8 @@ static const struct hypercall_def hypercalls[] = {
 	  hc_set_partition_name, { 24, 0, 0, 0, false } },
 	{ HVCALL_ISOVISOR_MAP_CHILD_PAGES, "IsovisorMapChildPages",
 	  hc_map_child_pages, { 8, 8, 0, 8, false } },
+	{ HVCALL_ISOVISOR_GET_CHILD_DMA_PAGES, "IsovisorGetChildDmaPages",
+	  hc_get_child_dma_pages, { 8, 8, 0, 8, false } },
 	{ HVCALL_ISOVISOR_UNMAP_CHILD_PAGES, "IsovisorUnmapChildPages",
 	  hc_unmap_child_pages, { 8, 8, 0, 0, false } },
 	{ HVCALL_START_VP, "StartVirtualProcessor", hc_start_vp,

@@ -28,6 +28,7 @@ uint16_t hc_set_vp_registers(struct hc_ctx *c);
 uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c);
 uint16_t hc_copy_to_child(struct hc_ctx *c);
 uint16_t hc_copy_from_child(struct hc_ctx *c);
+uint16_t hc_get_child_dma_pages(struct hc_ctx *c);
 uint16_t hc_map_child_pages(struct hc_ctx *c);
 uint16_t hc_unmap_child_pages(struct hc_ctx *c);
 uint16_t hc_get_mem_stats(struct hc_ctx *c);

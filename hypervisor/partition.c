@@ -678,6 +678,29 @@ uint16_t hc_map_child_pages(struct hc_ctx *c)
 	return HV_STATUS_SUCCESS;
 }
 
+/* Where child pages are in host memory, for the root's devices (see
+ * hvtlfs.h): nothing is mapped, nothing changes. */
+uint16_t hc_get_child_dma_pages(struct hc_ctx *c)
+{
+	const uint64_t *in = (const void *)c->in;
+	uint64_t *out = (void *)c->out;
+	struct partition *p = child_by_id(in[0]);
+
+	if (!caller_is_root(c))
+		return HV_STATUS_ACCESS_DENIED;
+	if (!p || p->stopped)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	for (unsigned i = c->rep_start; i < c->rep_count; i++) {
+		uint64_t g = in[1 + i];
+
+		if (g >= p->frame_count || !p->frames[g])
+			return HV_STATUS_INVALID_PARAMETER;
+		out[i] = p->frames[g];
+		c->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
 /* Take child pages out of the root's view again. A root GPA that is not
  * a page of this child is refused: the root cannot unmap its own RAM. */
 uint16_t hc_unmap_child_pages(struct hc_ctx *c)

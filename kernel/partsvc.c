@@ -644,6 +644,21 @@ static void svc_unmap_page(uint64_t id, void *page)
 		klog("partsvc: unmapping child page %p failed", page);
 }
 
+/* One hypercall for a whole request's pages (a storvsp transfer). */
+static int svc_dma_pages(uint64_t id, const uint64_t *pfns, unsigned n, uint64_t *phys)
+{
+	uint64_t *in = (void *)in_page;
+
+	if (n > PARTSVC_DMA_PAGES)
+		return -1;
+	in[0] = id;
+	memcpy(in + 1, pfns, (size_t)n * 8);
+	if (call(HVCALL_ISOVISOR_GET_CHILD_DMA_PAGES, n))
+		return -1;
+	memcpy(phys, out_page, (size_t)n * 8);
+	return 0;
+}
+
 static const struct partsvc root_partsvc = {
 	.create = svc_create,
 	.give_memory = svc_give_memory,
@@ -667,6 +682,7 @@ static const struct partsvc root_partsvc = {
 	.vmbus_signal = svc_vmbus_signal,
 	.map_page = svc_map_page,
 	.unmap_page = svc_unmap_page,
+	.dma_pages = svc_dma_pages,
 	.phys_disk = root_phys_disk,
 };
 

@@ -180,6 +180,36 @@ static int copy_range(struct storvsp *sp, const uint64_t *pfns,
 	return 0;
 }
 
+/* The guest pages of a transfer as DMA segments (adjacent host pages
+ * merged) in sp->segs: how many, or 0 when a page is not the guest's. */
+static unsigned direct_segs(struct storvsp *sp, const uint64_t *pfns, uint32_t byte_offset,
+			    uint32_t len)
+{
+	uint32_t pages = (byte_offset + len + PAGE_SIZE - 1) / PAGE_SIZE, done = 0, off = byte_offset;
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < pages; i++) {
+		memcpy(&sp->phys[i], &pfns[i], 8);      /* packet copy: the pfns in */
+		if (sp->phys[i] > MAX_PFN)
+			return 0;
+	}
+	if (sp->ops->dma_pages(sp->ctx, sp->phys, pages, sp->phys))
+		return 0;
+	for (uint32_t i = 0; i < pages; i++, off = 0) {
+		uint32_t take = PAGE_SIZE - off;
+		uint64_t at = sp->phys[i] + off;
+
+		if (take > len - done)
+			take = len - done;
+		if (n && sp->segs[n - 1].addr + sp->segs[n - 1].len == at)
+			sp->segs[n - 1].len += take;
+		else
+			sp->segs[n++] = (struct blk_seg){ at, take };
+		done += take;
+	}
+	return n;
+}
+
 /* The data buffer of an EXECUTE_SRB, as the packet described it. */
 struct srb_data {
 	bool present;           /* GPA direct: a range follows */
@@ -280,10 +310,13 @@ static void execute_srb(struct storvsp *sp, struct vstor_packet *vp,
 	struct scsi_result res;
 	uint8_t cdb[STORVSC_MAX_CMD_LEN];
 	uint8_t st;
+	bool direct;
 
 	sp->stats.requests++;
 	st = srb_check(sp, srb, data);
-	if (st == SRB_STATUS_SUCCESS && data->present && !to_guest &&
+	direct = st == SRB_STATUS_SUCCESS && data->present && sp->ops->dma_pages &&
+		 scsidisk_direct(sp->disk, srb->cdb, srb->cdb_length, srb->lun, xfer);
+	if (st == SRB_STATUS_SUCCESS && data->present && !to_guest && !direct &&
 	    copy_range(sp, data->pfns, data->byte_offset, xfer, false)) {
 		sp->stats.guest_faults++;
 		splog(sp, "SRB: write buffer not in guest memory");
@@ -298,6 +331,34 @@ static void execute_srb(struct storvsp *sp, struct vstor_packet *vp,
 		return;
 	}
 	memcpy(cdb, srb->cdb, sizeof(cdb));
+	/* A READ or WRITE of whole blocks goes by the disk's DMA straight
+	 * to or from the guest's pages, when the host offers their
+	 * addresses; everything else through the bounce buffer. */
+	if (direct) {
+		unsigned n = direct_segs(sp, data->pfns, data->byte_offset, xfer);
+
+		if (!n) {
+			sp->stats.guest_faults++;
+			splog(sp, "SRB: buffer not in guest memory");
+			srb->srb_status = SRB_STATUS_ERROR;
+			srb->scsi_status = SCSI_STATUS_GOOD;
+			srb->data_transfer_length = 0;
+			srb->sense_info_length = 0;
+			sp->stats.srb_errors++;
+			return;
+		}
+		sp->stats.direct++;
+		scsidisk_execute_sg(sp->disk, cdb, srb->cdb_length, srb->lun, sp->segs, n, xfer,
+				    to_guest, &res);
+		srb_result(sp, srb, &res);
+		if (to_guest)
+			sp->stats.bytes_read += srb->data_transfer_length;
+		else
+			sp->stats.bytes_written += srb->data_transfer_length;
+		if (SRB_STATUS(srb->srb_status) != SRB_STATUS_SUCCESS)
+			sp->stats.srb_errors++;
+		return;
+	}
 	scsidisk_execute(sp->disk, cdb, srb->cdb_length, srb->lun,
 			 data->present ? sp->bounce : NULL,
 			 data->present ? xfer : 0, to_guest, &res);

@@ -63,6 +63,14 @@ struct storvsp_ops {
 	int (*copy_from_guest)(void *ctx, uint64_t gpa, void *buf, uint32_t len);
 	int (*copy_to_guest)(void *ctx, uint64_t gpa, const void *buf,
 			     uint32_t len);
+	/* Optional (NULL: every transfer is copied through bounce). The
+	 * host physical address of each guest page pfns[0..n) (n <=
+	 * STORVSP_MAX_PFNS), for the disk's DMA to reach it with no copy:
+	 * 0, or -1 when one is not the guest's (the request then fails as
+	 * a copy to a foreign page does). The pages must stay the guest's
+	 * until the request completes: storvsp completes each request
+	 * before it reads the next. */
+	int (*dma_pages)(void *ctx, const uint64_t *pfns, uint32_t n, uint64_t *phys);
 	/* Raise the channel's event in the guest. */
 	void (*signal_guest)(void *ctx);
 	/* One log line, no newline, "storvsp: " prefixed. May be NULL. */
@@ -80,6 +88,7 @@ struct storvsp_stats {
 	uint64_t ring_full;             /* a completion waited for room */
 	uint64_t signals;               /* events raised in the guest */
 	uint64_t budget_stops;          /* polls that returned STORVSP_POLL_MORE */
+	uint64_t direct;                /* transfers the disk's DMA moved, no copy */
 };
 
 enum storvsp_state {
@@ -109,6 +118,8 @@ struct storvsp {
 	uint8_t stalled_pkt[sizeof(struct vmbus_pkt_desc) +
 			    sizeof(struct vstor_packet)];
 	uint64_t pkt_words[(STORVSP_MAX_PACKET + 7) / 8];  /* packet copy */
+	uint64_t phys[STORVSP_MAX_PFNS];        /* dma_pages' answer */
+	struct blk_seg segs[STORVSP_MAX_PFNS];  /* ... as DMA segments */
 	uint8_t bounce[STORVSP_MAX_TRANSFER];
 };
 

@@ -173,6 +173,16 @@
 #define HVCALL_ISOVISOR_PORT_CREDIT             0x800a
 #define HV_ISOVISOR_PORT_CREDIT_ON              0
 #define HV_ISOVISOR_PORT_CREDIT_RETURN          1
+/* The host physical address of child pages, for the root's devices to
+ * move data to and from them by DMA with no copy (storvsp): rep call,
+ * root only, input {partition_id} then one child GPA page number per rep
+ * (a page of the child's RAM); output one host physical address per rep.
+ * Nothing is mapped: the root's CPU still cannot touch the pages. With
+ * no IOMMU the root's devices reach all memory anyway (as Hyper-V's root
+ * without DMA protection): this only tells the root where the child's
+ * buffer is. The addresses stay the child's until it is deleted, which
+ * only the root itself does. */
+#define HVCALL_ISOVISOR_GET_CHILD_DMA_PAGES     0x800b
 
 #define HV_PARTITION_ID_SELF    ((uint64_t)-1)
 #define HV_VP_INDEX_SELF        ((uint32_t)-2)

@@ -68,7 +68,7 @@ static int ram_flush(void *ctx)
 }
 
 static const struct block_backend ram_backend = {
-	NULL, SECTORS, ram_read, ram_write, ram_flush,
+	NULL, SECTORS, ram_read, ram_write, ram_flush, NULL, NULL,
 };
 
 /* A disk of any size that stores nothing: reads return the LBA pattern. */
@@ -305,7 +305,7 @@ static void test_capacity_large(void)
 {
 	/* 2^33 + 5 sectors = 4 TiB: more than 32-bit LBAs reach. */
 	const uint64_t n = (1ull << 33) + 5;
-	struct block_backend big = { NULL, n, big_read, big_write, big_flush };
+	struct block_backend big = { NULL, n, big_read, big_write, big_flush, NULL, NULL };
 	struct block_backend edge = big;
 
 	scsidisk_init(&disk, &big, "BIG");

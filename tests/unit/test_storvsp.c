@@ -65,7 +65,7 @@ static int ram_flush(void *ctx)
 }
 
 static const struct block_backend ram_backend = {
-	NULL, SECTORS, ram_read, ram_write, ram_flush,
+	NULL, SECTORS, ram_read, ram_write, ram_flush, NULL, NULL,
 };
 
 /* ---- the two partitions ----------------------------------------------- */
