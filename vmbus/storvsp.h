@@ -63,6 +63,10 @@ struct storvsp_ops {
 	int (*copy_from_guest)(void *ctx, uint64_t gpa, void *buf, uint32_t len);
 	int (*copy_to_guest)(void *ctx, uint64_t gpa, const void *buf,
 			     uint32_t len);
+	/* Raise the channel's event in the guest. */
+	void (*signal_guest)(void *ctx);
+	/* One log line, no newline, "storvsp: " prefixed. May be NULL. */
+	void (*log)(void *ctx, const char *line);
 	/* Optional (NULL: every transfer is copied through bounce). The
 	 * host physical address of each guest page pfns[0..n) (n <=
 	 * STORVSP_MAX_PFNS), for the disk's DMA to reach it with no copy:
@@ -71,10 +75,6 @@ struct storvsp_ops {
 	 * until the request completes: storvsp completes each request
 	 * before it reads the next. */
 	int (*dma_pages)(void *ctx, const uint64_t *pfns, uint32_t n, uint64_t *phys);
-	/* Raise the channel's event in the guest. */
-	void (*signal_guest)(void *ctx);
-	/* One log line, no newline, "storvsp: " prefixed. May be NULL. */
-	void (*log)(void *ctx, const char *line);
 };
 
 struct storvsp_stats {

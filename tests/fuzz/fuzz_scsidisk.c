@@ -63,7 +63,7 @@ static int disk_flush(void *ctx)
 }
 
 static const struct block_backend backend = {
-	NULL, SECTORS, disk_read, disk_write, disk_flush,
+	NULL, SECTORS, disk_read, disk_write, disk_flush, NULL, NULL,
 };
 
 static void check_result(const struct scsi_result *r, const uint8_t *data,

@@ -59,8 +59,46 @@ static int ram_flush(void *ctx)
 	return 0;
 }
 
+/* The DMA path: a segment's "physical" address is the host pointer
+ * dma_pages gave out; the lengths must add up to the request. */
+static int ram_sg(uint64_t lba, unsigned count, const struct blk_seg *segs, unsigned n,
+		  bool write)
+{
+	uint64_t off = lba * 512, total = 0;
+
+	if (lba >= SECTORS || count > SECTORS - lba || !n)
+		abort();
+	for (unsigned i = 0; i < n; i++) {
+		if (!segs[i].len)
+			abort();
+		total += segs[i].len;
+		if (total > (uint64_t)count * 512)
+			abort();
+		if (write)
+			memcpy(disk_mem + off, (void *)(uintptr_t)segs[i].addr, segs[i].len);
+		else
+			memcpy((void *)(uintptr_t)segs[i].addr, disk_mem + off, segs[i].len);
+		off += segs[i].len;
+	}
+	if (total != (uint64_t)count * 512)
+		abort();
+	return 0;
+}
+
+static int ram_read_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+		       unsigned n)
+{
+	return ram_sg(lba, count, segs, n, false);
+}
+
+static int ram_write_sg(void *ctx, uint64_t lba, unsigned count, const struct blk_seg *segs,
+			unsigned n)
+{
+	return ram_sg(lba, count, segs, n, true);
+}
+
 static const struct block_backend ram = {
-	NULL, SECTORS, ram_read, ram_write, ram_flush,
+	NULL, SECTORS, ram_read, ram_write, ram_flush, ram_read_sg, ram_write_sg,
 };
 
 static uint8_t *guest_bytes(uint64_t gpa, uint32_t len)
@@ -98,8 +136,24 @@ static void signal_guest(void *ctx)
 {
 }
 
+/* A guest page's "physical" address: where this process has it. A
+ * page is a whole allocation of its own, so pages never merge. */
+static int dma_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint64_t *phys)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (pfns[i] >= OWNED)
+			return -1;
+		phys[i] = (uint64_t)(uintptr_t)gpage[pfns[i]];
+	}
+	return 0;
+}
+
+/* Inputs of odd length run with the DMA path, even ones copy. */
 static const struct storvsp_ops ops = {
-	copy_from, copy_to, signal_guest, NULL,
+	copy_from, copy_to, signal_guest, NULL, NULL,
+};
+static const struct storvsp_ops ops_dma = {
+	copy_from, copy_to, signal_guest, NULL, dma_pages,
 };
 
 struct rig {
@@ -298,6 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (storvsp_init(g.sp, &g.disk, &ops, NULL))
 			abort();
 	}
+	g.sp->ops = size & 1 ? &ops_dma : &ops;
 	header_init(g.in_hdr);
 	header_init(g.out_hdr);
 	if (vmbus_ring_init_pages(&g.h_in, g.in_hdr, g.in_data, IN_PAGES) ||
