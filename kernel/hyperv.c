@@ -54,6 +54,23 @@ bool hv_detect(const struct mb2_info *mi, char vendor[13])
 	return signature || !strcmp(mi->loader_name, "isovisor");
 }
 
+bool hv_tsc_khz(uint64_t *khz)
+{
+	uint64_t hz;
+
+	*khz = 0;
+	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_HYPERVISOR) ||
+	    cpuid(HV_CPUID_VENDOR_AND_MAX, 0).eax < HV_CPUID_FEATURES ||
+	    cpuid(HV_CPUID_INTERFACE, 0).eax != HV_CPUID_INTERFACE_SIGNATURE ||
+	    !(cpuid(HV_CPUID_FEATURES, 0).eax & HV_ACCESS_FREQUENCY_MSRS))
+		return false;
+	hz = rdmsr(HV_X64_MSR_TSC_FREQUENCY);
+	if (hz < 1000000)
+		return false;
+	*khz = hz / 1000;
+	return true;
+}
+
 int hv_hypercall_init(void)
 {
 	uint64_t page = (uint64_t)page_alloc_zeroed();

@@ -77,7 +77,7 @@ static void banner(void)
 void boot_main(uint32_t magic, uint64_t info);
 void boot_main(uint32_t magic, uint64_t info)
 {
-	uint64_t entry_tsc = rdtsc();
+	uint64_t entry_tsc = rdtsc(), tsc_from_hv;
 	const char *err;
 
 	console_init();
@@ -99,9 +99,16 @@ void boot_main(uint32_t magic, uint64_t info)
 	acpi_init();
 	pic_disable();
 	apic_init();
-	tsc_init(boot.acpi.pm_tmr, boot.acpi.pm_tmr_32bit);
+	/* Under a TLFS hypervisor that offers the frequency MSRs, its own
+	 * calibration is ours (Linux does the same, hv_get_tsc_khz). */
+	if (hv_tsc_khz(&tsc_from_hv)) {
+		tsc_set_khz(tsc_from_hv);
+	} else {
+		tsc_from_hv = 0;
+		tsc_init(boot.acpi.pm_tmr, boot.acpi.pm_tmr_32bit);
+	}
 	/* What turns the stamps' TSC cycles into time (the bench's wall pass). */
-	klog("tsc: %lu kHz", tsc_khz());
+	klog("tsc: %lu kHz%s", tsc_khz(), tsc_from_hv ? " (from HV_X64_MSR_TSC_FREQUENCY)" : "");
 	smp_boot_vp_online();
 	if (boot.hv && hv_hypercall_init())
 		klog("hyperv: no hypercalls; only VP 0 will run");

@@ -156,6 +156,10 @@ void pic_disable(void);
 #define ROOT_HV_NO_PAGE 0xffff
 
 bool hv_detect(const struct mb2_info *mi, char vendor[13]);
+/* The TSC frequency a TLFS hypervisor offers through its frequency MSRs
+ * (CPUID 0x40000003 EAX AccessFrequencyMsrs), in kHz: true when there is
+ * one and it is plausible (at least 1 MHz). */
+bool hv_tsc_khz(uint64_t *khz);
 /* Guest OS id, then the hypercall page. 0, or -1 with a logged reason. */
 int hv_hypercall_init(void);
 /* The raw TLFS call: RCX = control, RDX = input GPA, R8 = output GPA;

@@ -41,6 +41,8 @@ assert_exit_counters() {
 	assert_boot_passed
 	assert_line --regexp "^root: isovisor root OS [^ ]+ \(hypervisor: Microsoft Hv\)$"
 	assert_line "root: vps 4 online"
+	# The hypervisor's calibration, not a second 10 ms one of our own.
+	assert_line --regexp "^root: tsc: [1-9][0-9]* kHz \(from HV_X64_MSR_TSC_FREQUENCY\)$"
 	assert_line --regexp "^root: ok [0-9]+ - hv cpus: 4 of 4 enabled cpus online$"
 	assert_all_tap_ok
 	assert_exit_counters 4

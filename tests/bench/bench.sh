@@ -159,7 +159,7 @@ boot_run() {
 		# Without -icount QEMU's TSC runs at the host's rate from
 		# reset; the root's calibration against the PM timer (which
 		# follows the wall clock) turns the stages into milliseconds.
-		khz=$(tr -d '\r' <"$log" | sed -n 's/^root: tsc: \([0-9]*\) kHz$/\1/p' | head -1)
+		khz=$(tr -d '\r' <"$log" | sed -n 's/^root: tsc: \([0-9]*\) kHz.*$/\1/p' | head -1)
 		[ "${khz:-0}" -gt 0 ] || { say "$n: no 'root: tsc: N kHz' line"; exit 1; }
 		ms() { awk -v c="$1" -v k="$khz" 'BEGIN { printf "%.1f", c / k }'; }
 		if [ "$which" = hv ]; then
@@ -411,8 +411,17 @@ goal() {        # goal LABEL VALUE <=|>= GOAL [STRETCH]
 	goal "null hypercall, microkernel, TSC cycles" "$(med microkernel null_hypercall_cycles)" "<=" 3000
 	goal "CPU-bound child / native, microkernel" \
 		"$(ratio "$(med microkernel cpu_crc_cycles)" "$(med native cpu_crc_cycles)")" "<=" 1.01
+	# Under icount the disk's DMA takes no guest time (the root reads
+	# 1 MiB in about 1000 cycles, its polls), so the icount ratio is the
+	# path's fixed cost per request against nothing; by wall clock the
+	# host's copy of the data is in both.
 	goal "synthetic read, child / root-native same disk (1 MiB, QD 1), microkernel" \
 		"$(ratio "$(med microkernel syn_read_qd1_mib_s)" "$(med microkernel native_disk_read_mib_s)")" ">=" 0.90
+	if [ "$SMOKE" != 1 ]; then
+		goal "synthetic read, child / root-native same disk (1 MiB, QD 1), microkernel (wall)" \
+			"$(ratio "$(med microkernel syn_read_qd1_mib_s wall)" \
+				"$(med microkernel native_disk_read_mib_s wall)")" ">=" 0.90
+	fi
 	goal "synthetic read throughput, microkernel / monolithic" \
 		"$(ratio "$(med microkernel syn_read_mib_s)" "$(med monolithic syn_read_mib_s)")" ">=" 0.85
 	goal "synthetic write throughput, microkernel / monolithic" \

@@ -55,6 +55,11 @@ void tsc_init(uint32_t pm_tmr_port, bool pm_tmr_32bit)
 	}
 }
 
+void tsc_set_khz(uint64_t known_khz)
+{
+	khz = known_khz;
+}
+
 uint64_t tsc_khz(void)
 {
 	return khz;
