@@ -206,11 +206,13 @@ static void do_direct(struct scsi_cmd *c, uint64_t lba, uint64_t count, bool wri
 		done = count;
 	} else {
 		for (; done < count; done++) {
-			struct blk_seg one[4];
 			unsigned k = seg_slice(c->segs, c->nsegs, done * SCSIDISK_BLOCK_SIZE,
-					       SCSIDISK_BLOCK_SIZE, one, 4);
+					       SCSIDISK_BLOCK_SIZE, d->slice,
+					       SCSIDISK_BLOCK_SIZE);
 
-			if (!k || rw(b->ctx, lba + done, 1, one, k) != 0)
+			/* k is never 0: the lengths add up (execute checked)
+			 * and a block has at most 512 pieces. */
+			if (!k || rw(b->ctx, lba + done, 1, d->slice, k) != 0)
 				break;
 		}
 	}
@@ -811,6 +813,19 @@ bool scsidisk_direct(const struct scsidisk *d, const uint8_t *cdb, unsigned cdb_
 	return f.count * SCSIDISK_BLOCK_SIZE == data_len;
 }
 
+/* The segments hold exactly len bytes, none of them empty. */
+static bool segs_add_up(const struct blk_seg *segs, unsigned nsegs, uint32_t len)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < nsegs; i++) {
+		if (!segs[i].len)
+			return false;
+		sum += segs[i].len;
+	}
+	return nsegs && sum == len;
+}
+
 static int execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len, uint8_t lun,
 		   void *data, const struct blk_seg *segs, unsigned nsegs, uint32_t data_len,
 		   bool data_in, struct scsi_result *res)
@@ -832,7 +847,8 @@ static int execute(struct scsidisk *d, const uint8_t *cdb, unsigned cdb_len, uin
 		n = 0;
 	/* Segments serve only what scsidisk_direct allows (checked on our
 	 * copy: the guest cannot turn it into another command now). */
-	if (segs && !scsidisk_direct(d, c.cdb, n, lun, data_len)) {
+	if (segs && (!scsidisk_direct(d, c.cdb, n, lun, data_len) ||
+		     !segs_add_up(segs, nsegs, data_len))) {
 		check(&c, SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_INVALID_FIELD_IN_CDB);
 		res->residual = c.data_len - res->transferred;
 		return res->status;

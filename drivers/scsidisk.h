@@ -121,6 +121,9 @@ struct scsidisk {
 	struct scsidisk_stats stats;
 	/* Bounce buffer for a read that ends inside a block. */
 	uint8_t bounce[SCSIDISK_BLOCK_SIZE];
+	/* One block of a segment list, for the block-by-block retry of a
+	 * failed DMA transfer: a block has at most one piece per byte. */
+	struct blk_seg slice[SCSIDISK_BLOCK_SIZE];
 };
 
 /*

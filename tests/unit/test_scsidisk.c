@@ -71,6 +71,77 @@ static const struct block_backend ram_backend = {
 	NULL, SECTORS, ram_read, ram_write, ram_flush, NULL, NULL,
 };
 
+/* The DMA path: a segment's "physical" address is a host pointer. Any
+ * call covering the bad block fails whole, moving nothing; a call whose
+ * segments do not add up to count blocks is counted as a contract
+ * violation. The flush records how many sg writes preceded it. */
+static struct {
+	unsigned reads, writes, bad_lists, max_nsegs;
+	unsigned writes_at_flush;
+} sg;
+
+static int ram_sg(uint64_t lba, unsigned count, const struct blk_seg *segs,
+		  unsigned n, bool write)
+{
+	uint64_t total = 0;
+	uint8_t *at;
+
+	if (n > sg.max_nsegs)
+		sg.max_nsegs = n;
+	for (unsigned i = 0; i < n; i++) {
+		if (!segs[i].len)
+			sg.bad_lists++;
+		total += segs[i].len;
+	}
+	if (!n || total != (uint64_t)count * 512) {
+		sg.bad_lists++;
+		return -1;
+	}
+	if (range_bad(lba, count) ||
+	    ((write ? ram.fail_write : ram.fail_read) && hits_bad(lba, count)))
+		return -1;
+	at = ram.mem + lba * 512;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)(uintptr_t)segs[i].addr;
+
+		if (write)
+			memcpy(at, p, segs[i].len);
+		else
+			memcpy(p, at, segs[i].len);
+		at += segs[i].len;
+	}
+	return 0;
+}
+
+static int ram_read_sg(void *ctx, uint64_t lba, unsigned count,
+		       const struct blk_seg *segs, unsigned n)
+{
+	sg.reads++;
+	return ram_sg(lba, count, segs, n, false);
+}
+
+static int ram_write_sg(void *ctx, uint64_t lba, unsigned count,
+			const struct blk_seg *segs, unsigned n)
+{
+	sg.writes++;
+	return ram_sg(lba, count, segs, n, true);
+}
+
+static int ram_flush_sg(void *ctx)
+{
+	sg.writes_at_flush = sg.writes;
+	return ram_flush(ctx);
+}
+
+static const struct block_backend ram_sg_backend = {
+	NULL, SECTORS, ram_read, ram_write, ram_flush_sg, ram_read_sg,
+	ram_write_sg,
+};
+/* Half of the DMA ops is none. */
+static const struct block_backend ram_half_sg_backend = {
+	NULL, SECTORS, ram_read, ram_write, ram_flush, ram_read_sg, NULL,
+};
+
 /* A disk of any size that stores nothing: reads return the LBA pattern. */
 static uint64_t big_last_read;
 
@@ -616,6 +687,549 @@ static void test_cdb_bounds(void)
 	CHECK(true, "CDBs of every length at the end of the heap block");
 }
 
+
+/* ---- the DMA path: scsidisk_direct and scsidisk_execute_sg --------------- */
+
+/* Segments live in `arena`, apart from each other by guard bytes. */
+#define GUARD   0xee
+static uint8_t arena[256 * 1024];
+static struct blk_seg segs[512];
+
+static void reset_sg(const struct block_backend *b)
+{
+	reset_ram();
+	memset(&sg, 0, sizeof(sg));
+	memset(arena, GUARD, sizeof(arena));
+	scsidisk_init(&disk, b, "SN-0001");
+}
+
+/* Cut `total` bytes into segments of sizes[start], sizes[start + 1], ...
+ * (cyclic; the last one cut short), `gap` guard bytes between two and
+ * `skew` before the first. Returns the number of segments. */
+static unsigned make_segs(const uint32_t *sizes, unsigned nsizes,
+			  unsigned start, uint32_t total, uint32_t gap,
+			  uint32_t skew)
+{
+	size_t pos = skew;
+	unsigned n = 0;
+
+	while (total) {
+		uint32_t len = sizes[(start + n) % nsizes];
+
+		if (len > total)
+			len = total;
+		if (n == sizeof(segs) / sizeof(segs[0]) ||
+		    pos + len > sizeof(arena))
+			abort();
+		segs[n++] = (struct blk_seg){ (uint64_t)(uintptr_t)(arena + pos), len };
+		pos += len + gap;
+		total -= len;
+	}
+	return n;
+}
+
+/* Between the segments and a flat buffer. */
+static void seg_copy(unsigned n, uint8_t *flat, bool to_segs)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)(uintptr_t)segs[i].addr;
+
+		if (to_segs)
+			memcpy(p, flat, segs[i].len);
+		else
+			memcpy(flat, p, segs[i].len);
+		flat += segs[i].len;
+	}
+}
+
+/* Every arena byte outside the segments still a guard byte. */
+static bool guards_intact(unsigned n)
+{
+	static uint8_t g[sizeof(arena)];
+	static uint8_t keep[sizeof(arena)];
+	bool ok;
+
+	memcpy(keep, arena, sizeof(arena));
+	memset(g, GUARD, sizeof(g));
+	seg_copy(n, g, true);
+	ok = !memcmp(arena, g, sizeof(arena));
+	memcpy(arena, keep, sizeof(arena));
+	return ok;
+}
+
+/* READ/WRITE in the 6-, 10- or 16-byte form; `flags` goes to byte 1
+ * (FUA 0x08, protect bits 0xe0) of the 10 and 16 forms. */
+static unsigned rw_cdb(uint8_t *cdb, unsigned form, bool write, uint64_t lba,
+		       uint32_t count, uint8_t flags)
+{
+	memset(cdb, 0, SCSIDISK_MAX_CDB);
+	switch (form) {
+	case 6:
+		cdb[0] = write ? SCSI_WRITE_6 : SCSI_READ_6;
+		cdb[1] = (uint8_t)(lba >> 16 & 0x1f);
+		cdb[2] = (uint8_t)(lba >> 8);
+		cdb[3] = (uint8_t)lba;
+		cdb[4] = (uint8_t)count;        /* 0: 256 */
+		return 6;
+	case 10:
+		cdb[0] = write ? SCSI_WRITE_10 : SCSI_READ_10;
+		cdb[1] = flags;
+		for (int i = 0; i < 4; i++)
+			cdb[2 + i] = (uint8_t)(lba >> (24 - 8 * i));
+		cdb[7] = (uint8_t)(count >> 8);
+		cdb[8] = (uint8_t)count;
+		return 10;
+	default:
+		cdb[0] = write ? SCSI_WRITE_16 : SCSI_READ_16;
+		cdb[1] = flags;
+		for (int i = 0; i < 8; i++)
+			cdb[2 + i] = (uint8_t)(lba >> (56 - 8 * i));
+		for (int i = 0; i < 4; i++)
+			cdb[10 + i] = (uint8_t)(count >> (24 - 8 * i));
+		return 16;
+	}
+}
+
+static int exec_sg(const uint8_t *cdb, unsigned len, uint8_t lun,
+		   unsigned nsegs, uint32_t dlen, bool in)
+{
+	return scsidisk_execute_sg(&disk, cdb, len, lun, segs, nsegs, dlen, in,
+				   &res);
+}
+
+static bool nothing_called(void)
+{
+	return !ram.reads && !ram.writes && !ram.flushes && !sg.reads &&
+	       !sg.writes;
+}
+
+static void test_direct_predicate(void)
+{
+	static const struct {
+		uint8_t cdb[20];
+		unsigned cdb_len;
+		uint8_t lun;
+		uint32_t data_len;
+		bool want;
+		const char *what;
+	} t[] = {
+		{ { SCSI_READ_6, 0, 0, 5, 2, 0 }, 6, 0, 1024, true, "READ(6) 2 blocks" },
+		{ { SCSI_WRITE_6, 0, 0, 5, 2, 0 }, 6, 0, 1024, true, "WRITE(6) 2 blocks" },
+		{ { SCSI_READ_6, 0, 0, 5, 0, 0 }, 6, 0, 256 * 512, true,
+		  "READ(6) length 0 = 256 blocks, 128 KiB" },
+		{ { SCSI_READ_6, 0, 0, 5, 0, 0 }, 6, 0, 0, false,
+		  "READ(6) length 0 with no data (it means 256)" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 2048, true, "READ(10)" },
+		{ { SCSI_WRITE_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 2048, true, "WRITE(10)" },
+		{ { SCSI_WRITE_10, 0x08, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 2048, true,
+		  "WRITE(10) FUA" },
+		{ { SCSI_READ_16, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 3, 0, 0 }, 16, 0, 1536,
+		  true, "READ(16)" },
+		{ { SCSI_WRITE_16, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 3, 0, 0 }, 16, 0, 1536,
+		  true, "WRITE(16)" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 16, 0, 2048, true,
+		  "READ(10) in a 16-byte CDB" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 1, 2048, false, "LUN 1" },
+		{ { SCSI_WRITE_16, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 3, 0, 0 }, 16, 1, 1536,
+		  false, "WRITE(16) to LUN 1" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 2047, false,
+		  "data_len 2047: not whole blocks" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 2048 + 100, false,
+		  "data_len 2148: not whole blocks" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 1024, false,
+		  "data_len 2 blocks for 4" },
+		{ { SCSI_WRITE_10, 0, 0, 0, 0, 7, 0, 0, 4, 0 }, 10, 0, 4096, false,
+		  "data_len 8 blocks for 4" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 0, 0 }, 10, 0, 0, false, "count 0, no data" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 7, 0, 0, 0, 0 }, 10, 0, 512, false,
+		  "count 0 with 512 bytes" },
+		{ { SCSI_READ_16, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0 }, 16, 0, 0, false,
+		  "READ(16) count 0" },
+		/* 2^23 + 1 blocks: 512 bytes once cut to 32 bits. */
+		{ { SCSI_READ_16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0, 1, 0, 0 }, 16, 0, 512,
+		  false, "READ(16) 2^23+1 blocks vs 512 bytes: no 32-bit wrap" },
+		{ { SCSI_READ_6, 0, 0, 5, 2 }, 5, 0, 1024, false, "READ(6) cdb_len 5" },
+		{ { SCSI_WRITE_10, 0, 0, 0, 0, 7, 0, 0, 4 }, 9, 0, 2048, false,
+		  "WRITE(10) cdb_len 9" },
+		{ { SCSI_READ_16, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 3, 0 }, 15, 0, 1536, false,
+		  "READ(16) cdb_len 15" },
+		{ { SCSI_READ_10 }, 0, 0, 2048, false, "cdb_len 0" },
+		{ { SCSI_VERIFY_10, 0, 0, 0, 0, 7, 0, 0, 1, 0 }, 10, 0, 512, false, "VERIFY(10)" },
+		{ { SCSI_VERIFY_16, 0, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0 }, 16, 0, 512,
+		  false, "VERIFY(16)" },
+		{ { SCSI_SYNCHRONIZE_CACHE_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 }, 10, 0, 512, false,
+		  "SYNCHRONIZE CACHE(10)" },
+		{ { SCSI_INQUIRY, 0, 0, 2, 0, 0 }, 6, 0, 512, false, "INQUIRY of 512" },
+		{ { SCSI_READ_CAPACITY_10 }, 10, 0, 512, false, "READ CAPACITY(10)" },
+		{ { SCSI_MODE_SENSE_6, 0, 0x3f, 0, 0, 0 }, 6, 0, 512, false, "MODE SENSE(6)" },
+		{ { SCSI_TEST_UNIT_READY }, 6, 0, 512, false, "TEST UNIT READY" },
+		{ { 0xa8, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0 }, 12, 0, 512, false,
+		  "READ(12): not served" },
+	};
+	unsigned bad = 0;
+
+	reset_sg(&ram_sg_backend);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bool got = scsidisk_direct(&disk, t[i].cdb, t[i].cdb_len, t[i].lun,
+					   t[i].data_len);
+
+		if (got != t[i].want) {
+			bad++;
+			printf("# scsidisk_direct %s: %d, want %d\n", t[i].what, got, t[i].want);
+		}
+	}
+	CHECK(!bad, "scsidisk_direct: %zu cases (opcodes, LUN, data_len, count, cdb_len)",
+	      sizeof(t) / sizeof(t[0]));
+	CHECK(!scsidisk_direct(&disk, NULL, 10, 0, 2048), "NULL cdb: not direct");
+	CHECK(nothing_called() && disk.stats.commands == 0,
+	      "the predicate touches nothing, counts no command");
+	scsidisk_init(&disk, &ram_backend, "SN");
+	CHECK(!scsidisk_direct(&disk, t[4].cdb, 10, 0, 2048),
+	      "backend without read_sg/write_sg: not direct");
+	scsidisk_init(&disk, &ram_half_sg_backend, "SN");
+	CHECK(!scsidisk_direct(&disk, t[4].cdb, 10, 0, 2048),
+	      "backend with read_sg only: not direct");
+}
+
+/* Odd segment sizes: 1, 511, 513, 4096 - 7, ..., every start in the
+ * pattern, every CDB form, several LBAs, counts and skews. */
+static void test_sg_round_trip(void)
+{
+	static const uint32_t sizes[] = { 1, 511, 513, 4096 - 7, 7, 1024, 300, 211,
+					  4096, 2, 8191 };
+	static const struct { uint64_t lba; uint32_t count; } at[] = {
+		{ 0, 1 }, { 3, 2 }, { 10, 7 }, { 20, 16 }, { 63, 1 }, { 1, 40 },
+		{ 0, 64 },
+	};
+	static uint8_t src[SECTORS * 512], got[SECTORS * 512], shadow[SECTORS * 512];
+	static const unsigned forms[] = { 6, 10, 16 };
+	unsigned cases = 0, bad_w = 0, bad_r = 0, bad_g = 0, bad_other = 0;
+	uint8_t cdb[SCSIDISK_MAX_CDB];
+
+	reset_sg(&ram_sg_backend);
+	fill(ram.mem, sizeof(ram.mem), 77);
+	memcpy(shadow, ram.mem, sizeof(shadow));
+	for (unsigned f = 0; f < 3; f++)
+	for (unsigned a = 0; a < sizeof(at) / sizeof(at[0]); a++)
+	for (unsigned start = 0; start < sizeof(sizes) / sizeof(sizes[0]); start++) {
+		uint32_t bytes = at[a].count * 512;
+		unsigned n, len, w0 = sg.writes, r0 = sg.reads;
+		uint32_t skew = (start * 37 + a) % 64;
+
+		cases++;
+		/* Write through one list... */
+		memset(arena, GUARD, sizeof(arena));
+		n = make_segs(sizes, sizeof(sizes) / sizeof(sizes[0]), start, bytes,
+			      1 + start % 3, skew);
+		fill(src, bytes, (uint8_t)(cases * 3));
+		seg_copy(n, src, true);
+		len = rw_cdb(cdb, forms[f], true, at[a].lba, at[a].count, 0);
+		if (exec_sg(cdb, len, 0, n, bytes, false) != 0 || !good(bytes) ||
+		    res.residual || sg.writes != w0 + 1)
+			bad_other++;
+		memcpy(shadow + at[a].lba * 512, src, bytes);
+		if (memcmp(ram.mem, shadow, sizeof(shadow))) {
+			if (!bad_w++)
+				printf("# write: form %u, lba %llu, count %u, start %u differs\n",
+				       forms[f], (unsigned long long)at[a].lba, at[a].count, start);
+			memcpy(shadow, ram.mem, sizeof(shadow));
+		}
+		/* ... read back through another. */
+		memset(arena, GUARD, sizeof(arena));
+		n = make_segs(sizes, sizeof(sizes) / sizeof(sizes[0]), start + 5, bytes,
+			      2, skew + 3);
+		len = rw_cdb(cdb, forms[(f + 1) % 3], false, at[a].lba, at[a].count, 0);
+		if (exec_sg(cdb, len, 0, n, bytes, true) != 0 || !good(bytes) ||
+		    res.residual || sg.reads != r0 + 1)
+			bad_other++;
+		seg_copy(n, got, false);
+		if (memcmp(got, src, bytes) && !bad_r++)
+			printf("# read: form %u, lba %llu, count %u, start %u differs\n",
+			       forms[(f + 1) % 3], (unsigned long long)at[a].lba, at[a].count,
+			       start);
+		if (!guards_intact(n))
+			bad_g++;
+	}
+	CHECK(!bad_w, "sg WRITE of odd segments: the disk holds exactly them "
+	      "(%u cases, %u bad)", cases, bad_w);
+	CHECK(!bad_r, "sg READ into other odd segments: equal (%u bad)", bad_r);
+	CHECK(!bad_g, "nothing written between or around the segments (%u bad)", bad_g);
+	CHECK(!bad_other, "each: GOOD, all bytes, residual 0, one backend call "
+	      "(%u bad)", bad_other);
+	CHECK(!ram.reads && !ram.writes && !sg.bad_lists,
+	      "no bounce-path call; every list added up to its count");
+	CHECK(disk.stats.blocks_read == disk.stats.blocks_written &&
+	      disk.stats.blocks_written == 3 * 11 * (1 + 2 + 7 + 16 + 1 + 40 + 64),
+	      "blocks counted both ways (%llu)",
+	      (unsigned long long)disk.stats.blocks_written);
+}
+
+/* A block spans how many segments at most (the retry takes 4). */
+static unsigned max_pieces(unsigned n)
+{
+	unsigned most = 0, pieces = 0;
+	uint32_t in_block = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t left = segs[i].len;
+
+		while (left) {
+			uint32_t take = 512 - in_block < left ? 512 - in_block : left;
+
+			pieces++;
+			in_block += take;
+			left -= take;
+			if (in_block == 512) {
+				most = pieces > most ? pieces : most;
+				pieces = 0;
+				in_block = 0;
+			}
+		}
+	}
+	return most;
+}
+
+/* Media errors with segments of `sizes`, a block in up to `pieces`. */
+static void sg_media_errors(const uint32_t *sizes, unsigned nsizes, unsigned pieces)
+{
+	static uint8_t src[16 * 512], got[16 * 512], shadow[SECTORS * 512];
+	const uint64_t lba = 10;
+	const uint32_t count = 16, bytes = count * 512;
+	unsigned bad_r = 0, bad_w = 0, n, r0;
+	uint8_t cdb[SCSIDISK_MAX_CDB];
+	unsigned len;
+
+	reset_sg(&ram_sg_backend);
+	n = make_segs(sizes, nsizes, 0, bytes, 3, 5);
+	CHECK(max_pieces(n) == pieces,
+	      "media errors: %u segments, a block in up to %u of them", n, max_pieces(n));
+	for (uint32_t k = 0; k < count; k++) {
+		fill(ram.mem, sizeof(ram.mem), (uint8_t)k);
+		memset(arena, GUARD, sizeof(arena));
+		ram.fail_read = true;
+		ram.bad_lba = lba + k;
+		len = rw_cdb(cdb, k & 1 ? 16 : 10, false, lba, count, 0);
+		memset(got, GUARD, sizeof(got));
+		if (exec_sg(cdb, len, 0, n, bytes, true) != 2 || !sense_is(0x3, 0x11, 0) ||
+		    !(res.sense[0] & 0x80) || be32(&res.sense[3]) != lba + k ||
+		    res.transferred != k * 512 || res.residual != bytes - k * 512) {
+			if (!bad_r++)
+				printf("# read, bad block %u: status %u info %u transferred %u\n",
+				       k, res.status, be32(&res.sense[3]), res.transferred);
+		}
+		seg_copy(n, got, false);
+		if (memcmp(got, ram.mem + lba * 512, k * 512) && !bad_r++)
+			printf("# read, bad block %u: the good blocks not all delivered\n", k);
+		ram.fail_read = false;
+
+		ram.fail_write = true;
+		memcpy(shadow, ram.mem, sizeof(shadow));
+		fill(src, bytes, (uint8_t)(100 + k));
+		seg_copy(n, src, true);
+		len = rw_cdb(cdb, k & 1 ? 10 : 16, true, lba, count, 0x08);
+		if (exec_sg(cdb, len, 0, n, bytes, false) != 2 || !sense_is(0x3, 0x0c, 0) ||
+		    !(res.sense[0] & 0x80) || be32(&res.sense[3]) != lba + k ||
+		    res.transferred != k * 512) {
+			if (!bad_w++)
+				printf("# write, bad block %u: status %u info %u transferred %u\n",
+				       k, res.status, be32(&res.sense[3]), res.transferred);
+		}
+		memcpy(shadow + lba * 512, src, k * 512);
+		if (memcmp(ram.mem, shadow, sizeof(shadow)) && !bad_w++)
+			printf("# write, bad block %u: disk is not the k good blocks\n", k);
+		ram.fail_write = false;
+	}
+	CHECK(!bad_r, "sg READ over a bad block k of 16: 03h/11h, VALID, info = LBA 10+k, "
+	      "k blocks moved and delivered (%u bad)", bad_r);
+	CHECK(!bad_w, "sg WRITE over bad block k: 03h/0Ch at 10+k, the k blocks before "
+	      "it on the disk, none after (%u bad)", bad_w);
+	CHECK(ram.flushes == 0, "FUA write that failed: no flush");
+	CHECK(disk.stats.media_errors == 2 * count &&
+	      disk.stats.blocks_read == count * (count - 1) / 2 &&
+	      disk.stats.blocks_written == count * (count - 1) / 2,
+	      "stats: %llu media errors, good blocks counted",
+	      (unsigned long long)disk.stats.media_errors);
+	CHECK(!sg.bad_lists, "every retry's list held exactly its block");
+
+	ram.fail_read = true;
+	ram.bad_lba = lba + count;
+	len = rw_cdb(cdb, 10, false, lba, count, 0);
+	r0 = sg.reads;
+	CHECK(exec_sg(cdb, len, 0, n, bytes, true) == 0 && good(bytes) &&
+	      sg.reads == r0 + 1,
+	      "bad block right after the transfer: GOOD in one call");
+}
+
+static void test_sg_media_errors(void)
+{
+	/* Blocks cut in up to 4 pieces, and segments ending exactly on
+	 * block boundaries. */
+	static const uint32_t odd[] = { 511, 200, 100, 150, 1000, 4089, 129, 1300, 200,
+					513 };
+	static const uint32_t aligned[] = { 512, 1024, 256, 256, 1536, 512 };
+
+	sg_media_errors(odd, sizeof(odd) / sizeof(odd[0]), 4);
+	sg_media_errors(aligned, sizeof(aligned) / sizeof(aligned[0]), 2);
+	/* 100-byte segments: a block in up to 7 pieces, retried whole all the same
+	 * (the retry once gave up on blocks of more than 4 pieces and named
+	 * a good block as the bad one). */
+	static const uint32_t tiny[] = { 100 };
+
+	sg_media_errors(tiny, 1, 7);
+}
+
+static void test_sg_fua(void)
+{
+	uint8_t cdb[SCSIDISK_MAX_CDB];
+	unsigned len, n;
+
+	reset_sg(&ram_sg_backend);
+	n = make_segs((const uint32_t[]){ 700 }, 1, 0, 2048, 1, 0);
+	len = rw_cdb(cdb, 10, true, 4, 4, 0x08);
+	CHECK(exec_sg(cdb, len, 0, n, 2048, false) == 0 && good(2048) &&
+	      ram.flushes == 1 && sg.writes_at_flush == 1 && disk.stats.flushes == 1,
+	      "sg WRITE(10) FUA: flushed after the data went");
+	len = rw_cdb(cdb, 16, true, 4, 4, 0x08);
+	CHECK(exec_sg(cdb, len, 0, n, 2048, false) == 0 && good(2048) &&
+	      ram.flushes == 2 && sg.writes_at_flush == 2, "sg WRITE(16) FUA: flushed");
+	len = rw_cdb(cdb, 10, true, 4, 4, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 2048, false) == 0 && good(2048) && ram.flushes == 2,
+	      "sg WRITE(10) without FUA: no flush");
+	len = rw_cdb(cdb, 6, true, 4, 4, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 2048, false) == 0 && good(2048) && ram.flushes == 2,
+	      "sg WRITE(6): no flush");
+	len = rw_cdb(cdb, 10, false, 4, 4, 0x08);
+	CHECK(exec_sg(cdb, len, 0, n, 2048, true) == 0 && good(2048) && ram.flushes == 2,
+	      "sg READ(10) FUA: no flush");
+	ram.fail_flush = true;
+	len = rw_cdb(cdb, 10, true, 4, 4, 0x08);
+	CHECK(exec_sg(cdb, len, 0, n, 2048, false) == 2 && sense_is(0x3, 0x0c, 0) &&
+	      !(res.sense[0] & 0x80) && res.transferred == 2048 && ram.flushes == 3,
+	      "sg FUA write, flush fails: WRITE ERROR without an LBA");
+}
+
+/* What scsidisk_direct refuses, given segments anyway: INVALID FIELD IN
+ * CDB, and neither the backend nor the segments touched. */
+static void test_sg_refused(void)
+{
+	static const struct {
+		uint8_t cdb[16];
+		unsigned len;
+		uint8_t lun;
+		uint32_t data_len;
+		bool in;
+		const char *what;
+	} t[] = {
+		{ { SCSI_INQUIRY, 0, 0, 2, 0, 0 }, 6, 0, 512, true, "INQUIRY" },
+		{ { SCSI_TEST_UNIT_READY }, 6, 0, 512, false, "TEST UNIT READY" },
+		{ { SCSI_SYNCHRONIZE_CACHE_10 }, 10, 0, 512, false, "SYNCHRONIZE CACHE(10)" },
+		{ { SCSI_VERIFY_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 }, 10, 0, 512, false, "VERIFY(10)" },
+		{ { SCSI_READ_CAPACITY_10 }, 10, 0, 512, true, "READ CAPACITY(10)" },
+		{ { SCSI_MODE_SENSE_6, 0, 0x3f, 0, 255, 0 }, 6, 0, 512, true, "MODE SENSE(6)" },
+		{ { SCSI_REQUEST_SENSE, 0, 0, 0, 18, 0 }, 6, 0, 512, true, "REQUEST SENSE" },
+		{ { SCSI_REPORT_LUNS, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0 }, 12, 0, 512, true,
+		  "REPORT LUNS" },
+		{ { 0xa3 }, 12, 0, 512, true, "unknown opcode" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 }, 10, 1, 512, true, "READ(10) LUN 1" },
+		{ { SCSI_READ_10, 0, 0, 0, 0, 0, 0, 0, 2, 0 }, 10, 0, 512, true,
+		  "READ(10) 2 blocks into 512" },
+		{ { SCSI_WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 }, 10, 0, 1000, false,
+		  "WRITE(10) of 1000 bytes" },
+		{ { SCSI_WRITE_10, 0, 0, 0, 0, 0, 0, 0, 1, 0 }, 9, 0, 512, false,
+		  "WRITE(10) cdb_len 9" },
+	};
+	unsigned bad = 0, n;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		reset_sg(&ram_sg_backend);
+		n = make_segs((const uint32_t[]){ 300 }, 1, 0, t[i].data_len, 4, 1);
+		if (exec_sg(t[i].cdb, t[i].len, t[i].lun, n, t[i].data_len, t[i].in) != 2 ||
+		    !sense_is(0x5, 0x24, 0) || res.transferred || res.overrun ||
+		    res.residual != t[i].data_len || !nothing_called() ||
+		    !guards_intact(0) || disk.stats.check_conditions != 1) {
+			bad++;
+			printf("# %s via segments: status %u sense %02x/%02x\n", t[i].what,
+			       res.status, res.sense[2], res.sense[12]);
+		}
+	}
+	CHECK(!bad, "%zu commands scsidisk_direct refuses, via segments: 05h/24h, "
+	      "backend and segments untouched", sizeof(t) / sizeof(t[0]));
+	reset_sg(&ram_backend);
+	n = make_segs((const uint32_t[]){ 512 }, 1, 0, 512, 0, 0);
+	CHECK(exec_sg(t[9].cdb, 10, 0, n, 512, true) == 2 && sense_is(0x5, 0x24, 0) &&
+	      nothing_called() && guards_intact(0),
+	      "READ(10) via segments, backend without sg ops: 24h, nothing called");
+}
+
+static void test_sg_range(void)
+{
+	uint8_t cdb[SCSIDISK_MAX_CDB];
+	unsigned len, n;
+
+	reset_sg(&ram_sg_backend);
+	n = make_segs((const uint32_t[]){ 1000, 24 }, 2, 0, 1024, 2, 0);
+	len = rw_cdb(cdb, 10, false, 63, 2, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, true) == 2 && sense_is(0x5, 0x21, 0) &&
+	      res.transferred == 0 && nothing_called() && guards_intact(0),
+	      "sg READ(10) 63+2 on 64 blocks: LBA OUT OF RANGE, nothing moved");
+	len = rw_cdb(cdb, 10, true, 64, 2, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, false) == 2 && sense_is(0x5, 0x21, 0) &&
+	      nothing_called(), "sg WRITE(10) at LBA 64: 21h");
+	len = rw_cdb(cdb, 16, true, UINT64_MAX, 2, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, false) == 2 && sense_is(0x5, 0x21, 0) &&
+	      nothing_called(), "sg WRITE(16) at 2^64-1: 21h, no wrap");
+	len = rw_cdb(cdb, 16, false, 1ull << 40, 2, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, true) == 2 && sense_is(0x5, 0x21, 0) &&
+	      nothing_called() && guards_intact(0), "sg READ(16) at 2^40: 21h");
+	n = make_segs((const uint32_t[]){ 4096 }, 1, 0, 256 * 512, 1, 0);
+	len = rw_cdb(cdb, 6, false, 0, 0, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 256 * 512, true) == 2 && sense_is(0x5, 0x21, 0) &&
+	      nothing_called() && guards_intact(0),
+	      "sg READ(6) length 0 (256 blocks) on 64: 21h");
+	n = make_segs((const uint32_t[]){ 1000, 24 }, 2, 0, 1024, 2, 0);
+	len = rw_cdb(cdb, 10, false, 0, 2, 0x20);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, true) == 2 && sense_is(0x5, 0x24, 0) &&
+	      nothing_called(), "sg READ(10) RDPROTECT: 24h");
+	len = rw_cdb(cdb, 16, true, 0, 2, 0x40);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, false) == 2 && sense_is(0x5, 0x24, 0) &&
+	      nothing_called(), "sg WRITE(16) WRPROTECT: 24h");
+	len = rw_cdb(cdb, 10, false, 0, 2, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, false) == 2 && sense_is(0x5, 0x24, 0) &&
+	      nothing_called() && guards_intact(0),
+	      "sg READ(10) with a data-out direction: 24h, nothing moved");
+	len = rw_cdb(cdb, 10, true, 0, 2, 0);
+	CHECK(exec_sg(cdb, len, 0, n, 1024, true) == 2 && sense_is(0x5, 0x24, 0) &&
+	      nothing_called(), "sg WRITE(10) with a data-in direction: 24h");
+	len = rw_cdb(cdb, 10, false, 0, 2, 0);
+	cdb[9] = 0x04;
+	CHECK(exec_sg(cdb, len, 0, n, 1024, true) == 2 && sense_is(0x5, 0x24, 0) &&
+	      nothing_called(), "sg READ(10) with NACA: 24h");
+}
+
+/* The predicate and the sg execute read no CDB byte past cdb_len. */
+static void test_sg_cdb_bounds(void)
+{
+	static const uint8_t ops[] = { SCSI_READ_6, SCSI_WRITE_6, SCSI_READ_10,
+				       SCSI_WRITE_10, SCSI_READ_16, SCSI_WRITE_16 };
+	unsigned n;
+
+	reset_sg(&ram_sg_backend);
+	n = make_segs((const uint32_t[]){ 512 }, 1, 0, 512, 0, 0);
+	for (size_t i = 0; i < sizeof(ops); i++) {
+		for (unsigned len = 1; len <= 16; len++) {
+			uint8_t full[16] = { ops[i] }, *p = malloc(len);
+
+			full[4] = full[8] = full[13] = 1;       /* 1 block, any form */
+			memcpy(p, full, len);
+			scsidisk_direct(&disk, p, len, 0, 512);
+			exec_sg(p, len, 0, n, 512, !(ops[i] & 2));
+			free(p);
+		}
+	}
+	CHECK(!sg.bad_lists, "READ/WRITE CDBs of every length at the end of a heap "
+	      "block, via scsidisk_direct and the sg execute");
+}
+
 int main(void)
 {
 	test_vstor_layout();
@@ -633,5 +1247,12 @@ int main(void)
 	test_report_luns();
 	test_mode_sense();
 	test_cdb_bounds();
+	test_direct_predicate();
+	test_sg_round_trip();
+	test_sg_media_errors();
+	test_sg_fua();
+	test_sg_refused();
+	test_sg_range();
+	test_sg_cdb_bounds();
 	return done_testing();
 }

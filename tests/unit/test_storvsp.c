@@ -68,6 +68,62 @@ static const struct block_backend ram_backend = {
 	NULL, SECTORS, ram_read, ram_write, ram_flush, NULL, NULL,
 };
 
+/* The DMA path: a segment's "physical" address is the host pointer
+ * dma_pages gave out. Checked: the lengths add up to the request, and
+ * each segment lies inside one mapping of guest memory (in the shuffled
+ * view, inside one page). A call covering bad_lba fails, moving nothing. */
+static uint64_t bad_lba = UINT64_MAX;
+static unsigned sg_calls, sg_bad, sg_last_nsegs;
+static bool seg_inside(uint64_t addr, uint32_t len);
+
+static int ram_sg(uint64_t lba, unsigned count, const struct blk_seg *segs,
+		  unsigned n, bool write)
+{
+	uint64_t total = 0;
+	uint8_t *at = disk_mem + lba * 512;
+
+	sg_calls++;
+	sg_last_nsegs = n;
+	for (unsigned i = 0; i < n; i++) {
+		if (!segs[i].len || !seg_inside(segs[i].addr, segs[i].len))
+			sg_bad++;
+		total += segs[i].len;
+	}
+	if (lba >= SECTORS || count > SECTORS - lba || !n ||
+	    total != (uint64_t)count * 512) {
+		sg_bad++;
+		return -1;
+	}
+	if (bad_lba >= lba && bad_lba < lba + count)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *p = (uint8_t *)(uintptr_t)segs[i].addr;
+
+		if (write)
+			memcpy(at, p, segs[i].len);
+		else
+			memcpy(p, at, segs[i].len);
+		at += segs[i].len;
+	}
+	return 0;
+}
+
+static int ram_read_sg(void *ctx, uint64_t lba, unsigned count,
+		       const struct blk_seg *segs, unsigned n)
+{
+	return ram_sg(lba, count, segs, n, false);
+}
+
+static int ram_write_sg(void *ctx, uint64_t lba, unsigned count,
+			const struct blk_seg *segs, unsigned n)
+{
+	return ram_sg(lba, count, segs, n, true);
+}
+
+static const struct block_backend ram_sg_backend = {
+	NULL, SECTORS, ram_read, ram_write, ram_flush, ram_read_sg, ram_write_sg,
+};
+
 /* ---- the two partitions ----------------------------------------------- */
 struct env {
 	uint8_t *gmem;                  /* guest view, contiguous */
@@ -81,6 +137,11 @@ struct env {
 	bool host_event, guest_event;
 	unsigned lost_wakeups, polls, poll_errors, page_cross, waits, rearms;
 	uint64_t gpa_add;               /* virt_to_gpa lies by this much */
+	/* The VSP's ops and the disk's backend when (re)created. */
+	const struct storvsp_ops *vsp_ops;
+	const struct block_backend *backend;
+	unsigned copies, dma_calls, dma_pfns;
+	bool dma_contiguous;            /* dma_pages gives the guest view */
 };
 
 static struct env E;
@@ -94,6 +155,7 @@ static int host_copy(uint64_t gpa, void *buf, uint32_t len, bool to_guest)
 		E.page_cross++;         /* storvsp must split at pages */
 		return -1;
 	}
+	E.copies++;
 	if (pfn >= GUEST_PAGES || !E.owned[pfn])
 		return -1;
 	if (to_guest)
@@ -125,8 +187,46 @@ static void host_log(void *ctx, const char *line)
 }
 
 static const struct storvsp_ops vsp_ops = {
-	copy_from_guest, copy_to_guest, signal_guest, host_log,
+	copy_from_guest, copy_to_guest, signal_guest, host_log, NULL,
 };
+
+/* A guest page's "host physical address": where this process maps it,
+ * page by page (the shuffled view: no two pages adjacent, so nothing
+ * merges) or in the contiguous guest view (everything merges). pfns and
+ * phys may be the same array. */
+static int dma_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint64_t *phys)
+{
+	E.dma_calls++;
+	E.dma_pfns = n;
+	if (n > STORVSP_MAX_PFNS)
+		return -1;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t pfn = pfns[i];
+
+		if (pfn >= GUEST_PAGES || !E.owned[pfn])
+			return -1;
+		phys[i] = (uint64_t)(uintptr_t)(E.dma_contiguous ? E.gmem + pfn * PAGE
+								 : E.hpage[pfn]);
+	}
+	return 0;
+}
+
+static const struct storvsp_ops vsp_dma_ops = {
+	copy_from_guest, copy_to_guest, signal_guest, host_log, dma_pages,
+};
+
+static bool seg_inside(uint64_t addr, uint32_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	if (E.dma_contiguous)
+		return a >= (uintptr_t)E.gmem &&
+		       a + len <= (uintptr_t)E.gmem + (size_t)GUEST_PAGES * PAGE;
+	for (unsigned i = 0; i < GUEST_PAGES; i++)
+		if (a >= (uintptr_t)E.hpage[i] && a + len <= (uintptr_t)E.hpage[i] + PAGE)
+			return true;
+	return false;
+}
 
 /* One poll; one that stopped at its budget re-arms the host, as the
  * root's loop and the monolithic run loop do through vmbus_host_poll. */
@@ -249,8 +349,8 @@ static int open_channel(unsigned out_data, unsigned in_data,
 		abort();
 	/* First time: the partition's VSP; later, the same VSP again. */
 	if (E.sp->state == STORVSP_DETACHED) {
-		scsidisk_init(&E.disk, &ram_backend, "STOR-42");
-		if (storvsp_init(E.sp, &E.disk, &vsp_ops, NULL))
+		scsidisk_init(&E.disk, E.backend, "STOR-42");
+		if (storvsp_init(E.sp, &E.disk, E.vsp_ops, NULL))
 			abort();
 	}
 	storvsp_attach(E.sp, &E.h_in, &E.h_out);
@@ -1137,12 +1237,223 @@ static void test_exits(void)
 	      "whole run: no lost wakeup, no copy across a page");
 }
 
+
+/* ---- the DMA path: dma_pages set, a disk with read_sg/write_sg ---------- */
+
+/* A fresh VSP (as after boot) with dma_pages, over a disk with sg ops. */
+static void use_dma(bool contiguous)
+{
+	memset(E.sp, 0, sizeof(*E.sp));
+	E.vsp_ops = &vsp_dma_ops;
+	E.backend = &ram_sg_backend;
+	E.dma_contiguous = contiguous;
+	CHECK(open_channel(2, 2, 0) == 0 && E.sp->ops->dma_pages,
+	      "DMA path (%s): handshake", contiguous ? "pages adjacent, merged"
+						     : "pages scattered");
+}
+
+static uint32_t pages_of(const uint8_t *p, uint32_t len)
+{
+	uint32_t off = (uint32_t)((p - E.gmem) % PAGE);
+
+	return (off + len + PAGE - 1) / PAGE;
+}
+
+/* Round trips at many byte offsets and lengths, each by one dma_pages
+ * call and one backend call, with no copy through the bounce buffer;
+ * nothing written around the buffers, on the disk or in the guest. */
+static void test_dma_round_trips(void)
+{
+	static const uint32_t offs[] = { 0, 1, 100, 511, 512, 2051, 4000, 4095 };
+	static const uint32_t blocks[] = { 1, 2, 8, 9, 37, 65 };
+	static uint8_t before[SECTORS * 512];
+	uint64_t direct0 = E.sp->stats.direct;
+	unsigned copies0 = E.copies, bad_w = 0, bad_r = 0, bad_guard = 0, bad_map = 0;
+	unsigned cases = 0;
+
+	sg_bad = 0;
+	for (unsigned i = 0; i < sizeof(offs) / sizeof(offs[0]); i++)
+	for (unsigned j = 0; j < sizeof(blocks) / sizeof(blocks[0]); j++) {
+		uint32_t len = blocks[j] * 512;
+		uint8_t *a = E.gmem + BUF_A * PAGE + offs[i];
+		uint8_t *b = E.gmem + BUF_B * PAGE + (offs[i] * 7 + 13) % PAGE;
+		uint64_t lba = 1 + (cases * 97) % (SECTORS - 200);
+		unsigned d0 = E.dma_calls, s0 = sg_calls;
+		uint32_t np = pages_of(a, len);
+
+		cases++;
+		for (uint32_t k = 0; k < len; k++)
+			a[k] = pattern(cases, k);
+		memcpy(before, disk_mem, sizeof(before));
+		if (rw(true, cases & 1, lba, blocks[j], a, len) || !good(len))
+			bad_w++;
+		memcpy(before + lba * 512, a, len);
+		if (memcmp(disk_mem, before, sizeof(before))) {
+			if (!bad_w++)
+				printf("# write at offset %u, %u blocks: disk differs\n",
+				       offs[i], blocks[j]);
+			memcpy(disk_mem, before, sizeof(before));
+		}
+		if (E.dma_calls != d0 + 1 || E.dma_pfns != np || sg_calls != s0 + 1 ||
+		    sg_last_nsegs != (E.dma_contiguous ? 1 : np))
+			bad_map++;
+
+		memset(b - 64, 0x77, len + 128);
+		np = pages_of(b, len);
+		if (rw(false, !(cases & 1), lba, blocks[j], b, len) || !good(len) ||
+		    memcmp(a, b, len)) {
+			if (!bad_r++)
+				printf("# read at offset %u, %u blocks: data differs\n",
+				       (unsigned)((b - E.gmem) % PAGE), blocks[j]);
+		}
+		for (unsigned k = 0; k < 64; k++)
+			if (b[-1 - (int)k] != 0x77 || b[len + k] != 0x77)
+				bad_guard++;
+		if (E.dma_calls != d0 + 2 || E.dma_pfns != np || sg_calls != s0 + 2 ||
+		    sg_last_nsegs != (E.dma_contiguous ? 1 : np))
+			bad_map++;
+	}
+	CHECK(!bad_w, "DMA WRITE at %zu offsets x %zu lengths: the disk holds exactly "
+	      "the buffer (%u bad)", sizeof(offs) / sizeof(offs[0]),
+	      sizeof(blocks) / sizeof(blocks[0]), bad_w);
+	CHECK(!bad_r, "DMA READ at other offsets: equal (%u bad)", bad_r);
+	CHECK(!bad_guard, "  no guest byte around the read buffer changed");
+	CHECK(!bad_map, "  one dma_pages call of the pages touched, one backend call "
+	      "of %s segment(s) per request (%u bad)",
+	      E.dma_contiguous ? "1 merged" : "one-per-page", bad_map);
+	CHECK(!sg_bad, "  every segment inside guest memory (one page each when "
+	      "scattered), lengths adding up to the request");
+	CHECK(E.sp->stats.direct - direct0 == 2 * cases && E.copies == copies0,
+	      "stats.direct counts the %u requests; no bounce copy",
+	      (unsigned)(E.sp->stats.direct - direct0));
+
+	/* 1 MiB from 100 bytes into a page: 257 pages. */
+	{
+		uint32_t len = STORVSP_MAX_TRANSFER;
+		uint8_t *a = E.gmem + BUF_A * PAGE + 100;
+		uint8_t *b = E.gmem + BUF_B * PAGE + 4000;
+
+		for (uint32_t k = 0; k < len; k++)
+			a[k] = pattern(99, k);
+		CHECK(rw(true, false, 0, len / 512, a, len) == 0 && good(len) &&
+		      !memcmp(disk_mem, a, len) && E.dma_pfns == 257 &&
+		      sg_last_nsegs == (E.dma_contiguous ? 1u : 257u),
+		      "DMA WRITE of 1 MiB over 257 pages, in %s",
+		      E.dma_contiguous ? "1 segment" : "257 segments");
+		memset(b, 0, len);
+		CHECK(rw(false, true, 0, len / 512, b, len) == 0 && good(len) &&
+		      !memcmp(a, b, len) && E.dma_pfns == 257,
+		      "DMA READ of 1 MiB into 257 other pages");
+	}
+}
+
+/* Snapshot of the guest pages around the data buffers. */
+static uint8_t snap[16 * PAGE];
+
+static void take_snap(void)
+{
+	memcpy(snap, E.gmem + (BUF_A - 4) * PAGE, sizeof(snap));
+}
+
+static bool snap_same(void)
+{
+	return !memcmp(snap, E.gmem + (BUF_A - 4) * PAGE, sizeof(snap));
+}
+
+static void test_dma_not_owned(void)
+{
+	static uint8_t before[SECTORS * 512];
+	uint8_t *a = E.gmem + BUF_A * PAGE + 3000;
+	uint32_t len = 8 * 512;         /* pages BUF_A and BUF_A + 1 */
+	uint64_t faults = E.sp->stats.guest_faults, direct0 = E.sp->stats.direct;
+	unsigned s0 = sg_calls;
+
+	for (unsigned first = 0; first < 2; first++) {
+		unsigned page = BUF_A + (first ? 0 : 1);
+
+		memset(a, 0x3c, len);
+		memcpy(before, disk_mem, sizeof(before));
+		E.owned[page] = false;
+		CHECK(rw(true, false, 300, 8, a, len) == 0 &&
+		      res.srb_status == SRB_STATUS_ERROR && res.transferred == 0 &&
+		      !memcmp(disk_mem, before, sizeof(before)),
+		      "DMA WRITE with the %s page not the guest's: SRB_STATUS_ERROR, "
+		      "disk unchanged", first ? "first" : "last");
+		take_snap();
+		CHECK(rw(false, true, 300, 8, a, len) == 0 &&
+		      res.srb_status == SRB_STATUS_ERROR && res.transferred == 0 &&
+		      snap_same(), "DMA READ into it: SRB_STATUS_ERROR, no guest byte "
+		      "changed");
+		E.owned[page] = true;
+	}
+	E.gpa_add = 1ull << 40;
+	take_snap();
+	CHECK(rw(false, false, 300, 8, a, len) == 0 &&
+	      res.srb_status == SRB_STATUS_ERROR && snap_same(),
+	      "DMA READ into a gpa 1 TiB up: SRB_STATUS_ERROR");
+	E.gpa_add = 0;
+	CHECK(E.sp->stats.guest_faults - faults == 5 && E.sp->stats.direct == direct0 &&
+	      sg_calls == s0 && E.poll_errors == 0,
+	      "5 guest faults, none counted direct, the disk never called");
+	CHECK(rw(false, false, 300, 8, a, len) == 0 && good(len) &&
+	      !memcmp(a, disk_mem + 300 * 512, len), "the next request works");
+}
+
+/* What is not a whole-block READ/WRITE still goes through the bounce
+ * buffer with dma_pages set; a direct one the disk fails keeps its sense. */
+static void test_dma_others(void)
+{
+	uint8_t *b = E.gmem + BUF_A * PAGE + 4000;
+	uint64_t direct0 = E.sp->stats.direct;
+	unsigned c0 = E.copies, d0 = E.dma_calls;
+
+	CHECK(RUN(0, b, 96, STORVSC_DIR_READ, SCSI_INQUIRY, 0, 0, 0, 96, 0) == 0 &&
+	      good(36) && !memcmp(b + 8, "isovisor", 8) && E.copies > c0,
+	      "INQUIRY with dma_pages set: through the bounce copy");
+	CHECK(RUN(0, b, 8, STORVSC_DIR_READ, SCSI_READ_CAPACITY_10, 0, 0, 0, 0, 0,
+		  0, 0, 0, 0) == 0 && good(8) && be32(b) == SECTORS - 1,
+	      "READ CAPACITY(10): copied");
+	memset(b, 0, 1100);
+	c0 = E.copies;
+	CHECK(RUN(0, b, 1000, STORVSC_DIR_READ, SCSI_READ_10, 0, 0, 0, 0, 40, 0, 0,
+		  2, 0) == 0 && SRB_STATUS(res.srb_status) == SRB_STATUS_DATA_OVERRUN &&
+	      res.transferred == 1000 && !memcmp(b, disk_mem + 40 * 512, 1000) &&
+	      b[1000] == 0 && E.copies > c0,
+	      "READ(10) of 2 blocks into 1000 bytes: copied, overrun");
+	CHECK(E.sp->stats.direct == direct0 && E.dma_calls == d0,
+	      "  none of these went direct or asked for DMA addresses");
+
+	memset(b, 0x5e, 1024);
+	CHECK(RUN(0, b, 1024, STORVSC_DIR_READ, SCSI_READ_10, 0, 0, 0, 0x0f, 0xff,
+		  0, 0, 2, 0) == 0 &&
+	      sense_is(SCSI_SK_ILLEGAL_REQUEST, SCSI_ASC_LBA_OUT_OF_RANGE) &&
+	      res.transferred == 0 && b[0] == 0x5e && b[1023] == 0x5e,
+	      "direct READ past the end: 21h in the sense area, nothing moved");
+
+	bad_lba = 503;
+	memset(b, 0, 8 * 512);
+	CHECK(rw(false, false, 500, 8, b, 8 * 512) == 0 &&
+	      sense_is(SCSI_SK_MEDIUM_ERROR, SCSI_ASC_UNRECOVERED_READ) &&
+	      (res.sense[0] & 0x80) && be32(&res.sense[3]) == 503 &&
+	      res.transferred == 3 * 512 && !memcmp(b, disk_mem + 500 * 512, 3 * 512),
+	      "direct READ over bad LBA 503: sense names it, 3 blocks delivered");
+	CHECK(rw(true, true, 500, 8, b, 8 * 512) == 0 &&
+	      sense_is(SCSI_SK_MEDIUM_ERROR, SCSI_ASC_WRITE_ERROR) &&
+	      be32(&res.sense[3]) == 503 && res.transferred == 3 * 512,
+	      "direct WRITE over it: WRITE ERROR at 503, 3 blocks");
+	bad_lba = UINT64_MAX;
+	CHECK(E.sp->stats.direct == direct0 + 3 && !sg_bad && E.page_cross == 0,
+	      "3 direct requests; segments all in guest memory");
+}
+
 int main(void)
 {
 	map_guest_memory();
 	E.sp = calloc(1, sizeof(*E.sp));
 	if (!E.sp)
 		abort();
+	E.vsp_ops = &vsp_ops;
+	E.backend = &ram_backend;
 	test_handshake();
 	test_inquiry();
 	test_simple_commands();
@@ -1156,5 +1467,15 @@ int main(void)
 	test_hostile();
 	test_bogus_completion();
 	test_exits();
+	for (int contiguous = 0; contiguous < 2; contiguous++) {
+		use_dma(contiguous);
+		test_read_write();
+		test_not_owned();
+		test_dma_round_trips();
+		test_dma_not_owned();
+		test_dma_others();
+		CHECK(E.lost_wakeups == 0 && E.poll_errors == 0 && E.page_cross == 0,
+		      "DMA run: no lost wakeup, no poll error, no copy across a page");
+	}
 	return done_testing();
 }
