@@ -99,6 +99,10 @@ uint16_t hv_start_vp(uint32_t vp_index, const struct hv_initial_vp_context *ctx)
 
 /* The reference counter (HV_X64_MSR_TIME_REF_COUNT), 100 ns units. */
 uint64_t hv_time_ref_100ns(void);
+/* Wait `us` microseconds without HLT: a child has no timer, so a HLT
+ * ends only with an interrupt, and what we wait for may bring none (a
+ * port's credit coming back, a full message slot freeing). */
+void hv_spin_us(uint64_t us);
 
 /* ---- exits (hv.c) ------------------------------------------------------- */
 /* What the guest itself did that costs an exit: the wrappers count. */

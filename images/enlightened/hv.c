@@ -167,6 +167,15 @@ uint64_t hv_time_ref_100ns(void)
 	return hv_rdmsr(HV_X64_MSR_TIME_REF_COUNT);
 }
 
+void hv_spin_us(uint64_t us)
+{
+	uint64_t until = hv_time_ref_100ns() + us * 10;
+
+	while (hv_time_ref_100ns() < until)
+		for (unsigned i = 0; i < 64; i++)
+			cpu_relax();
+}
+
 uint16_t hv_exit_counters(uint32_t vp_index,
 			  struct hv_isovisor_exit_counters *out)
 {

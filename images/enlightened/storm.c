@@ -574,21 +574,6 @@ static void drain_messages(void)
 	}
 }
 
-/*
- * Wait a little without HLT: a child has no timer, so a HLT ends only
- * with an interrupt, and much of what the storm sends gets no answer to
- * interrupt it (a full message slot in the root frees silently, as under
- * Hyper-V). The root still runs: its timer takes the CPU back.
- */
-static void spin_us(uint64_t us)
-{
-	uint64_t until = hv_time_ref_100ns() + us * 10;
-
-	while (hv_time_ref_100ns() < until)
-		for (unsigned i = 0; i < 64; i++)
-			cpu_relax();
-}
-
 static uint16_t post(uint32_t conn, uint32_t type, const void *msg, size_t len)
 {
 	uint16_t st = 0;
@@ -598,7 +583,7 @@ static uint16_t post(uint32_t conn, uint32_t type, const void *msg, size_t len)
 		if (st != HV_STATUS_INSUFFICIENT_BUFFERS)
 			break;
 		drain_messages();
-		spin_us(50);
+		hv_spin_us(50);
 	}
 	/* Still busy: the TLFS's "try later", not a wrong answer. */
 	if (st == HV_STATUS_INSUFFICIENT_BUFFERS)
@@ -830,7 +815,7 @@ static void flush_scsi(void)
 			break;
 		}
 		if (!vmbus_ring_avail_read(env->st_in))
-			spin_us(100);
+			hv_spin_us(100);
 	}
 }
 
@@ -973,7 +958,7 @@ static bool scsi_answers(void)
 		}
 		drain_messages();
 		enlightened_vmbus_service();
-		spin_us(100);
+		hv_spin_us(100);
 	}
 	return false;
 }
@@ -1118,7 +1103,7 @@ void storm_run(const struct storm_env *e)
 		while (!S.storage_rescinded && hv_time_ref_100ns() < deadline) {
 			drain_messages();
 			if (!S.storage_rescinded)
-				spin_us(100);
+				hv_spin_us(100);
 		}
 		closed = S.storage_rescinded;
 	}

@@ -42,12 +42,16 @@ static int t_post(void *ctx, uint32_t conn, const void *msg, size_t len)
 {
 	uint16_t st = 0;
 
-	/* The host's SynIC slot may be busy for a moment: retry a little. */
-	for (unsigned i = 0; i < 1000; i++) {
+	/* The host's port may be busy for a moment (its credit taken by our
+	 * previous message): retry for up to a second. Not by HLT: the
+	 * credit comes back with no interrupt, and when the host waits for
+	 * this very message (a GPADL's body after its header) nothing else
+	 * would come either, and we would halt forever. */
+	for (unsigned i = 0; i < 20000; i++) {
 		st = hv_post_message(conn, 1, msg, len);
 		if (st != HV_STATUS_INSUFFICIENT_BUFFERS)
 			break;
-		synic_wait_event(synic_irq_seq(), 1);
+		hv_spin_us(50);
 	}
 	return st;
 }
