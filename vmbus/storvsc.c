@@ -57,6 +57,37 @@ static void signal_host(struct storvsc *sc)
 	sc->ops->signal_host(sc->ctx);
 }
 
+/*
+ * The doorbell is rung once per batch, not once per request (Linux's
+ * blk-mq does the same for virtio with bd->last): a write that found the
+ * ring empty and the host unmasked only notes that the host must be told,
+ * and the signal goes out before we next wait or reap. A host that runs
+ * on our CPU (the monolithic design, or a root that shares it) serves
+ * each signal at once; signalled per request it would drain the ring
+ * after every write, so that every write found it empty again and
+ * signalled, one exit per request. Deferring is safe: a signal decided
+ * at write time stays needed until sent (the host drains everything when
+ * it is signalled), and no wait starts with it unsent.
+ */
+void storvsc_kick(struct storvsc *sc)
+{
+	if (!sc->kick_pending)
+		return;
+	sc->kick_pending = false;
+	sc->stats.kicks_deferred += sc->kick_writes - 1;
+	sc->kick_writes = 0;
+	signal_host(sc);
+}
+
+/* Wait for the host: the pending signal first, or we would sleep on a
+ * request it never heard of. */
+static void wait_host(struct storvsc *sc)
+{
+	storvsc_kick(sc);
+	sc->stats.waits++;
+	sc->ops->wait(sc->ctx);
+}
+
 /* One host packet (len bytes in rx_words): the completion of a request
  * we have in flight, or dropped. */
 static void take_completion(struct storvsc *sc, uint32_t len)
@@ -194,8 +225,10 @@ static int send_packet(struct storvsc *sc, const struct vstor_packet *vp,
 	sc->slot[idx].internal = internal;
 	sc->slot[idx].trans_id = id;
 	sc->slot[idx].len = len;
-	if (sig)
-		signal_host(sc);
+	if (sig) {
+		sc->kick_pending = true;
+		sc->kick_writes++;
+	}
 	return (int)idx;
 }
 
@@ -211,8 +244,7 @@ static int send_waiting(struct storvsc *sc, const struct vstor_packet *vp,
 		if (ret != RING_FULL)
 			return ret;
 		if (i & 1) {
-			sc->stats.waits++;
-			sc->ops->wait(sc->ctx);
+			wait_host(sc);
 		} else {
 			ret = collect(sc);
 			if (ret)
@@ -231,8 +263,7 @@ static int wait_slot(struct storvsc *sc, unsigned idx)
 			return err;
 		if (sc->slot[idx].state == SLOT_DONE)
 			return 0;
-		sc->stats.waits++;
-		sc->ops->wait(sc->ctx);
+		wait_host(sc);
 	}
 }
 
@@ -251,6 +282,7 @@ static int control(struct storvsc *sc, uint32_t op, uint16_t version,
 	idx = send_waiting(sc, &vp, NULL, 0, true);
 	if (idx < 0)
 		return idx;
+	storvsc_kick(sc);
 	err = wait_slot(sc, (unsigned)idx);
 	if (err)
 		return err;
@@ -413,6 +445,7 @@ int storvsc_submit(struct storvsc *sc, const struct storvsc_request *req,
 int storvsc_reap(struct storvsc *sc, struct storvsc_completion *done,
 		 unsigned max, bool block)
 {
+	storvsc_kick(sc);       /* what was submitted must start now */
 	for (;;) {
 		unsigned n = 0;
 		bool busy = false;
@@ -435,8 +468,7 @@ int storvsc_reap(struct storvsc *sc, struct storvsc_completion *done,
 		}
 		if (n || !block || !busy)
 			return (int)n;
-		sc->stats.waits++;
-		sc->ops->wait(sc->ctx);
+		wait_host(sc);
 	}
 }
 
@@ -452,6 +484,7 @@ int storvsc_execute(struct storvsc *sc, const struct storvsc_request *req,
 	if (idx < 0)
 		return idx;
 	sc->stats.requests++;
+	storvsc_kick(sc);
 	err = wait_slot(sc, (unsigned)idx);
 	if (err)
 		return err;

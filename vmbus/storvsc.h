@@ -11,8 +11,9 @@
  * it; storvsc_submit() / storvsc_reap() keep up to STORVSC_MAX_INFLIGHT
  * in flight, completions matched by transaction id. The guest signals the
  * host only when the ring rules say it must (empty -> non-empty with the
- * host not polling, or room the host asked for), which is what keeps the
- * exits per MiB low.
+ * host not polling, or room the host asked for), and once per batch of
+ * submits (the signal waits for storvsc_kick, which storvsc_reap and every
+ * wait call first), which is what keeps the exits per request low.
  */
 #ifndef VMBUS_STORVSC_H
 #define VMBUS_STORVSC_H
@@ -80,6 +81,7 @@ struct storvsc_completion {
 struct storvsc_stats {
 	uint64_t requests;
 	uint64_t signals;       /* HvSignalEvent calls */
+	uint64_t kicks_deferred;        /* signals a batch's one kick saved */
 	uint64_t waits;
 	uint64_t ring_full;     /* submits refused for lack of ring room */
 	uint64_t bogus;         /* host packets matching no request */
@@ -103,6 +105,8 @@ struct storvsc {
 	uint32_t max_transfer;          /* min(host's, STORVSC_MAX_TRANSFER) */
 	uint8_t sense_size;             /* the request's sense area */
 	uint64_t next_id;               /* transaction id sequence */
+	bool kick_pending;              /* a submit owes the host a signal */
+	uint32_t kick_writes;           /* writes that asked for it */
 	struct storvsc_stats stats;
 	struct storvsc_slot slot[STORVSC_MAX_INFLIGHT];
 	uint64_t pkt_words[(sizeof(struct vmbus_pkt_gpa_direct) +
@@ -128,10 +132,16 @@ int storvsc_init(struct storvsc *sc, void *ring, size_t out_bytes,
  * request's transaction id, unique among those in flight), or
  * STORVSC_EBUSY (every slot in flight, or the outbound ring full: reap
  * and retry), STORVSC_EINVAL, STORVSC_EIO. The buffer must stay put until
- * the request is reaped.
+ * the request is reaped. The host may not hear of it before the next
+ * storvsc_kick() (storvsc_reap calls it): submit a batch, then reap.
  */
 int storvsc_submit(struct storvsc *sc, const struct storvsc_request *req,
 		   uint64_t *tag);
+
+/* Signal the host if a submit since the last kick needs it (the ring
+ * went from empty to non-empty with the host unmasked): one HvSignalEvent
+ * for the whole batch. */
+void storvsc_kick(struct storvsc *sc);
 
 /*
  * Collect up to `max` finished requests into done[]: returns how many

@@ -215,6 +215,10 @@ static void s_signal(void *ctx)
 	hv_signal_event(st.conn);
 }
 
+/* Polls of the inbound ring before a wait halts. */
+#define SPINS_BEFORE_HALT 2000u
+static uint64_t spin_hits, halts;
+
 /* storvsc found its ring empty. The host interrupts only when it sets a
  * clear flag, so a completion may have come with our flag still set from
  * an earlier one: clear the flag, then look at the ring again before
@@ -222,8 +226,17 @@ static void s_signal(void *ctx)
 static void s_wait(void *ctx)
 {
 	service_all();
-	if (vmbus_ring_avail_read(&sc.in))
-		return;
+	/* Spin before halting (as drivers/virtio_blk.c does): a host on
+	 * another CPU answers within microseconds, and a halt costs an exit
+	 * and a world switch. Bounded: with nothing after the spins, halt. */
+	for (unsigned i = 0; i < SPINS_BEFORE_HALT; i++) {
+		if (vmbus_ring_avail_read(&sc.in)) {
+			spin_hits++;
+			return;
+		}
+		__asm__ volatile("pause");
+	}
+	halts++;
 	synic_wait_event(irq_seen, WAIT_MS);
 	irq_seen = synic_irq_seq();
 }
@@ -703,6 +716,7 @@ static void bench_qd32(uint64_t mib, uint64_t seed)
 {
 	static struct hv_isovisor_exit_counters c0, c1;
 	uint64_t requests = (mib << 20) / QD32_BYTES, max_out = 0, t0, t1, i0, i1;
+	uint64_t s0, h0, p0, exits;
 	uint8_t *bufs = page_alloc(QD32_DEPTH * QD32_BYTES);
 	int r;
 
@@ -714,19 +728,29 @@ static void bench_qd32(uint64_t mib, uint64_t seed)
 	service_all();
 	hv_exit_counters(0, &c0);
 	i0 = synic_irq_seq();
+	s0 = sc.stats.signals;
+	h0 = halts;
+	p0 = spin_hits;
 	t0 = guest_tsc();
 	r = qd32_stream(requests, seed, bufs, &max_out);
 	t1 = guest_tsc();
 	i1 = synic_irq_seq();
 	hv_exit_counters(0, &c1);
+	exits = io_exits(&c1) - io_exits(&c0);
 	if (r == 0)
 		kprint("# bench syn_qd32_4k_cycles %lu cycles requests=%lu exits=%lu irqs=%lu "
-		       "bytes=%lu depth=%u max_in_flight=%lu", t1 - t0, requests,
-		       io_exits(&c1) - io_exits(&c0), i1 - i0, requests * QD32_BYTES,
-		       QD32_DEPTH, max_out);
+		       "bytes=%lu depth=%u max_in_flight=%lu signals=%lu halts=%lu "
+		       "spin_hits=%lu", t1 - t0, requests, exits, i1 - i0,
+		       requests * QD32_BYTES, QD32_DEPTH, max_out, sc.stats.signals - s0,
+		       halts - h0, spin_hits - p0);
 	tap_result(r == 0 && max_out == QD32_DEPTH,
 		   "enlightened bench: %lu reads of 4 KiB with up to %lu of %u in flight, each "
 		   "checked (%d)", requests, max_out, QD32_DEPTH, r);
+	/* The interrupt mitigation's goal: a signal per batch, not per
+	 * request, and no halt while completions stream in. */
+	tap_result(r == 0 && exits * 10 <= requests,
+		   "enlightened bench: at most one exit per 10 requests at queue depth %u "
+		   "(%lu exits for %lu requests)", QD32_DEPTH, exits, requests);
 	page_free(bufs, QD32_DEPTH * QD32_BYTES);
 }
 

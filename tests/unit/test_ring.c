@@ -11,9 +11,12 @@
  * allocated in reverse order, so a copy that runs across a page boundary
  * instead of jumping to the next page's block is an ASan error.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "check.h"
 #include "ring.h"
 
@@ -452,6 +455,239 @@ static void test_interrupts(void)
 	tring_close(&t);
 }
 
+/*
+ * The signal decision at the points where reader and writer race (the
+ * two Dekker pairs of ring.c), each interleaving played step by step:
+ * the writer finds the mask set and stays quiet, and the reader's unmask
+ * and second look then finds its packet; or the reader unmasks first and
+ * the writer, finding the ring empty and unmasked, signals. Either way
+ * exactly one of "signal" and "more" holds, so no wakeup is lost.
+ */
+static void test_signal_races(void)
+{
+	struct tring t;
+	bool sig, more;
+	uint32_t w;
+
+	tring_open(&t, 2);
+	/* Reader masked and draining; the writer publishes into the empty
+	 * ring and sees the mask: no signal. */
+	vmbus_ring_reader_begin(&t.r);
+	CHECK(hdr(&t)->interrupt_mask == 1, "reader_begin sets interrupt_mask");
+	CHECK(send(&t.w, 1, 40, &sig) == 0 && !sig,
+	      "race 1: writer sees the mask set: no signal on empty -> non-empty");
+	/* The reader had already seen an empty ring and goes idle: its
+	 * unmask and re-check must find the packet. */
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(more && hdr(&t)->interrupt_mask == 0,
+	      "race 1: the reader clears the mask, re-checks and finds it");
+	CHECK(recv_expect(&t.r, 1, 40, &sig), "race 1: and reads it");
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(!more, "race 1: then idle, nothing more");
+
+	/* Reader unmasked first, then the writer: it must signal. */
+	vmbus_ring_reader_begin(&t.r);
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(!more && send(&t.w, 2, 40, &sig) == 0 && sig,
+	      "race 2: reader idle and unmasked first: the writer signals");
+	CHECK(recv_expect(&t.r, 2, 40, &sig), "race 2: packet read");
+
+	/* The writer's half done by hand: write_index published, mask not
+	 * yet read. The reader unmasking now sees the packet (more); had the
+	 * writer read the mask after that, it would signal as well: a
+	 * spare wakeup, never a lost one. */
+	w = hdr(&t)->write_index;
+	vmbus_ring_reader_begin(&t.r);
+	CHECK(send(&t.w, 3, 40, &sig) == 0 && !sig, "race 3: masked write");
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(more && hdr(&t)->write_index != w,
+	      "race 3: write_index published before the mask was cleared: found");
+	CHECK(recv_expect(&t.r, 3, 40, &sig), "race 3: packet read");
+
+	/* Not empty before the write: no signal even unmasked, the reader
+	 * is awake (it has not drained the previous packet). */
+	vmbus_ring_reader_done(&t.r, &more);
+	CHECK(send(&t.w, 4, 40, &sig) == 0 && sig &&
+	      send(&t.w, 5, 40, &sig) == 0 && !sig,
+	      "unmasked: only the write into the empty ring signals");
+	CHECK(recv_expect(&t.r, 4, 40, &sig) && recv_expect(&t.r, 5, 40, &sig),
+	      "both read in order");
+	tring_close(&t);
+}
+
+/*
+ * A hostile peer's interrupt_mask, pending_send_sz and feature bits:
+ * any value leaves both ends working. A writer never blocks on a mask
+ * (it only decides not to signal); a reader that set the mask rewrites
+ * it; a pending_send_sz beyond the ring never signals and never makes
+ * consume fail.
+ */
+static void test_hostile_signal_fields(void)
+{
+	static const uint32_t junk[] = { 2, 0x80000000u, 0xffffffffu, 0xdeadbeefu };
+	struct tring t;
+	bool sig, more;
+	unsigned bad = 0;
+
+	tring_open(&t, 1);
+	for (unsigned i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		hdr(&t)->interrupt_mask = junk[i];
+		if (send(&t.w, 10 + i, 20, &sig) || sig)
+			bad++;          /* nonzero is "masked": quiet, not stuck */
+		vmbus_ring_reader_done(&t.r, &more);
+		if (!more || hdr(&t)->interrupt_mask != 0 ||
+		    !recv_expect(&t.r, 10 + i, 20, &sig))
+			bad++;
+	}
+	CHECK(!bad, "junk interrupt_mask: written quietly, reader unmasks and reads");
+
+	for (unsigned i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		uint32_t v = i == 0 ? t.r.size + 8 : junk[i];
+
+		hdr(&t)->pending_send_sz = v;
+		if (send(&t.w, 20 + i, 20, &sig) ||
+		    !recv_expect(&t.r, 20 + i, 20, &sig) || sig)
+			bad++;
+	}
+	CHECK(!bad, "pending_send_sz beyond the ring: consume works, never signals");
+
+	/* A small pending_send_sz the writer never asked for: at worst a
+	 * spare signal, and the ring goes on. */
+	hdr(&t)->pending_send_sz = 8;
+	for (unsigned i = 0; i < 200; i++)
+		if (send(&t.w, 100 + i, 100, &sig) || !recv_expect(&t.r, 100 + i, 100, &sig))
+			bad++;
+	hdr(&t)->feature_bits.value = 0xffffffffu;
+	hdr(&t)->pending_send_sz = 0xffffffffu;
+	for (unsigned i = 0; i < 200; i++)
+		if (send(&t.w, 300 + i, 100, &sig) || !recv_expect(&t.r, 300 + i, 100, &sig))
+			bad++;
+	CHECK(!bad, "small or junk pending_send_sz and feature bits: 400 packets through");
+	tring_close(&t);
+}
+
+/*
+ * The same protocol with real concurrency: a writer thread and a reader
+ * thread on one 1-page ring, each sleeping until the other signals
+ * (a doorbell counter), exactly as the decisions of vmbus_ring_write,
+ * _consume and _reader_done tell them. A lost wakeup leaves one side
+ * asleep with work waiting: it is caught by a 10 s deadline, not a
+ * hang. Checks every packet arrives, in order, intact.
+ */
+#define RACE_PACKETS 40000u
+
+struct race {
+	struct tring t;
+	unsigned reader_bell, writer_bell;      /* signals rung (atomic) */
+	unsigned sig_reader, sig_writer, bad, lost;
+	uint64_t recvd;
+	uint8_t buf[PAGE];
+};
+
+static bool bell_wait(unsigned *bell, unsigned *seen)
+{
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__atomic_load_n(bell, __ATOMIC_ACQUIRE) == *seen) {
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 10)
+			return false;
+	}
+	*seen = __atomic_load_n(bell, __ATOMIC_ACQUIRE);
+	return true;
+}
+
+static void *race_writer(void *arg)
+{
+	struct race *x = arg;
+	unsigned seen = 0;
+
+	for (uint64_t id = 0; id < RACE_PACKETS && !x->lost;) {
+		bool sig;
+		int err = send(&x->t.w, id, (uint32_t)(id * 37 % 200), &sig);
+
+		if (err == VMBUS_RING_AGAIN) {
+			/* pending_send_sz is set: the reader's consume rings
+			 * the bell once there is room. Re-try first: the
+			 * room may have come before the bell was armed. */
+			seen = __atomic_load_n(&x->writer_bell, __ATOMIC_ACQUIRE);
+			if (send(&x->t.w, id, (uint32_t)(id * 37 % 200), &sig) == 0)
+				goto sent;
+			if (!bell_wait(&x->writer_bell, &seen))
+				x->lost++;
+			continue;
+		}
+		if (err) {
+			x->bad++;
+			break;
+		}
+sent:
+		if (sig) {
+			x->sig_reader++;
+			__atomic_add_fetch(&x->reader_bell, 1, __ATOMIC_RELEASE);
+		}
+		id++;
+	}
+	return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+	struct race *x = arg;
+	unsigned seen = 0;
+
+	while (x->recvd < RACE_PACKETS && !x->lost && !x->bad) {
+		bool sig, more;
+
+		vmbus_ring_reader_begin(&x->t.r);
+		for (;;) {
+			int len = vmbus_ring_peek(&x->t.r, x->buf, sizeof(x->buf));
+
+			if (len == 0)
+				break;
+			if (!is_packet(x->buf, len, x->recvd,
+				       (uint32_t)(x->recvd * 37 % 200)) ||
+			    vmbus_ring_consume(&x->t.r, (uint32_t)len, &sig)) {
+				x->bad++;
+				return NULL;
+			}
+			x->recvd++;
+			if (sig) {
+				x->sig_writer++;
+				__atomic_add_fetch(&x->writer_bell, 1, __ATOMIC_RELEASE);
+			}
+		}
+		seen = __atomic_load_n(&x->reader_bell, __ATOMIC_ACQUIRE);
+		vmbus_ring_reader_done(&x->t.r, &more);
+		if (more || x->recvd == RACE_PACKETS)
+			continue;
+		if (!bell_wait(&x->reader_bell, &seen))
+			x->lost++;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	static struct race x;
+	pthread_t w, r;
+
+	memset(&x, 0, sizeof(x));
+	tring_open(&x.t, 1);
+	if (pthread_create(&r, NULL, race_reader, &x) ||
+	    pthread_create(&w, NULL, race_writer, &x))
+		abort();
+	pthread_join(w, NULL);
+	pthread_join(r, NULL);
+	CHECK(x.recvd == RACE_PACKETS && !x.bad && !x.lost,
+	      "two threads: %lu of %u packets in order, %u corrupt, %u lost wakeups "
+	      "(%u reader and %u writer signals)", (unsigned long)x.recvd,
+	      RACE_PACKETS, x.bad, x.lost, x.sig_reader, x.sig_writer);
+	tring_close(&x.t);
+}
+
 enum corruption {
 	C_W_SIZE, C_W_HUGE, C_W_UNALIGNED, C_W_SHORT, C_R_SIZE, C_R_UNALIGNED,
 	C_R_MOVED, C_LEN8_HUGE, C_LEN8_AVAIL, C_LEN8_ZERO, C_LEN8_ONE,
@@ -785,6 +1021,9 @@ int main(void)
 		test_batches();
 		test_full_pending();
 		test_interrupts();
+		test_signal_races();
+		test_hostile_signal_fields();
+		test_threads();
 		test_corrupt();
 		test_hostile_sequences();
 		test_channel();

@@ -644,9 +644,15 @@ static void test_queue_depth(void)
 			bad++;
 	}
 	CHECK(!bad, "8 requests submitted without waiting");
-	CHECK(E.sc.stats.signals - sig0 == 1,
+	CHECK(E.sc.stats.signals == sig0 && E.sc.kick_pending && !E.host_event,
+	      "the batch's signal waits for the kick: %u sent",
+	      (unsigned)(E.sc.stats.signals - sig0));
+	storvsc_kick(&E.sc);
+	CHECK(E.sc.stats.signals - sig0 == 1 && E.host_event && !E.sc.kick_pending,
 	      "one signal for 8 requests (empty -> non-empty only): %u",
 	      (unsigned)(E.sc.stats.signals - sig0));
+	storvsc_kick(&E.sc);
+	CHECK(E.sc.stats.signals - sig0 == 1, "a second kick with nothing new: no signal");
 	while (got < 8) {
 		int n = storvsc_reap(&E.sc, done, 8, true);
 
