@@ -29,6 +29,7 @@
 #define ICR_ALL_BUT_SELF (3u << 18)
 #define LVT_MASKED      (1u << 16)
 #define TIMER_DIV_16    0x3
+#define APIC_CALIBRATE_MS 2
 
 static bool x2apic;
 static volatile uint32_t *xapic;        /* set, in either mode, by apic_init */
@@ -126,4 +127,23 @@ void apic_timer_oneshot(uint8_t vector, uint32_t count)
 uint32_t apic_timer_current(void)
 {
 	return apic_read(APIC_TIMER_CUR);
+}
+
+uint32_t apic_timer_calibrate(uint64_t tsc_khz)
+{
+	uint64_t t0, counted;
+	uint32_t left;
+
+	if (!tsc_khz)
+		return 0;
+	apic_write(APIC_TIMER_DIV, TIMER_DIV_16);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED);
+	apic_write(APIC_TIMER_INIT, 0xffffffffu);
+	t0 = rdtsc();
+	while (rdtsc() - t0 < tsc_khz * APIC_CALIBRATE_MS)
+		cpu_relax();
+	left = apic_read(APIC_TIMER_CUR);
+	apic_write(APIC_TIMER_INIT, 0);
+	counted = 0xffffffffull - left;
+	return (uint32_t)(counted / APIC_CALIBRATE_MS);
 }
