@@ -84,6 +84,7 @@ static struct dvp {
 	struct hv_vp_register_page *rp;
 } dvps[MAX_DVPS];
 static unsigned dvp_top, dvp_next;     /* slots in use below dvp_top; round robin */
+static unsigned dvp_used;              /* slots in use */
 static struct dvp *dvp_current;        /* the one last dispatched */
 static bool dispatch_off, dispatch_refused_logged;
 
@@ -139,6 +140,8 @@ static uint16_t map_state_page(uint64_t id, uint32_t vp, uint32_t type, void *pa
 
 static void dvp_free(struct dvp *d)
 {
+	if (d->used)
+		dvp_used--;
 	if (d->ip)
 		pmm_free(&root_pmm, (uint64_t)d->ip);
 	if (d->rp)
@@ -190,6 +193,7 @@ static void dvp_attach(uint64_t id, uint32_t vp)
 		d->rp = NULL;
 	}
 	d->used = d->ready = true;
+	dvp_used++;
 	d->id = id;
 	d->vp = vp;
 	if ((unsigned)(d - dvps) >= dvp_top)
@@ -330,12 +334,14 @@ static bool dvp_wants_cpu(const struct dvp *d)
 /* A time slice is needed while VPs share this CPU: two or more ready to
  * be dispatched (the one running keeps it until our interrupt), or any
  * the hypervisor runs while we halt. */
-static bool timer_slice_needed(void)
+static inline bool timer_slice_needed(void)
 {
 	unsigned ready = 0;
 
 	if (hvsched_vps)
 		return true;
+	if (dvp_used < 2)
+		return false;           /* the common case, at no cost */
 	for (unsigned i = 0; i < dvp_top && ready < 2; i++)
 		ready += dvp_wants_cpu(&dvps[i]);
 	return ready >= 2;
@@ -803,7 +809,7 @@ static uint64_t ns_to_tsc(uint64_t ns)
 }
 
 /* The TSC at which partmgr_tick() has work next. */
-static uint64_t next_event_tsc(void)
+static inline uint64_t next_event_tsc(void)
 {
 	uint64_t ns = partmgr_next_event_ns();
 
@@ -814,17 +820,10 @@ static uint64_t next_event_tsc(void)
 	return timer.next_tsc;
 }
 
-/* Arm the timer for TSC `when` unless it is armed for no later already. */
-static void timer_arm(uint64_t now, uint64_t when)
+static void __attribute__((noinline)) timer_program(uint64_t now, uint64_t when)
 {
 	uint64_t wait, max = timer.tsc_per_ms * (TIMER_MAX_WAIT_NS / 1000000), count;
 
-	if (timer.fired) {
-		timer.fired = false;
-		timer.armed = UINT64_MAX;
-	}
-	if (when >= timer.armed)
-		return;
 	wait = when > now ? when - now : 0;
 	if (wait > max)
 		wait = max;
@@ -836,6 +835,18 @@ static void timer_arm(uint64_t now, uint64_t when)
 		count = UINT32_MAX;
 	apic_timer_oneshot(TICK_VECTOR, (uint32_t)count);
 	timer.armed = now + wait;
+}
+
+/* Arm the timer for TSC `when` unless it is armed for no later already:
+ * the loop's every pass comes here, and almost always goes on at once. */
+static inline void timer_arm(uint64_t now, uint64_t when)
+{
+	if (timer.fired) {
+		timer.fired = false;
+		timer.armed = UINT64_MAX;
+	}
+	if (when < timer.armed)
+		timer_program(now, when);
 }
 
 /* Give a SINT's slot back; EOM only when the hypervisor said another
