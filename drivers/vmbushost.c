@@ -542,7 +542,10 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 uint64_t vmbus_host_next_ns(const struct vmbus_host *h, uint64_t now)
 {
 	const struct hchan *hb = &h->chan[HCHAN_HEARTBEAT], *sd = &h->chan[HCHAN_SHUTDOWN];
-	uint64_t next = UINT64_MAX, soon = now + VMBUS_HOST_RETRY_NS;
+	/* On a fixed grid, not now + RETRY: the owner asks again after
+	 * every event, and a retry that moved with each would never come
+	 * while the guest keeps signalling. */
+	uint64_t next = UINT64_MAX, soon = (now / VMBUS_HOST_RETRY_NS + 1) * VMBUS_HOST_RETRY_NS;
 
 	/* outq waits for the child's SynIC slot (no message says it is
 	 * free), the inbox for room in outq: both are retried, never left. */
