@@ -64,6 +64,13 @@ struct child {
 static struct child children[PARTCFG_MAX];
 static unsigned child_count;
 static const struct partsvc *ps;
+/* partmgr_next_event_ns()'s answer, kept until something that can move a
+ * deadline earlier happens (a PIT or RTC access, VMBus work, a tick): the
+ * root asks before every dispatch, and a pass over every child's devices
+ * per intercept cost more than the intercept. An answer that is early
+ * only costs a tick that finds nothing to do. */
+static bool next_stale = true;
+static uint64_t next_cached;
 
 static void pm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void pm_log(const char *fmt, ...)
@@ -157,6 +164,7 @@ static void plat_console_line(void *ctx, const char *text, size_t len)
 	 * when it has one (it waits for that before leaving). */
 	if (c->plan && c->vmbus && !c->shutdown_requested) {
 		c->shutdown_requested = true;
+		next_stale = true;
 		if (!vmbus_host_request_shutdown(c->vmbus))
 			pm_log("%s: no shutdown IC open; it leaves on its own", c->cfg.name);
 	}
@@ -439,12 +447,20 @@ static bool port_io(struct child *c, uint16_t port, unsigned size, bool write,
 		return true;
 	if ((dev & PARTCFG_DEV_ATA) && c->disk.sectors && ata_io(&c->ata, port, size, write, v))
 		return true;
-	if ((dev & PARTCFG_DEV_PIT) && pit_io(&c->pit, port, size, write, v))
+	if ((dev & PARTCFG_DEV_PIT) && pit_io(&c->pit, port, size, write, v)) {
+		next_stale = true;      /* reprogrammed, or a latch moved */
 		return true;
-	if ((dev & PARTCFG_DEV_PIC) && pic_io(&c->pic, port, size, write, v))
+	}
+	if ((dev & PARTCFG_DEV_PIC) && pic_io(&c->pic, port, size, write, v)) {
+		/* An EOI or an unmask may free a request that waits in the
+		 * IRR: hand it over now, not at the next device timer. */
+		deliver_irqs(c);
 		return true;
-	if ((dev & PARTCFG_DEV_RTC) && rtc_io(&c->rtc, port, size, write, v))
+	}
+	if ((dev & PARTCFG_DEV_RTC) && rtc_io(&c->rtc, port, size, write, v)) {
+		next_stale = true;      /* reading C re-arms its interrupts */
 		return true;
+	}
 	if ((dev & PARTCFG_DEV_PCI) && pcicfg_io(&c->pci, port, size, write, v))
 		return true;
 	if ((dev & PARTCFG_DEV_TESTEXIT) && testexit_io(&c->tx, port, size, write, v))
@@ -752,6 +768,7 @@ void partmgr_vmbus_message(unsigned slot, const void *msg, size_t len)
 
 	if (c)
 		vmbus_host_message(c->vmbus, msg, len);
+	next_stale = true;
 }
 
 void partmgr_vmbus_event(unsigned slot, uint32_t relid)
@@ -760,10 +777,12 @@ void partmgr_vmbus_event(unsigned slot, uint32_t relid)
 
 	if (c)
 		vmbus_host_event(c->vmbus, relid);
+	next_stale = true;
 }
 
 bool partmgr_poll(void)
 {
+	static bool polled_more;
 	bool more = false;
 
 	for (unsigned i = 0; i < child_count; i++) {
@@ -772,11 +791,16 @@ bool partmgr_poll(void)
 		if (c->started && !c->done && c->vmbus)
 			more |= vmbus_host_poll(c->vmbus);
 	}
+	/* A poll that served something, the last one included. */
+	if (more || polled_more)
+		next_stale = true;
+	polled_more = more;
 	return more;
 }
 
 void partmgr_tick(void)
 {
+	next_stale = true;
 	for (unsigned i = 0; i < child_count; i++) {
 		struct child *c = &children[i];
 
@@ -798,24 +822,36 @@ void partmgr_tick(void)
 	}
 }
 
-uint64_t partmgr_next_event_ns(void)
+static void earliest(uint64_t *next, uint64_t t)
 {
-	uint64_t next = UINT64_MAX;
+	if (t < *next)
+		*next = t;
+}
+
+static uint64_t __attribute__((noinline)) next_event_ns_recompute(void)
+{
+	uint64_t next = UINT64_MAX, now = ps->now_ns();
 
 	for (unsigned i = 0; i < child_count; i++) {
 		struct child *c = &children[i];
-		uint64_t t;
 
 		if (!c->started || c->done)
 			continue;
-		t = pit_next_event_ns(&c->pit);
-		if (t < next)
-			next = t;
-		t = rtc_next_event_ns(&c->rtc);
-		if (t < next)
-			next = t;
+		earliest(&next, pit_next_event_ns(&c->pit));
+		earliest(&next, rtc_next_event_ns(&c->rtc));
+		/* partmgr_tick stops it once strictly past its deadline. */
+		earliest(&next, c->deadline_ns + 1);
+		if (c->vmbus)
+			earliest(&next, vmbus_host_next_ns(c->vmbus, now));
 	}
+	next_stale = false;
+	next_cached = next;
 	return next;
+}
+
+uint64_t partmgr_next_event_ns(void)
+{
+	return next_stale ? next_event_ns_recompute() : next_cached;
 }
 
 bool partmgr_all_done(void)

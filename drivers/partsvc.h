@@ -110,7 +110,12 @@ void partmgr_vmbus_event(unsigned slot, uint32_t relid);
 bool partmgr_poll(void);
 /* Time passed: timers of every child. */
 void partmgr_tick(void);
-/* When the next device timer wants partmgr_tick() (ns), or UINT64_MAX. */
+/* When partmgr_tick() has work next (ns, on ps->now_ns's clock), or
+ * UINT64_MAX: the earliest of every running child's PIT and RTC events,
+ * its timeout, and its VMBus host's needs (vmbus_host_next_ns). Between
+ * ticks nothing else needs one: an owner that arms its timer for this
+ * (and runs partmgr_tick once it passed) misses nothing. Cheap to call
+ * often: the answer is kept until something changes it. */
 uint64_t partmgr_next_event_ns(void);
 bool partmgr_all_done(void);
 /* Each child's TAP results and fate into the run's stream; then delete. */

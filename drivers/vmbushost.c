@@ -5,7 +5,9 @@
  * which the partition services route here (vmbus_host_message); the
  * server answers through ps->vmbus_post into the child's SINT (2, the one
  * Linux uses); a message the child's SynIC cannot take yet (its slot is
- * busy) waits in our queue (outq) and is retried on the next tick.
+ * busy) waits in our queue (outq) and is retried on the next tick, which
+ * vmbus_host_next_ns() asks for every VMBUS_HOST_RETRY_NS while anything
+ * waits (the owner's timer runs only for the deadlines we name).
  * Nothing is dropped when the child does not take its messages: the
  * child's own messages come one at a time (the port is in credit mode,
  * see partsvc.h), and one is acted on only when outq has room for every
@@ -528,6 +530,56 @@ void vmbus_host_tick(struct vmbus_host *h, uint64_t now)
 			hlog(h, "shutdown IC: asking the guest to shut down");
 		}
 	}
+}
+
+static uint64_t earlier(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Everything vmbus_host_tick() does that no guest signal starts: keep in
+ * step with it. */
+uint64_t vmbus_host_next_ns(const struct vmbus_host *h, uint64_t now)
+{
+	const struct hchan *hb = &h->chan[HCHAN_HEARTBEAT], *sd = &h->chan[HCHAN_SHUTDOWN];
+	/* On a fixed grid, not now + RETRY: the owner asks again after
+	 * every event, and a retry that moved with each would never come
+	 * while the guest keeps signalling. */
+	uint64_t next = UINT64_MAX, soon = (now / VMBUS_HOST_RETRY_NS + 1) * VMBUS_HOST_RETRY_NS;
+
+	/* outq waits for the child's SynIC slot (no message says it is
+	 * free), the inbox for room in outq: both are retried, never left. */
+	if (h->outq_count || h->inbox.full)
+		next = soon;
+	for (unsigned k = 0; k < HCHAN_COUNT; k++) {
+		const struct hchan *c = &h->chan[k];
+
+		if (!c->open)
+			continue;
+		/* A completion that did not fit: without pending_send_sz on
+		 * the ring the guest never says it made room (the writer
+		 * polls); with it, the poll is only a backstop. */
+		if (c->kind == HCHAN_STORAGE && h->sp.stalled)
+			next = soon;
+		/* An IC negotiation whose request did not fit the ring. */
+		if (c->kind != HCHAN_STORAGE && !c->negotiated && !c->request_out)
+			next = soon;
+	}
+	if (hb->open && hb->negotiated) {
+		if (!h->hb_last_answer_ns)
+			return now;     /* the tick starts the clock */
+		if (!hb->request_out)
+			next = earlier(next, h->hb_next_ns);
+		/* The tick calls it lost once strictly past HEARTBEAT_LOST_NS. */
+		if (!h->hb_lost)
+			next = earlier(next, h->hb_last_answer_ns + HEARTBEAT_LOST_NS + 1);
+	}
+	/* A shutdown request still to send (the IC was not ready, or the
+	 * request did not fit). */
+	if (h->shutdown_wanted && !h->shutdown_sent && sd->open && sd->negotiated &&
+	    !sd->request_out)
+		next = soon;
+	return next;
 }
 
 bool vmbus_host_request_shutdown(struct vmbus_host *h)

@@ -39,6 +39,15 @@ void vmbus_host_event(struct vmbus_host *h, uint32_t relid);
 bool vmbus_host_poll(struct vmbus_host *h);
 /* Time passed: retry queued messages, send heartbeats, notice silence. */
 void vmbus_host_tick(struct vmbus_host *h, uint64_t now_ns);
+/* When vmbus_host_tick() has work (ns, UINT64_MAX: none): the next
+ * heartbeat, the time a missing answer counts as lost, and the next
+ * multiple of VMBUS_HOST_RETRY_NS while something waits that no signal
+ * will wake
+ * (a message held back, a completion or IC request that did not fit a
+ * ring). The caller must call it again after any message, event, poll or
+ * tick, which may change the answer. */
+uint64_t vmbus_host_next_ns(const struct vmbus_host *h, uint64_t now_ns);
+#define VMBUS_HOST_RETRY_NS 1000000ull
 /* Ask the guest to shut down through the shutdown IC: false when it has
  * no open shutdown channel. */
 bool vmbus_host_request_shutdown(struct vmbus_host *h);

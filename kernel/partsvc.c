@@ -4,6 +4,12 @@
  * takes the children's intercept messages from its SynIC (SINT 0) and
  * keeps their device timers going with its own local APIC timer. While
  * it waits in HLT, the hypervisor runs the children on this CPU.
+ *
+ * The timer is tickless: it is armed only for the next real deadline
+ * (partmgr_next_event_ns: the children's PIT and RTC, their timeouts, the
+ * VMBus hosts' heartbeats and retries), the run's end, and a time slice
+ * while one is needed (timer_slice_needed). A child that computes alone
+ * runs until its next deadline, not for 1 ms at a time.
  */
 #include <string.h>
 #include <isovisor/hvtlfs.h>
@@ -24,7 +30,12 @@
  * self-test uses 0x1001-0x1002). */
 #define ROOT_CONN_BASE 0x4000u
 #define MAX_OUT 512
-#define TICK_COUNT 62500                /* ~1 ms at QEMU's 1 GHz APIC clock / 16 */
+/* APIC timer counts per ms when calibration fails: QEMU's 1 GHz / 16. */
+#define TIMER_PER_MS_FALLBACK 62500
+#define SLICE_NS 1000000ull             /* one VP's turn when others wait */
+/* The longest the timer is armed for: the one-shot count is 32 bits
+ * (at 1 GHz / 16 it lasts 68 s), and a wake a second costs nothing. */
+#define TIMER_MAX_WAIT_NS 1000000000ull
 #define MAP_BATCH 500                   /* GPA pages per MapGpaPages call */
 #define RUN_SECONDS 3700                /* past the longest child timeout (3600 s) */
 
@@ -73,8 +84,46 @@ static struct dvp {
 	struct hv_vp_register_page *rp;
 } dvps[MAX_DVPS];
 static unsigned dvp_top, dvp_next;     /* slots in use below dvp_top; round robin */
+static unsigned dvp_used;              /* slots in use */
 static struct dvp *dvp_current;        /* the one last dispatched */
 static bool dispatch_off, dispatch_refused_logged;
+
+/* Child VPs the hypervisor schedules (the SynIC path), per partition:
+ * they run while we halt, and only our interrupts preempt them, so while
+ * any exists our timer keeps a time slice going. */
+#define MAX_HVSCHED 64
+static struct hvsched_part {
+	uint64_t id;
+	unsigned vps;
+} hvsched[MAX_HVSCHED];
+static unsigned hvsched_vps;           /* their sum */
+
+static void hvsched_add(uint64_t id)
+{
+	struct hvsched_part *free = NULL;
+
+	hvsched_vps++;
+	for (unsigned i = 0; i < MAX_HVSCHED; i++) {
+		if (hvsched[i].vps && hvsched[i].id == id) {
+			hvsched[i].vps++;
+			return;
+		}
+		if (!hvsched[i].vps && !free)
+			free = &hvsched[i];
+	}
+	/* No room: never forgotten, so the slice stays on (safe side). */
+	if (free)
+		*free = (struct hvsched_part){ id, 1 };
+}
+
+static void hvsched_forget(uint64_t id)
+{
+	for (unsigned i = 0; i < MAX_HVSCHED; i++)
+		if (hvsched[i].vps && hvsched[i].id == id) {
+			hvsched_vps -= hvsched[i].vps;
+			hvsched[i].vps = 0;
+		}
+}
 
 static uint16_t map_state_page(uint64_t id, uint32_t vp, uint32_t type, void *page)
 {
@@ -91,6 +140,8 @@ static uint16_t map_state_page(uint64_t id, uint32_t vp, uint32_t type, void *pa
 
 static void dvp_free(struct dvp *d)
 {
+	if (d->used)
+		dvp_used--;
 	if (d->ip)
 		pmm_free(&root_pmm, (uint64_t)d->ip);
 	if (d->rp)
@@ -104,20 +155,24 @@ static void dvp_attach(uint64_t id, uint32_t vp)
 	struct dvp *d = NULL;
 	uint16_t st;
 
-	if (dispatch_off)
+	if (dispatch_off) {
+		hvsched_add(id);
 		return;
+	}
 	for (unsigned i = 0; i < MAX_DVPS && !d; i++)
 		if (!dvps[i].used)
 			d = &dvps[i];
 	if (!d) {
 		klog("partsvc: root scheduler full (%u VPs): partition %lu vp %u "
 		     "uses the SynIC path", MAX_DVPS, id, vp);
+		hvsched_add(id);
 		return;
 	}
 	d->ip = (void *)pmm_alloc(&root_pmm);
 	d->rp = (void *)pmm_alloc(&root_pmm);
 	if (!d->ip || !d->rp) {
 		dvp_free(d);
+		hvsched_add(id);
 		return;
 	}
 	st = map_state_page(id, vp, HV_VP_STATE_PAGE_INTERCEPT_MESSAGE, d->ip);
@@ -128,6 +183,7 @@ static void dvp_attach(uint64_t id, uint32_t vp)
 			     id, vp, st);
 		dispatch_refused_logged = true;
 		dvp_free(d);
+		hvsched_add(id);
 		return;
 	}
 	if (map_state_page(id, vp, HV_VP_STATE_PAGE_REGISTERS, d->rp)) {
@@ -137,6 +193,7 @@ static void dvp_attach(uint64_t id, uint32_t vp)
 		d->rp = NULL;
 	}
 	d->used = d->ready = true;
+	dvp_used++;
 	d->id = id;
 	d->vp = vp;
 	if ((unsigned)(d - dvps) >= dvp_top)
@@ -146,6 +203,7 @@ static void dvp_attach(uint64_t id, uint32_t vp)
 /* After DeletePartition: the hypervisor gave the pages back. */
 static void dvp_forget(uint64_t id)
 {
+	hvsched_forget(id);
 	for (unsigned i = 0; i < dvp_top; i++)
 		if (dvps[i].used && dvps[i].id == id)
 			dvp_free(&dvps[i]);
@@ -264,6 +322,29 @@ static bool dispatch_one(void)
 		return true;
 	}
 	return false;
+}
+
+/* Ready to run, or signalled so (dispatch_one would run it). */
+static bool dvp_wants_cpu(const struct dvp *d)
+{
+	return d->used && (d->ready || (!d->in_intercept &&
+		__atomic_load_n(&d->ip->signal, __ATOMIC_ACQUIRE)));
+}
+
+/* A time slice is needed while VPs share this CPU: two or more ready to
+ * be dispatched (the one running keeps it until our interrupt), or any
+ * the hypervisor runs while we halt. */
+static inline bool timer_slice_needed(void)
+{
+	unsigned ready = 0;
+
+	if (hvsched_vps)
+		return true;
+	if (dvp_used < 2)
+		return false;           /* the common case, at no cost */
+	for (unsigned i = 0; i < dvp_top && ready < 2; i++)
+		ready += dvp_wants_cpu(&dvps[i]);
+	return ready >= 2;
 }
 
 static uint16_t call_id(uint16_t code, uint64_t id)
@@ -691,13 +772,97 @@ static void sint_handler(struct cpu_regs *r)
 	/* Auto-EOI: the message page is read by the loop. */
 }
 
-static volatile bool tick_due;
+/* ---- the tickless timer ----------------------------------------------------
+ * One one-shot LAPIC timer, armed for the earliest deadline we know of.
+ * It is re-armed only when a deadline earlier than the armed one appears
+ * or after it fired: each arming is three APIC stores, each an exit. It
+ * ends a dispatch or a halt; the loop then compares the clock with the
+ * deadlines itself, so an interrupt that comes early, late or for
+ * another reason does no harm. */
+static struct {
+	uint32_t per_ms;                /* APIC timer counts per ms (calibrated) */
+	uint64_t tsc_per_ms;
+	uint64_t armed;                 /* TSC when it fires; UINT64_MAX: not armed */
+	volatile bool fired;
+	volatile uint64_t interrupts;
+	uint64_t passes;                /* partmgr_tick() runs */
+	/* partmgr_next_event_ns's last answer, and it on the TSC. */
+	uint64_t next_ns, next_tsc;
+} timer = { .armed = UINT64_MAX, .next_ns = UINT64_MAX, .next_tsc = UINT64_MAX };
 
 static void tick_handler(struct cpu_regs *r)
 {
-	tick_due = true;
+	timer.fired = true;
+	timer.interrupts++;
 	apic_eoi();
-	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
+}
+
+static void timer_calibrate(void)
+{
+	uint32_t per_ms = apic_timer_calibrate(tsc_khz());
+
+	if (per_ms < 1000) {
+		klog("timer: the APIC timer did not count against the TSC (%u per ms); "
+		     "assuming %u per ms", per_ms, TIMER_PER_MS_FALLBACK);
+		per_ms = TIMER_PER_MS_FALLBACK;
+	}
+	/* 1/256 faster than measured, so a wait ends after its deadline
+	 * rather than a little before it (which would cost a second
+	 * interrupt for the rest). */
+	timer.per_ms = per_ms + per_ms / 256;
+	timer.tsc_per_ms = tsc_khz() ? tsc_khz() : 1000000;
+}
+
+/* A time on tsc_ns()'s clock as a TSC value, rounded up: the loop works
+ * on the TSC, so a pass costs no division. */
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+	uint64_t ms = ns / 1000000, rest = ns % 1000000, k = timer.tsc_per_ms;
+
+	if (ns == UINT64_MAX || ms > (UINT64_MAX - k) / k)
+		return UINT64_MAX;
+	return ms * k + (rest * k + 999999) / 1000000;
+}
+
+/* The TSC at which partmgr_tick() has work next. */
+static inline uint64_t next_event_tsc(void)
+{
+	uint64_t ns = partmgr_next_event_ns();
+
+	if (ns != timer.next_ns) {
+		timer.next_ns = ns;
+		timer.next_tsc = ns_to_tsc(ns);
+	}
+	return timer.next_tsc;
+}
+
+static void __attribute__((noinline)) timer_program(uint64_t now, uint64_t when)
+{
+	uint64_t wait, max = timer.tsc_per_ms * (TIMER_MAX_WAIT_NS / 1000000), count;
+
+	wait = when > now ? when - now : 0;
+	if (wait > max)
+		wait = max;
+	/* Rounded up; at least 1 (0 stops the timer). Cannot overflow:
+	 * wait is at most a second of TSC cycles (< 2^34 below 16 GHz),
+	 * per_ms < 2^32. */
+	count = (wait * timer.per_ms + timer.tsc_per_ms - 1) / timer.tsc_per_ms + 1;
+	if (count > UINT32_MAX)
+		count = UINT32_MAX;
+	apic_timer_oneshot(TICK_VECTOR, (uint32_t)count);
+	timer.armed = now + wait;
+}
+
+/* Arm the timer for TSC `when` unless it is armed for no later already:
+ * the loop's every pass comes here, and almost always goes on at once. */
+static inline void timer_arm(uint64_t now, uint64_t when)
+{
+	if (timer.fired) {
+		timer.fired = false;
+		timer.armed = UINT64_MAX;
+	}
+	if (when < timer.armed)
+		timer_program(now, when);
 }
 
 /* Give a SINT's slot back; EOM only when the hypervisor said another
@@ -776,7 +941,7 @@ static bool take_vmbus_events(void)
 
 void partmgr_run(void)
 {
-	uint64_t deadline;
+	uint64_t start, end, slice;
 
 	if (!boot.hv) {
 		if (svc_module("config", &(size_t){ 0 }))
@@ -793,28 +958,46 @@ void partmgr_run(void)
 	wrmsr(HV_X64_MSR_SIEFP, (uint64_t)siefp | 1);
 	wrmsr(HV_X64_MSR_SINT0 + VMBUS_ROOT_SINT, VMBUS_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
 	wrmsr(HV_X64_MSR_SCONTROL, HV_SYNIC_SCONTROL_ENABLE);
+	timer_calibrate();
 	if (partmgr_start(&root_partsvc) <= 0)
 		return;
-	apic_timer_oneshot(TICK_VECTOR, TICK_COUNT);
-	deadline = rdtsc() + tsc_khz() * 1000 * RUN_SECONDS;
-	while (!partmgr_all_done() && (int64_t)(rdtsc() - deadline) < 0) {
+	start = rdtsc();
+	end = start + timer.tsc_per_ms * 1000 * RUN_SECONDS;
+	slice = timer.tsc_per_ms * (SLICE_NS / 1000000);
+	for (;;) {
 		bool busy = take_message();
+		uint64_t now, next;
 
 		busy |= take_vmbus_message();
 		busy |= take_vmbus_events();
 		busy |= partmgr_poll();
-		/* The device timers run at every tick (1 ms), busy or not: a
-		 * busy root must not starve the children's clocks, and an idle
-		 * one does not run them between ticks (that cost every
-		 * intercept a pass over every child's devices). */
-		if (tick_due) {
-			tick_due = false;
+		now = rdtsc();
+		if (partmgr_all_done() || (int64_t)(now - end) >= 0)
+			break;
+		/* The device timers run once their deadline passed, busy or
+		 * not: a busy root must not starve the children's clocks. */
+		next = next_event_tsc();
+		if (now >= next) {
+			timer.passes++;
 			partmgr_tick();
+			next = next_event_tsc();
 		}
-		if (busy || dispatch_one())
+		if (busy)
+			continue;
+		/* Armed before a dispatch or a halt: either lasts until our
+		 * next interrupt. */
+		if (end < next)
+			next = end;
+		if (now + slice < next && timer_slice_needed())
+			next = now + slice;
+		timer_arm(now, next);
+		if (dispatch_one())
 			continue;
 		__asm__ volatile("sti; hlt; cli");
 	}
 	apic_timer_oneshot(TICK_VECTOR, 0);
+	klog("timer: %lu interrupts in %lu ms (tickless), %lu device timer passes, "
+	     "%u APIC counts per ms", timer.interrupts, (rdtsc() - start) / timer.tsc_per_ms,
+	     timer.passes, timer.per_ms);
 	partmgr_finish();
 }

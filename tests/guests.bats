@@ -14,6 +14,7 @@ setup_file() {
 	mkdir -p "$O/tests"
 	"$TOP/iso/mkiso.sh" "$O/tests/isolation.iso" 1 0 "" "" "$TOP/tests/isolation.cfg"
 	"$TOP/iso/mkiso.sh" "$O/tests/isolation-monolithic.iso" 5 0 "" "" "$TOP/tests/isolation.cfg"
+	"$TOP/iso/mkiso.sh" "$O/tests/tickless.iso" 1 0 "" "" "$TOP/tests/tickless.cfg"
 }
 
 # Both legacy guests' 10 checks, gathered into the run's stream, all ok;
@@ -70,6 +71,30 @@ assert_two_guests_passed() {
 	boot guests-mono-count "$MONO" -- -cpu max -smp 1 -m 512M
 	assert_boot_passed
 	refute_line --regexp "^hv: vp root/"
+}
+
+@test "tickless root, microkernel, 1 cpu: a child computing alone is not preempted every millisecond" {
+	# The root arms its timer only for real deadlines: with one child
+	# and no device timer programmed, it runs for the whole CPU kernel
+	# untouched. A 1 ms tick would take about one interrupt per ms and
+	# end one dispatch each (dispatches beyond intercepts and halts).
+	local n ms d b i
+	boot tickless-micro "$O/tests/tickless.iso" -- -cpu max -smp 1 -m 512M
+	assert_boot_passed
+	assert_line --regexp "^root: ok [0-9]+ - legacy legacy bench: cpu kernel: CRC-32 over 2 x 16 MiB "
+	assert_line --regexp "^root: ok [0-9]+ - legacy: finished with exit code 0, "
+	assert_line --regexp "^root: timer: [0-9]+ interrupts in [0-9]+ ms \(tickless\)"
+	n=$(sed -n 's/^root: timer: \([0-9]*\) interrupts in .*/\1/p' <<<"$output")
+	ms=$(sed -n 's/^root: timer: [0-9]* interrupts in \([0-9]*\) ms .*/\1/p' <<<"$output")
+	[ "$ms" -ge 100 ] || fail "the run took only $ms ms: too short to tell a tick"
+	[ $((n * 20)) -lt "$ms" ] ||
+		fail "the root took $n timer interrupts in $ms ms: a periodic tick is back"
+	d=$(sed -n 's/^hv: vp legacy\/0 dispatches: \([0-9]*\), .*/\1/p' <<<"$output")
+	b=$(sed -n 's/^hv: vp legacy\/0 dispatches: [0-9]*, blocked \([0-9]*\), .*/\1/p' <<<"$output")
+	i=$(sed -n 's/^hv: vp legacy\/0 dispatches: .*, intercepts \([0-9]*\).*/\1/p' <<<"$output")
+	[ -n "$d" ] && [ -n "$b" ] && [ -n "$i" ] || fail "no dispatch line for legacy/0"
+	[ $(((d - b - i) * 20)) -lt "$ms" ] ||
+		fail "legacy/0: $d dispatches, $b blocked, $i intercepts in $ms ms: the root's interrupts preempt it"
 }
 
 # A triple-faulting guest and a spinning one stop alone; guest1 passes.

@@ -29,6 +29,7 @@
 #define ICR_ALL_BUT_SELF (3u << 18)
 #define LVT_MASKED      (1u << 16)
 #define TIMER_DIV_16    0x3
+#define APIC_CALIBRATE_MS 5
 
 static bool x2apic;
 static volatile uint32_t *xapic;        /* set, in either mode, by apic_init */
@@ -126,4 +127,47 @@ void apic_timer_oneshot(uint8_t vector, uint32_t count)
 uint32_t apic_timer_current(void)
 {
 	return apic_read(APIC_TIMER_CUR);
+}
+
+/* The timer's count at one TSC instant: the read between two TSC reads,
+ * the narrowest of a few tries (under a hypervisor a read may exit and
+ * take long; a store surely does, so neither end of the measurement is
+ * a store). */
+static void timer_sample(uint64_t *tsc, uint32_t *count)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t a = rdtsc();
+		uint32_t c = apic_read(APIC_TIMER_CUR);
+		uint64_t b = rdtsc();
+
+		if (b - a < best) {
+			best = b - a;
+			*tsc = a + (b - a) / 2;
+			*count = c;
+		}
+	}
+}
+
+uint32_t apic_timer_calibrate(uint64_t tsc_khz)
+{
+	uint64_t t0, t1, per_ms;
+	uint32_t c0, c1;
+
+	if (!tsc_khz)
+		return 0;
+	apic_write(APIC_TIMER_DIV, TIMER_DIV_16);
+	apic_write(APIC_LVT_TIMER, LVT_MASKED);
+	apic_write(APIC_TIMER_INIT, 0xffffffffu);
+	timer_sample(&t0, &c0);
+	while (rdtsc() - t0 < tsc_khz * APIC_CALIBRATE_MS)
+		cpu_relax();
+	timer_sample(&t1, &c1);
+	apic_write(APIC_TIMER_INIT, 0);
+	if (c1 >= c0 || t1 <= t0)
+		return 0;
+	/* (c0 - c1) < 2^32 and tsc_khz < 2^32: no overflow. */
+	per_ms = (uint64_t)(c0 - c1) * tsc_khz / (t1 - t0);
+	return per_ms > UINT32_MAX ? 0 : (uint32_t)per_ms;
 }

@@ -26,5 +26,9 @@ void apic_send_nmi_all_but_self(void);
 /* One-shot timer: `count` ticks of the bus clock divided by 16. */
 void apic_timer_oneshot(uint8_t vector, uint32_t count);
 uint32_t apic_timer_current(void);
+/* The one-shot timer's rate (counts per millisecond, divide by 16),
+ * measured against the TSC running at `tsc_khz` over 5 ms with the timer
+ * masked; 0 when it could not be measured. Leaves the timer stopped. */
+uint32_t apic_timer_calibrate(uint64_t tsc_khz);
 
 #endif
