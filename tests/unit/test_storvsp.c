@@ -125,7 +125,7 @@ static void host_log(void *ctx, const char *line)
 }
 
 static const struct storvsp_ops vsp_ops = {
-	copy_from_guest, copy_to_guest, signal_guest, host_log,
+	copy_from_guest, copy_to_guest, signal_guest, host_log, NULL,
 };
 
 /* One poll; one that stopped at its budget re-arms the host, as the
