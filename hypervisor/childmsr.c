@@ -4,7 +4,7 @@
  * write is checked. Anything not in the table, and not answered before
  * (EFER, the TLFS MSRs, SynIC, TSC_AUX and SPEC_CTRL in cpustate.c), is
  * #GP, logged the first time for each MSR per partition and after that
- * only at powers of two of the partition's refusals. A child's MSR map
+ * only at powers of two (from 16) of the partition's refusals. A child's MSR map
  * intercepts every MSR (svm.c), so all of them come here: nothing is
  * passed through, because each write is checked as the hardware would
  * (QEMU's TCG does not check FS/GS base for canonical form, so a child
@@ -172,7 +172,7 @@ static uint64_t *vp_slot(struct vp *vp, uint32_t msr)
 
 /* Log a refusal: the first for each MSR (of the first CHILDMSR_LOGGED
  * distinct ones), then only when the partition's count of refusals is a
- * power of two. Slots hold msr + 1, so 0 means free. */
+ * power of two from 16 on. Slots hold msr + 1, so 0 means free. */
 static enum exit_action refused(struct vp *vp, uint32_t msr, bool write)
 {
 	struct partition *p = vp->partition;
@@ -197,7 +197,7 @@ static enum exit_action refused(struct vp *vp, uint32_t msr, bool write)
 	if (first)
 		hv_log("%s vp %u: MSR %#x %s refused (#GP)", p->name, vp->index,
 		       msr, write ? "write" : "read");
-	else if (!(n & (n - 1)))
+	else if (n >= 16 && !(n & (n - 1)))
 		hv_log("%s vp %u: MSR %#x %s refused (#GP), %lu MSR accesses "
 		       "refused so far", p->name, vp->index, msr,
 		       write ? "write" : "read", n);

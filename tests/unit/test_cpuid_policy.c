@@ -314,7 +314,7 @@ static void check_msr_rules(void)
 	      !cpupolicy_canonical(0x8000000000000000ull) &&
 	      !cpupolicy_canonical(0xffff7fffffffffffull), "non-canonical refused");
 	CHECK(cpupolicy_pat_valid(0x0007040600070406ull), "PAT: the reset value");
-	CHECK(cpupolicy_pat_valid(0x0001050607040100ull), "PAT: Linux's (WB WC UC- UC WB WP UC WT)");
+	CHECK(cpupolicy_pat_valid(0x0001050607040100ull), "PAT: a mix of all six types");
 	CHECK(!cpupolicy_pat_valid(0x0007040600070402ull), "PAT: type 2 reserved");
 	CHECK(!cpupolicy_pat_valid(0x0807040600070406ull), "PAT: type 8 reserved");
 	CHECK(!cpupolicy_pat_valid(0x0007040600070403ull), "PAT: type 3 reserved");
