@@ -1,20 +1,60 @@
 /*
- * CPUID as a partition sees it: the host's answers, with the hypervisor
- * present bit set, SVM hidden (no nested virtualization is offered), the
- * XSAVE bits following the VP's own CR4 and XCR0 (xsave.c), and the
- * Hyper-V leaves 0x40000000-0x40000006 describing exactly what this
+ * CPUID as a partition sees it. The root: the host's answers, with the
+ * hypervisor present bit set and SVM hidden (it owns the hardware, and no
+ * nested virtualization is offered). A child: the host's answers through
+ * the written policy of cpupolicy.c (what it may use, and only that). For
+ * both, the XSAVE bits follow the VP's own CR4 and XCR0 (xsave.c), and
+ * the Hyper-V leaves 0x40000000-0x40000006 describe exactly what this
  * hypervisor implements.
  */
 #include <string.h>
 #include <isovisor/hvtlfs.h>
 #include "hv.h"
 #include "cpustate.h"
+#include "cpupolicy.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
 #define HV_SIGNATURE_EBX 0x7263694d     /* "Micr" */
 #define HV_SIGNATURE_ECX 0x666f736f     /* "osof" */
 #define HV_SIGNATURE_EDX 0x76482074     /* "t Hv" */
+
+static struct cpupolicy_host child_host;
+
+void cpuid_child_init(bool tsc_aux, uint64_t spec_ctrl, bool ibpb)
+{
+	child_host.max_basic = cpuid(0, 0).eax;
+	child_host.max_ext = cpuid(0x80000000, 0).eax;
+	child_host.xsave = xsave_present;
+	child_host.xcr0 = xcr0_host;
+	child_host.tsc_aux = tsc_aux;
+	child_host.spec_ctrl = spec_ctrl;
+	child_host.ibpb = ibpb;
+}
+
+struct cpuid_regs cpuid_child(uint32_t leaf, uint32_t sub)
+{
+	return cpupolicy_cpuid(&child_host, leaf, sub, cpuid(leaf, sub));
+}
+
+/* The root's: the host's, but for the hypervisor bit and SVM. */
+static struct cpuid_regs root_leaf(uint32_t leaf, uint32_t sub)
+{
+	struct cpuid_regs r = cpuid(leaf, sub);
+
+	switch (leaf) {
+	case 1:
+		r.ecx |= 1u << 31;      /* hypervisor present */
+		break;
+	case 0x80000001:
+		r.ecx &= ~(1u << 2);    /* SVM */
+		break;
+	case 0x8000000a:
+		r = (struct cpuid_regs){ 0, 0, 0, 0 };
+		break;
+	}
+	return r;
+}
 
 static struct cpuid_regs hv_leaf(struct vp *vp, uint32_t leaf)
 {
@@ -67,18 +107,8 @@ enum exit_action exit_cpuid(struct vp *vp, struct vp_exit *e)
 	if (leaf >= 0x40000000 && leaf <= 0x4fffffff) {
 		r = hv_leaf(vp, leaf);
 	} else {
-		r = cpuid(leaf, sub);
-		switch (leaf) {
-		case 1:
-			r.ecx |= 1u << 31;      /* hypervisor present */
-			break;
-		case 0x80000001:
-			r.ecx &= ~(1u << 2);    /* SVM */
-			break;
-		case 0x8000000a:
-			r = (struct cpuid_regs){ 0, 0, 0, 0 };
-			break;
-		}
+		r = vp->partition->is_root ? root_leaf(leaf, sub) :
+					     cpuid_child(leaf, sub);
 		xsave_cpuid(vp, leaf, sub, &r);
 	}
 	if (!vp->partition->is_root && cpuid_intercepted(vp->partition, leaf)) {

@@ -12,6 +12,9 @@
  * A VP of a deleted partition may still be a CPU's holder: its memory is
  * never freed, so saving into it is harmless, and nobody loads it again.
  *
+ * A child's IBPB (a PRED_CMD write) is done for it on its CPU: it is a
+ * barrier, with no state to keep.
+ *
  * The root reaches TSC_AUX, SPEC_CTRL and DR0-DR3 directly (its MSR map
  * lets them through), so its values are read back from the CPU when it
  * is switched out. A child reaches none of them directly: its RDMSR and
@@ -21,6 +24,7 @@
 #include "cpustate.h"
 #include "spinlock.h"
 #include "vp.h"
+#include "childmsr.h"
 #include "arch/x86/cpu.h"
 
 #define CPUID_EXT_RDTSCP     (1u << 27)  /* 0x80000001 EDX */
@@ -28,19 +32,21 @@
 #define CPUID7_EDX_IBRS      (1u << 26)  /* Intel: IBRS and IBPB */
 #define CPUID7_EDX_STIBP     (1u << 27)
 #define CPUID7_EDX_SSBD      (1u << 31)
-#define CPUID88_EBX_IBRS     (1u << 14)  /* AMD, 0x80000008 EBX */
+#define CPUID88_EBX_IBPB     (1u << 12)  /* AMD, 0x80000008 EBX */
+#define CPUID88_EBX_IBRS     (1u << 14)
 #define CPUID88_EBX_STIBP    (1u << 15)
 #define CPUID88_EBX_SSBD     (1u << 24)
 #define SPEC_CTRL_IBRS       (1ull << 0)
 #define SPEC_CTRL_STIBP      (1ull << 1)
 #define SPEC_CTRL_SSBD       (1ull << 2)
+#define PRED_CMD_IBPB        (1ull << 0)
 
 /* The VP whose state each CPU holds. Its own CPU changes it (with
  * interrupts off); a deletion on another CPU clears it, under the lock,
  * so a deleted VP's image is never saved into after it is freed. */
 static struct vp *loaded[HV_MAX_CPUS];
 static spinlock_t loaded_lock[HV_MAX_CPUS];
-static bool has_tsc_aux;
+static bool has_tsc_aux, has_ibpb;
 static uint64_t spec_ctrl_bits;         /* writable SPEC_CTRL bits; 0: none */
 /* What the firmware left in each CPU: the root's VP there starts with it. */
 static uint64_t boot_tsc_aux[HV_MAX_CPUS], boot_spec_ctrl[HV_MAX_CPUS];
@@ -57,6 +63,7 @@ static void probe_msrs(void)
 		      (l7.ecx & CPUID7_ECX_RDPID);
 	if ((l7.edx & CPUID7_EDX_IBRS) || (e8.ebx & CPUID88_EBX_IBRS))
 		spec_ctrl_bits |= SPEC_CTRL_IBRS;
+	has_ibpb = (l7.edx & CPUID7_EDX_IBRS) || (e8.ebx & CPUID88_EBX_IBPB);
 	if ((l7.edx & CPUID7_EDX_STIBP) || (e8.ebx & CPUID88_EBX_STIBP))
 		spec_ctrl_bits |= SPEC_CTRL_STIBP;
 	if ((l7.edx & CPUID7_EDX_SSBD) || (e8.ebx & CPUID88_EBX_SSBD))
@@ -78,6 +85,8 @@ void cpustate_cpu_init(void)
 		       xsave_describe(), xcr0, xsave_area_bytes(),
 		       has_tsc_aux ? ", TSC_AUX" : "",
 		       spec_ctrl_bits ? ", SPEC_CTRL" : "");
+		cpuid_child_init(has_tsc_aux, spec_ctrl_bits, has_ibpb);
+		childmsr_init();
 	}
 	if (has_tsc_aux)
 		boot_tsc_aux[cpu] = rdmsr(MSR_TSC_AUX);
@@ -208,6 +217,14 @@ bool cpustate_msr_write(struct vp *vp, uint32_t msr, uint64_t v,
 			if (here)
 				wrmsr(MSR_TSC_AUX, v);
 		}
+		return true;
+	}
+	if (msr == MSR_PRED_CMD && has_ibpb) {
+		/* A barrier on this CPU, for the child: nothing to keep. */
+		*action = v & ~PRED_CMD_IBPB ? EXIT_ACTION_INJECT_GP :
+					       EXIT_ACTION_ADVANCE;
+		if (v == PRED_CMD_IBPB)
+			wrmsr(MSR_PRED_CMD, v);
 		return true;
 	}
 	if (msr == MSR_SPEC_CTRL && spec_ctrl_bits) {

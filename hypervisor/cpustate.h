@@ -1,6 +1,7 @@
 /*
  * The per-VP CPU state that VMRUN and VMLOAD/VMSAVE do not switch:
- * x87/SSE/AVX registers and XCR0 (xsave.c), TSC_AUX, SPEC_CTRL and the
+ * x87/SSE/AVX registers and XCR0 (xsave.c), TSC_AUX, SPEC_CTRL (and
+ * PRED_CMD's IBPB, which a child may trigger) and the
  * debug address registers DR0-DR3 (cpustate.c). A CPU holds one VP's
  * copy of them at a time; whenever a different VP is about to run there
  * than last time, the previous one's is saved and the new one's loaded,
@@ -48,6 +49,14 @@ bool cpustate_msr_write(struct vp *vp, uint32_t msr, uint64_t v,
 /* Log a refused guest access at most a few times per counter, then only
  * at powers of two; true when this one should be logged. */
 bool refusal_log_due(uint64_t *count, uint64_t *n);
+
+/* ---- cpuid.c ----------------------------------------------------------------- */
+/* Boot CPU, from cpustate_cpu_init with what it found kept per VP (and
+ * whether IBPB may be passed on): what cpupolicy_cpuid needs of the host. */
+void cpuid_child_init(bool tsc_aux, uint64_t spec_ctrl, bool ibpb);
+/* The host's CPUID(leaf, sub) as the child policy gives it to children,
+ * before the per-VP XSAVE adjustments. */
+struct cpuid_regs cpuid_child(uint32_t leaf, uint32_t sub);
 
 /* ---- xsave.c --------------------------------------------------------------- */
 extern bool xsave_present;              /* else FXSAVE */

@@ -2,12 +2,14 @@
  * MSR intercepts: EFER (SVME stays set for the hardware, hidden from the
  * guest), the virtualization MSRs (refused with #GP: no nested
  * virtualization), the root's x2APIC ICR (INIT and SIPI never reach a
- * physical CPU), the TLFS synthetic MSRs, and a child's TSC_AUX and
- * SPEC_CTRL (its own copies, cpustate.c). A child has no local APIC of
+ * physical CPU), the TLFS synthetic MSRs, and a child's TSC_AUX,
+ * SPEC_CTRL and PRED_CMD (cpustate.c). A child has no local APIC of
  * its own here and must never program the physical one: every x2APIC MSR
  * (0x800-0x8ff) is #GP for it, logged a few times per partition. Every
- * other MSR the permission map lets through goes straight to the
- * hardware (the root's; a child's map lets nothing through).
+ * other MSR of a child is the written policy's (childmsr.c: per-VP
+ * copies, fixed values, or #GP). Every other MSR the root's permission
+ * map lets through goes straight to the hardware; a child's map lets
+ * nothing through.
  */
 #include <string.h>
 #include <isovisor/hvtlfs.h>
@@ -18,6 +20,7 @@
 #include "apicfilter.h"
 #include "synic.h"
 #include "cpustate.h"
+#include "childmsr.h"
 #include "arch/x86/cpu.h"
 
 #define MSR_X2APIC_ICR 0x830
@@ -56,6 +59,22 @@ static enum exit_action x2apic_refused(struct vp *vp, uint32_t msr, bool write)
 			       vp->index, msr, write ? "write" : "read", n);
 	}
 	return EXIT_ACTION_INJECT_GP;
+}
+
+/* A child's EFER: only the bits its CPUID offers (childmsr.c), and LME
+ * never changes while paging is on (APM vol. 2, 3.1.7; SDM: #GP). */
+static enum exit_action child_efer_write(struct vp *vp, uint64_t v)
+{
+	uint64_t old = virt->vp_get_efer(vp);
+	struct vp_regs_view r;
+
+	if (v & ~(childmsr_efer_writable() | EFER_LMA))
+		return EXIT_ACTION_INJECT_GP;
+	virt->vp_read_regs(vp, &r);
+	if ((r.cr0 & CR0_PG) && ((v ^ old) & EFER_LME))
+		return EXIT_ACTION_INJECT_GP;
+	virt->vp_set_efer(vp, (v & ~EFER_LMA) | (old & EFER_LMA));
+	return EXIT_ACTION_ADVANCE;
 }
 
 /* An MSR access the root asked to see (HvCallInstallIntercept). */
@@ -112,6 +131,12 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 			break;
 		if (cpustate_msr_read(vp, msr, &v, &a))
 			break;
+		if (!p->is_root) {
+			a = childmsr_read(vp, msr, &v);
+			if (a != EXIT_ACTION_ADVANCE)
+				return a;
+			break;
+		}
 		return EXIT_ACTION_INJECT_GP;   /* VM_CR, VM_HSAVE_PA, unknown */
 	}
 	vp->gpr[GPR_RAX] = (uint32_t)v;
@@ -132,6 +157,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 		return x2apic_refused(vp, msr, true);
 	switch (msr) {
 	case MSR_EFER:
+		if (!p->is_root)
+			return child_efer_write(vp, v);
 		if (v & ~(EFER_WRITABLE | EFER_LMA))
 			return EXIT_ACTION_INJECT_GP;
 		/* LMA is the CPU's to set; keep what it has. */
@@ -166,6 +193,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 	default:
 		if (cpustate_msr_write(vp, msr, v, &a))
 			return a;
+		if (!p->is_root)
+			return childmsr_write(vp, msr, v);
 		return EXIT_ACTION_INJECT_GP;
 	}
 }

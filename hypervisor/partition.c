@@ -442,6 +442,7 @@ struct vp *partition_new_vp(struct partition *p)
 		pages_free(vp, VP_PAGES);
 		return NULL;
 	}
+	childmsr_vp_init(vp);
 	initial_context(vp);
 	p->vps[p->vp_count++] = vp;
 	sched_add(vp);

@@ -68,6 +68,12 @@ struct virt_ops {
 	void (*vp_set_rip)(struct vp *vp, uint64_t rip);
 	uint64_t (*vp_get_efer)(struct vp *vp);
 	void (*vp_set_efer)(struct vp *vp, uint64_t efer);
+	/* MSRs the vendor keeps in its per-VP control block (on SVM: FS/GS/
+	 * KERNEL_GS base, STAR, LSTAR, CSTAR, SFMASK, SYSENTER_*, PAT, and
+	 * TSC through the TSC offset). -1 when `msr` is not one of them.
+	 * The value was checked by the caller (childmsr.c). */
+	int (*vp_get_msr)(struct vp *vp, uint32_t msr, uint64_t *v);
+	int (*vp_set_msr)(struct vp *vp, uint32_t msr, uint64_t v);
 	void (*vp_inject)(struct vp *vp, enum inject_type type, uint8_t vector,
 			  bool has_error, uint32_t error);
 	/* True when an external interrupt can be delivered now (IF set, no

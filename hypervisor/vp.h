@@ -15,6 +15,7 @@
 #include "spinlock.h"
 #include "exit.h"
 #include "cpustate.h"
+#include "childmsr.h"
 
 enum gpr {
 	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
@@ -109,6 +110,7 @@ struct vp {
 	volatile bool tlb_flush;        /* flush before the next entry */
 	struct synic synic;
 	struct vp_cpustate cpustate;    /* FPU/XCR0 and MSRs VMRUN keeps */
+	struct vp_msrs msrs;            /* a child's MSR records (childmsr.c) */
 };
 _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
 
@@ -161,6 +163,10 @@ struct partition {
 	unsigned msr_intercept_count;
 	/* Refused accesses, for rate-limited logs (cpustate.h). */
 	uint64_t refused_x2apic, refused_xsetbv;
+	/* Children's refused MSRs (childmsr.c): the count, and which MSRs
+	 * were logged already (msr + 1; 0: free). */
+	uint64_t refused_msr;
+	uint64_t refused_msr_seen[CHILDMSR_LOGGED];
 };
 
 #define MAX_CHILD_PARTITIONS 64

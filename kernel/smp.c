@@ -16,7 +16,6 @@ extern const char ap_entry64[];
 
 #define AP_START_TIMEOUT_US 3000000     /* nested emulation is slow */
 #define TSS_BUSY (0x2ull << 40)         /* type 0x9 -> 0xb */
-#define MSR_PAT 0x277
 
 volatile uint64_t watchdog_deadline;
 volatile bool watchdog_fired;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
 # CPU state isolation from inside children (images/isolate, with
-# tests/isolate.cfg), in both designs: a child's x2APIC MSR accesses
+# tests/isolate.cfg), in both designs: the child CPU policy (MSRs an OS
+# writes at boot read back, bad values #GP, CPUID hides SVM/SEV/MWAIT/
+# x2APIC); a child's x2APIC MSR accesses
 # (the ICR first) get #GP and nothing else happens; two children sharing
 # one CPU keep their own vector registers, MXCSR, x87 control word, XCR0
 # and TSC_AUX across thousands of switches and never see each other's;
@@ -14,6 +16,25 @@ setup_file() {
 	mkdir -p "$O/tests"
 	"$TOP/iso/mkiso.sh" "$O/tests/isolate.iso" 1 0 "" "" "$TOP/tests/isolate.cfg"
 	"$TOP/iso/mkiso.sh" "$O/tests/isolate-monolithic.iso" 5 0 "" "" "$TOP/tests/isolate.cfg"
+}
+
+# The msr guest: the child CPU policy from inside, and the hypervisor's
+# one log line per refused MSR (VM_CR is read twice, logged once).
+assert_child_cpu_policy() {
+	local prefix=$1 n
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: 10 of 10 base and syscall MSRs .* read back what was written$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: 7 of 7 non-canonical bases and reserved SFMASK bits raised #GP and changed nothing$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: PAT reads back 0x7010600070106, a reserved type raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: MTRRcap 0x508 \(8 variable ranges\), MTRRdefType 0x806; .* raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: APIC_BASE 0xfee00100 \(BSP, no APIC enabled\), enabling it raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: RDMSR TSC lies between two RDTSCs$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: EFER 0x[0-9a-f]+: SVME, clearing LME with paging on, reserved bit 20 raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate msr: VM_CR \(read twice\) and MSR 0xc0011234 raised #GP$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr isolate cpuid: SVM hidden, VMX hidden, leaf 0x8000000a zero, leaf 0x8000001f zero, MONITOR hidden, x2APIC hidden, hypervisor bit set"
+	assert_line --regexp "^$prefix: ok [0-9]+ - msr: finished with exit code 0, 9 of 9 TAP results$"
+	n=$(grep -c "^hv: msr vp 0: MSR 0xc0010114 read refused (#GP)$" <<<"$output")
+	[ "$n" -eq 1 ] || fail "expected VM_CR's refusal logged once, got $n"
+	assert_line "hv: msr vp 0: MSR 0xc0011234 write refused (#GP)"
 }
 
 # Every check of the three guests ok, in the run's one TAP stream;
@@ -31,6 +52,7 @@ assert_cpu_state_isolated() {
 	assert_line "hv: icr vp 0: x2APIC MSR 0x830 write refused (#GP), 16 refused so far"
 	n=$(grep -c "^hv: icr vp 0: x2APIC MSR" <<<"$output")
 	[ "$n" -eq 6 ] || fail "expected 6 rate-limited x2APIC log lines, got $n"
+	assert_child_cpu_policy "$prefix"
 	for g in fpuw:writer:checker fpuc:checker:writer; do
 		IFS=: read -r name me them <<<"$g"
 		assert_line --regexp "^$prefix: ok [0-9]+ - $name isolate xsetbv: "

@@ -2,6 +2,8 @@
  * The isolate guest's modes, one per command-line word:
  *   icr          x2APIC MSRs (0x830 the ICR first) must raise #GP and do
  *                nothing else;
+ *   msr          the child CPU policy: MSRs an OS writes at boot read
+ *                back, refused values raise #GP, CPUID hides SVM and co;
  *   fpu-writer   checks XSETBV's refusals, enables AVX if offered, fills
  *                XMM0-15 (YMM0-15), MXCSR, the x87 control word and
  *                TSC_AUX with its pattern and keeps checking them while
@@ -31,6 +33,8 @@ int xsetbv_safe(uint32_t index, uint64_t value);
 
 /* tests.c: the mode's checks */
 void isolate_tests(void);
+/* msr.c */
+void msr_tests(void);
 /* fpu.c */
 void fpu_tests(bool writer);
 

@@ -22,7 +22,7 @@ void trap_dispatch(struct cpu_regs *r)
 
 static void inventory(void)
 {
-	kprint("modes: icr, fpu-writer, fpu-checker (with \"test\")");
+	kprint("modes: icr, msr, fpu-writer, fpu-checker (with \"test\")");
 }
 
 void boot_main(uint32_t magic, uint64_t info);

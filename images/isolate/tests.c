@@ -59,6 +59,10 @@ void isolate_tests(void)
 		icr_tests();
 		any = true;
 	}
+	if (cmdline_has(boot.cmdline, "msr")) {
+		msr_tests();
+		any = true;
+	}
 	if (cmdline_has(boot.cmdline, "fpu-writer")) {
 		fpu_tests(true);
 		any = true;
@@ -69,5 +73,5 @@ void isolate_tests(void)
 	}
 	if (!any)
 		tap_result(false, "isolate: no mode on the command line "
-			   "(icr, fpu-writer, fpu-checker)");
+			   "(icr, msr, fpu-writer, fpu-checker)");
 }

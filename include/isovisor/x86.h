@@ -30,6 +30,9 @@
 #define EFER_LMA        (1ull << 10)
 #define EFER_NXE        (1ull << 11)
 #define EFER_SVME       (1ull << 12)
+#define EFER_LMSLE      (1ull << 13)
+#define EFER_FFXSR      (1ull << 14)
+#define EFER_TCE        (1ull << 15)
 
 #define APIC_BASE_BSP   (1ull << 8)
 #define APIC_BASE_EXTD  (1ull << 10)
@@ -222,6 +225,35 @@ static inline void barrier(void)
 
 #define MSR_SPEC_CTRL   0x00000048
 #define MSR_TSC_AUX     0xc0000103
+
+/* ---- the architectural MSRs a child partition's OS uses (childmsr.c) */
+#define MSR_TSC                 0x00000010
+#define MSR_FEATURE_CONTROL     0x0000003a
+#define MSR_PRED_CMD            0x00000049
+#define MSR_UCODE_REV           0x0000008b      /* AMD PATCH_LEVEL */
+#define MSR_PLATFORM_INFO       0x000000ce
+#define MSR_MTRR_CAP            0x000000fe
+#define MSR_SYSENTER_CS         0x00000174
+#define MSR_SYSENTER_ESP        0x00000175
+#define MSR_SYSENTER_EIP        0x00000176
+#define MSR_MISC_ENABLE         0x000001a0
+#define MSR_DEBUGCTL            0x000001d9
+#define MSR_MTRR_PHYS_BASE0     0x00000200      /* 8 base/mask pairs */
+#define MSR_MTRR_PHYS_MASK7     0x0000020f
+#define MSR_MTRR_FIX64K_00000   0x00000250
+#define MSR_MTRR_FIX16K_80000   0x00000258
+#define MSR_MTRR_FIX16K_A0000   0x00000259
+#define MSR_MTRR_FIX4K_C0000    0x00000268      /* ... 0x26f */
+#define MSR_MTRR_FIX4K_F8000    0x0000026f
+#define MSR_PAT                 0x00000277
+#define MSR_MTRR_DEF_TYPE       0x000002ff
+#define MSR_STAR                0xc0000081
+#define MSR_LSTAR               0xc0000082
+#define MSR_CSTAR               0xc0000083
+#define MSR_SFMASK              0xc0000084
+#define MSR_AMD_SYSCFG          0xc0010010
+#define MSR_AMD_HWCR            0xc0010015
+#define MSR_AMD_DE_CFG          0xc0011029
 
 static inline uint64_t xgetbv(uint32_t index)
 {

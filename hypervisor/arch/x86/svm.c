@@ -574,6 +574,70 @@ static void svm_vp_set_efer(struct vp *vp, uint64_t efer)
 	((struct svm_vp *)vp->vendor)->vmcb->save.efer = efer | EFER_SVME;
 }
 
+/* The MSRs VMLOAD/VMSAVE (svm_entry.S) and VMRUN switch from the VMCB:
+ * after a #VMEXIT the VMCB holds the guest's current values, and what is
+ * written here is what the next VMLOAD/VMRUN gives it. TSC is the VMCB's
+ * offset (RDTSC runs natively and adds it). */
+static uint64_t *svm_msr_slot(struct vmcb *v, uint32_t msr)
+{
+	switch (msr) {
+	case MSR_FS_BASE:
+		return &v->save.fs.base;
+	case MSR_GS_BASE:
+		return &v->save.gs.base;
+	case MSR_KERNEL_GS_BASE:
+		return &v->save.kernel_gs_base;
+	case MSR_STAR:
+		return &v->save.star;
+	case MSR_LSTAR:
+		return &v->save.lstar;
+	case MSR_CSTAR:
+		return &v->save.cstar;
+	case MSR_SFMASK:
+		return &v->save.sfmask;
+	case MSR_SYSENTER_CS:
+		return &v->save.sysenter_cs;
+	case MSR_SYSENTER_ESP:
+		return &v->save.sysenter_esp;
+	case MSR_SYSENTER_EIP:
+		return &v->save.sysenter_eip;
+	case MSR_PAT:
+		return &v->save.g_pat;
+	default:
+		return NULL;
+	}
+}
+
+static int svm_vp_get_msr(struct vp *vp, uint32_t msr, uint64_t *val)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+	uint64_t *slot = svm_msr_slot(v, msr);
+
+	if (msr == MSR_TSC) {
+		*val = rdtsc() + v->control.tsc_offset;
+		return 0;
+	}
+	if (!slot)
+		return -1;
+	*val = *slot;
+	return 0;
+}
+
+static int svm_vp_set_msr(struct vp *vp, uint32_t msr, uint64_t val)
+{
+	struct vmcb *v = ((struct svm_vp *)vp->vendor)->vmcb;
+	uint64_t *slot = svm_msr_slot(v, msr);
+
+	if (msr == MSR_TSC) {
+		v->control.tsc_offset = val - rdtsc();
+		return 0;
+	}
+	if (!slot)
+		return -1;
+	*slot = val;
+	return 0;
+}
+
 static void svm_vp_inject(struct vp *vp, enum inject_type type, uint8_t vector,
 			  bool has_error, uint32_t error)
 {
@@ -648,6 +712,8 @@ const struct virt_ops svm_ops = {
 	.vp_set_rip = svm_vp_set_rip,
 	.vp_get_efer = svm_vp_get_efer,
 	.vp_set_efer = svm_vp_set_efer,
+	.vp_get_msr = svm_vp_get_msr,
+	.vp_set_msr = svm_vp_set_msr,
 	.vp_inject = svm_vp_inject,
 	.vp_irq_window_open = svm_vp_irq_window_open,
 	.vp_request_irq_window = svm_vp_request_irq_window,
