@@ -865,6 +865,16 @@ static inline void timer_arm(uint64_t now, uint64_t when)
 		timer_program(now, when);
 }
 
+void partsvc_wake_within_us(uint64_t us)
+{
+	uint64_t now;
+
+	if (!timer.tsc_per_ms)
+		return;                 /* the loop's timer is not running yet */
+	now = rdtsc();
+	timer_arm(now, now + us * timer.tsc_per_ms / 1000);
+}
+
 /* Give a SINT's slot back; EOM only when the hypervisor said another
  * message waits (MessagePending), as Linux does: the type is cleared
  * before the flag is read, and a message posted after that read finds

@@ -151,6 +151,11 @@ extern volatile bool watchdog_fired;
 /* Remap the legacy PICs away from the exception vectors and mask them. */
 void pic_disable(void);
 
+/* A halt coming up must end within `us` microseconds even if nothing
+ * else interrupts it (partsvc.c's timer, armed no later than that; a
+ * no-op before the control loop runs). */
+void partsvc_wake_within_us(uint64_t us);
+
 /* ---- the hypervisor interface (hyperv.c) -------------------------------- */
 /* Not a TLFS status: no hypercall page to call. */
 #define ROOT_HV_NO_PAGE 0xffff
