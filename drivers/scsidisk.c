@@ -791,21 +791,26 @@ bool scsidisk_direct(const struct scsidisk *d, const uint8_t *cdb, unsigned cdb_
 	uint8_t buf[SCSIDISK_MAX_CDB];
 	struct rw_fields f;
 	unsigned need;
-	bool write;
 
 	if (!cdb || lun || !data_len || data_len % SCSIDISK_BLOCK_SIZE ||
 	    !d->backend->read_sg || !d->backend->write_sg)
 		return false;
 	switch (cdb_len ? cdb[0] : 0) {
-	case SCSI_READ_6: need = 6; write = false; break;
-	case SCSI_WRITE_6: need = 6; write = true; break;
-	case SCSI_READ_10: need = 10; write = false; break;
-	case SCSI_WRITE_10: need = 10; write = true; break;
-	case SCSI_READ_16: need = 16; write = false; break;
-	case SCSI_WRITE_16: need = 16; write = true; break;
-	default: return false;
+	case SCSI_READ_6:
+	case SCSI_WRITE_6:
+		need = 6;
+		break;
+	case SCSI_READ_10:
+	case SCSI_WRITE_10:
+		need = 10;
+		break;
+	case SCSI_READ_16:
+	case SCSI_WRITE_16:
+		need = 16;
+		break;
+	default:
+		return false;
 	}
-	(void)write;
 	if (cdb_len < need)
 		return false;
 	memcpy(buf, cdb, need);

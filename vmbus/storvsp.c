@@ -310,14 +310,25 @@ static void execute_srb(struct storvsp *sp, struct vstor_packet *vp,
 	struct scsi_result res;
 	uint8_t cdb[STORVSC_MAX_CMD_LEN];
 	uint8_t st;
+	unsigned nsegs = 0;
 	bool direct;
 
 	sp->stats.requests++;
 	st = srb_check(sp, srb, data);
 	direct = st == SRB_STATUS_SUCCESS && data->present && sp->ops->dma_pages &&
 		 scsidisk_direct(sp->disk, srb->cdb, srb->cdb_length, srb->lun, xfer);
-	if (st == SRB_STATUS_SUCCESS && data->present && !to_guest && !direct &&
-	    copy_range(sp, data->pfns, data->byte_offset, xfer, false)) {
+	/* A READ or WRITE of whole blocks goes by the disk's DMA straight
+	 * to or from the guest's pages, when the host offers their
+	 * addresses; everything else through the bounce buffer. */
+	if (direct) {
+		nsegs = direct_segs(sp, data->pfns, data->byte_offset, xfer);
+		if (!nsegs) {
+			sp->stats.guest_faults++;
+			splog(sp, "SRB: buffer not in guest memory");
+			st = SRB_STATUS_ERROR;
+		}
+	} else if (st == SRB_STATUS_SUCCESS && data->present && !to_guest &&
+		   copy_range(sp, data->pfns, data->byte_offset, xfer, false)) {
 		sp->stats.guest_faults++;
 		splog(sp, "SRB: write buffer not in guest memory");
 		st = SRB_STATUS_ERROR;
@@ -331,47 +342,25 @@ static void execute_srb(struct storvsp *sp, struct vstor_packet *vp,
 		return;
 	}
 	memcpy(cdb, srb->cdb, sizeof(cdb));
-	/* A READ or WRITE of whole blocks goes by the disk's DMA straight
-	 * to or from the guest's pages, when the host offers their
-	 * addresses; everything else through the bounce buffer. */
 	if (direct) {
-		unsigned n = direct_segs(sp, data->pfns, data->byte_offset, xfer);
-
-		if (!n) {
+		sp->stats.direct++;
+		scsidisk_execute_sg(sp->disk, cdb, srb->cdb_length, srb->lun, sp->segs, nsegs,
+				    xfer, to_guest, &res);
+		srb_result(sp, srb, &res);
+	} else {
+		scsidisk_execute(sp->disk, cdb, srb->cdb_length, srb->lun,
+				 data->present ? sp->bounce : NULL,
+				 data->present ? xfer : 0, to_guest, &res);
+		srb_result(sp, srb, &res);
+		if (data->present && to_guest && res.transferred &&
+		    copy_range(sp, data->pfns, data->byte_offset, res.transferred, true)) {
 			sp->stats.guest_faults++;
-			splog(sp, "SRB: buffer not in guest memory");
+			splog(sp, "SRB: read buffer not in guest memory");
 			srb->srb_status = SRB_STATUS_ERROR;
 			srb->scsi_status = SCSI_STATUS_GOOD;
 			srb->data_transfer_length = 0;
 			srb->sense_info_length = 0;
-			sp->stats.srb_errors++;
-			return;
 		}
-		sp->stats.direct++;
-		scsidisk_execute_sg(sp->disk, cdb, srb->cdb_length, srb->lun, sp->segs, n, xfer,
-				    to_guest, &res);
-		srb_result(sp, srb, &res);
-		if (to_guest)
-			sp->stats.bytes_read += srb->data_transfer_length;
-		else
-			sp->stats.bytes_written += srb->data_transfer_length;
-		if (SRB_STATUS(srb->srb_status) != SRB_STATUS_SUCCESS)
-			sp->stats.srb_errors++;
-		return;
-	}
-	scsidisk_execute(sp->disk, cdb, srb->cdb_length, srb->lun,
-			 data->present ? sp->bounce : NULL,
-			 data->present ? xfer : 0, to_guest, &res);
-	srb_result(sp, srb, &res);
-	if (data->present && to_guest && res.transferred &&
-	    copy_range(sp, data->pfns, data->byte_offset, res.transferred,
-		       true)) {
-		sp->stats.guest_faults++;
-		splog(sp, "SRB: read buffer not in guest memory");
-		srb->srb_status = SRB_STATUS_ERROR;
-		srb->scsi_status = SCSI_STATUS_GOOD;
-		srb->data_transfer_length = 0;
-		srb->sense_info_length = 0;
 	}
 	if (data->present && to_guest)
 		sp->stats.bytes_read += srb->data_transfer_length;
