@@ -13,6 +13,7 @@
 #include <string.h>
 #include <isovisor/hvtlfs.h>
 #include <isovisor/multiboot2.h>
+#include "bzimage.h"
 #include "elf.h"
 #include "format.h"
 #include "partsvc.h"
@@ -28,6 +29,10 @@
 #include "vmbushost.h"
 
 #define CHILD_MBI_GPA 0x8000
+/* A Linux child (the x86 boot protocol): its zero page and command line
+ * in low memory, below the EBDA-like hole at 0x9f000. */
+#define CHILD_ZERO_PAGE_GPA 0x7000
+#define CHILD_CMDLINE_GPA 0x9000
 #define MAX_TAP 32
 
 struct child {
@@ -346,35 +351,116 @@ static int set_regs(struct child *c, const struct hv_register_assoc *r,
 	return ps->set_regs(c->id, msg_vp, r, n);
 }
 
+/* The x86 boot protocol, as a loader that skips the real-mode setup: the
+ * protected-mode kernel at 1 MiB, the initrd as high as the kernel allows,
+ * the command line and zero page in low memory, entry in 32-bit flat mode
+ * (the VP's initial state: CS 0x10, DS 0x18, as boot.rst asks) with ESI at
+ * the zero page. Every range is checked against the partition's RAM. */
+static const char *load_linux(struct child *c, const uint8_t *img, size_t size,
+			      uint64_t *entry, uint64_t *zero_page)
+{
+	static uint8_t zp[BZ_ZERO_PAGE_SIZE];
+	static char why[96];
+	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
+	struct bzimage_plan bp;
+	struct bzimage_layout l = { 0 };
+	const struct bz_e820 e820[] = {
+		{ 0, 0x9f000, BZ_E820_RAM },
+		{ 0x9f000, 0x61000, BZ_E820_RESERVED },
+		{ 0x100000, ram - 0x100000, BZ_E820_RAM },
+	};
+	const uint8_t *initrd = NULL;
+	size_t initrd_size = 0, args_len = strlen(c->cfg.args);
+	const char *err;
+
+	if (bzimage_plan(img, size, &bp, &err))
+		return err;
+	if (bp.needs_below > ram) {
+		ksnprintf(why, sizeof(why), "the kernel needs %llu MiB of memory to "
+			  "decompress and run; the partition has %u",
+			  (unsigned long long)((bp.needs_below + (1 << 20) - 1) >> 20),
+			  c->cfg.memory_mib);
+		return why;
+	}
+	if (args_len > bp.cmdline_max)
+		return "the command line (args) is longer than the kernel accepts";
+	if (c->cfg.initrd[0]) {
+		initrd = ps->module(c->cfg.initrd, &initrd_size);
+		if (!initrd)
+			return "no module with that initrd name";
+		l.initrd_gpa = bzimage_initrd_addr(&bp, ram, bp.needs_below, initrd_size);
+		if (!l.initrd_gpa)
+			return "the initrd does not fit in the partition's memory above the "
+			       "kernel (give it more memory)";
+		l.initrd_size = initrd_size;
+	}
+	if (ps->copy_to(c->id, bp.load_addr, img + bp.kernel_offset, bp.kernel_size))
+		return "loading the kernel failed";
+	if (initrd && ps->copy_to(c->id, l.initrd_gpa, initrd, initrd_size))
+		return "loading the initrd failed";
+	if (ps->copy_to(c->id, CHILD_CMDLINE_GPA, c->cfg.args, args_len + 1))
+		return "writing the command line failed";
+	l.cmdline_gpa = CHILD_CMDLINE_GPA;
+	l.e820 = e820;
+	l.e820_count = sizeof(e820) / sizeof(e820[0]);
+	if (bzimage_zero_page(img, &bp, &l, zp, &err))
+		return err;
+	if (ps->copy_to(c->id, CHILD_ZERO_PAGE_GPA, zp, sizeof(zp)))
+		return "writing the zero page failed";
+	pm_log("%s: Linux boot protocol %u.%02u, kernel %zu KiB at %#llx, initrd %zu KiB "
+	       "at %#llx, needs RAM to %llu MiB", c->cfg.name, bp.version >> 8,
+	       bp.version & 0xff, size >> 10, (unsigned long long)bp.load_addr,
+	       initrd_size >> 10, (unsigned long long)l.initrd_gpa,
+	       (unsigned long long)(bp.needs_below >> 20));
+	*entry = bp.entry;
+	*zero_page = CHILD_ZERO_PAGE_GPA;
+	return NULL;
+}
+
+/* A multiboot2 or multiboot (1) ELF, as GRUB loads it. */
+static const char *load_multiboot(struct child *c, const uint8_t *img, size_t size,
+				  const struct elf_plan *plan)
+{
+	for (unsigned i = 0; i < plan->count; i++)
+		if (ps->copy_to(c->id, plan->seg[i].paddr, img + plan->seg[i].offset,
+				plan->seg[i].filesz))
+			return "loading the image failed";
+	if (c->multiboot1 ? build_child_mb1_info(c) : build_child_mbi(c))
+		return "writing the boot information failed";
+	return NULL;
+}
+
 static const char *create_child(struct child *c)
 {
 	size_t size;
 	const uint8_t *img = ps->module(c->cfg.image, &size);
 	struct elf_plan plan;
-	struct hv_register_assoc r[4];
+	struct hv_register_assoc r[5];
+	uint64_t entry = 0, zero_page = 0;
 	const char *err;
 
 	if (!img)
 		return "no module with that image name";
-	if (elf_plan(img, size, &plan, &err))
-		return err;
-	if (plan.mb2_header_offset < 0 && plan.mb1_header_offset < 0)
-		return "image has neither a multiboot2 nor a multiboot header";
-	c->multiboot1 = plan.mb2_header_offset < 0;
-	if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
-		return "image does not fit in the partition's memory";
+	if (!c->cfg.linux_boot) {
+		if (elf_plan(img, size, &plan, &err))
+			return err;
+		if (plan.mb2_header_offset < 0 && plan.mb1_header_offset < 0)
+			return "image has neither a multiboot2 nor a multiboot header";
+		c->multiboot1 = plan.mb2_header_offset < 0;
+		if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
+			return "image does not fit in the partition's memory";
+		entry = plan.entry;
+	}
 	if (ps->create(c->cfg.name, c->cfg.vps, &c->id))
 		return "creating the partition or its VPs failed (see the "
 		       "hypervisor's line for the limit)";
 	c->created = true;
 	if (ps->give_memory(c->id, (uint64_t)c->cfg.memory_mib << 20))
 		return "not enough free memory for the partition";
-	for (unsigned i = 0; i < plan.count; i++)
-		if (ps->copy_to(c->id, plan.seg[i].paddr, img + plan.seg[i].offset,
-				plan.seg[i].filesz))
-			return "loading the image failed";
-	if (c->multiboot1 ? build_child_mb1_info(c) : build_child_mbi(c))
-		return "writing the boot information failed";
+	err = c->cfg.linux_boot ? load_linux(c, img, size, &entry, &zero_page) :
+				  load_multiboot(c, img, size, &plan);
+	if (err)
+		return err;
 	if (c->cfg.disk_mib && c->cfg.backing_mib) {
 		uint64_t bytes = (uint64_t)c->cfg.disk_mib << 20;
 		const char *why = "no physical disk";
@@ -423,13 +509,20 @@ static const char *create_child(struct child *c)
 		if (!c->vmbus)
 			return "setting up VMBus failed";
 	}
-	set_reg(&r[0], HV_X64_REGISTER_RIP, plan.entry);
-	set_reg(&r[1], HV_X64_REGISTER_RAX, c->multiboot1 ? MB1_BOOTLOADER_MAGIC :
-						       MB2_BOOTLOADER_MAGIC);
-	set_reg(&r[2], HV_X64_REGISTER_RAX + 3, CHILD_MBI_GPA);       /* RBX */
-	set_reg(&r[3], HV_REGISTER_EXPLICIT_SUSPEND, 0);
+	set_reg(&r[0], HV_X64_REGISTER_RIP, entry);
+	if (c->cfg.linux_boot) {
+		/* boot.rst: ESI the zero page; EAX, EBX, EBP, EDI zero. */
+		set_reg(&r[1], HV_X64_REGISTER_RAX, 0);
+		set_reg(&r[2], HV_X64_REGISTER_RAX + 3, 0);              /* RBX */
+	} else {
+		set_reg(&r[1], HV_X64_REGISTER_RAX, c->multiboot1 ? MB1_BOOTLOADER_MAGIC :
+								   MB2_BOOTLOADER_MAGIC);
+		set_reg(&r[2], HV_X64_REGISTER_RAX + 3, CHILD_MBI_GPA);  /* RBX */
+	}
+	set_reg(&r[3], HV_X64_REGISTER_RAX + 6, zero_page);              /* RSI */
+	set_reg(&r[4], HV_REGISTER_EXPLICIT_SUSPEND, 0);
 	msg_vp = 0;                     /* VP 0 starts; the guest starts the rest */
-	if (set_regs(c, r, 4))
+	if (set_regs(c, r, 5))
 		return "SetVpRegisters failed";
 	c->started = true;
 	c->deadline_ns = ps->now_ns() + (uint64_t)c->cfg.timeout_s * 1000000000ull;

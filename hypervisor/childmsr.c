@@ -100,6 +100,9 @@ static const struct child_msr table[] = {
 	{ MSR_SFMASK, MSR_SFMASK, IN_VMCB, LOW32, BOTH, 0 },
 	{ MSR_AMD_SYSCFG, MSR_AMD_SYSCFG, FIXED, UNCHANGED, AMD, 0 },
 	{ MSR_AMD_HWCR, MSR_AMD_HWCR, FIXED, IGNORED, AMD, HWCR_TSC_FREQ_SEL },
+	/* Linux reads it without a fixup on CPUs it takes for K8/Fam10h
+	 * with erratum 400 (QEMU's -cpu max says family 15): no C1E. */
+	{ MSR_AMD_INT_PENDING, MSR_AMD_INT_PENDING, FIXED, IGNORED, AMD, 0 },
 	{ MSR_AMD_DE_CFG, MSR_AMD_DE_CFG, FIXED, IGNORED, AMD,
 	  DE_CFG_LFENCE_SERIALIZE },
 };

@@ -58,6 +58,16 @@ for img in $images; do
 "
 	fi
 done
+# A Linux child's kernel and initrd ("kernel WORD", "initrd WORD"): the
+# file $O/linux/WORD (images/linux/build.sh makes vmlinuz and initrd; a
+# kernel of your own goes there under a name of your choosing).
+linuxfiles=$(awk '$1 == "kernel" || $1 == "initrd" { print $2 }' "$config" | sort -u)
+for f in $linuxfiles; do
+	[ -f "$O/linux/$f" ] || { echo "mkiso.sh: $O/linux/$f: no such kernel or initrd" >&2; exit 1; }
+	cp "$O/linux/$f" "$work/stage/boot/isovisor/$f"
+	modules="$modules	module2 /boot/isovisor/$f $f
+"
+done
 sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
     -e "s|@CMDLINE@|$extra|" -e "s|@ROOTARGS@|$rootextra|" \
     -e "s|@CONFIG@|partitions.cfg|" -e "s|@GUESTARGS@|$guestargs|" \

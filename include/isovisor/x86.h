@@ -253,6 +253,7 @@ static inline void barrier(void)
 #define MSR_SFMASK              0xc0000084
 #define MSR_AMD_SYSCFG          0xc0010010
 #define MSR_AMD_HWCR            0xc0010015
+#define MSR_AMD_INT_PENDING     0xc0010055  /* K8 interrupt pending message (C1E) */
 #define MSR_AMD_DE_CFG          0xc0011029
 
 static inline uint64_t xgetbv(uint32_t index)

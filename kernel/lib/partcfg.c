@@ -150,6 +150,9 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 		} else if (!strcmp(w, "end")) {
 			if (!cur->image[0])
 				return fail(err, errlen, c.line, "partition without an image", cur->name);
+			if (cur->initrd[0] && !cur->linux_boot)
+				return fail(err, errlen, c.line, "an initrd needs a kernel, not an image",
+					    cur->name);
 			if (cur->disk_mib && !(cur->devices & (PARTCFG_DEV_ATA | PARTCFG_DEV_STORAGE)))
 				return fail(err, errlen, c.line, "a disk needs the ata or storage device",
 					    cur->name);
@@ -160,10 +163,21 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 				return fail(err, errlen, c.line, "backing without a disk", cur->name);
 			cfg->count++;
 			cur = NULL;
-		} else if (!strcmp(w, "image")) {
+		} else if (!strcmp(w, "image") || !strcmp(w, "kernel")) {
+			bool linux_boot = w[0] == 'k';
+
+			if (cur->image[0])
+				return fail(err, errlen, c.line, "a second image or kernel", w);
 			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
 				return fail(err, errlen, c.line, "bad image name", w);
 			memcpy(cur->image, w, strlen(w) + 1);
+			cur->linux_boot = linux_boot;
+		} else if (!strcmp(w, "initrd")) {
+			if (cur->initrd[0])
+				return fail(err, errlen, c.line, "a second initrd", w);
+			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
+				return fail(err, errlen, c.line, "bad initrd name", w);
+			memcpy(cur->initrd, w, strlen(w) + 1);
 		} else if (!strcmp(w, "memory") || !strcmp(w, "vps") ||
 			   !strcmp(w, "disk") || !strcmp(w, "timeout") ||
 			   !strcmp(w, "backing")) {

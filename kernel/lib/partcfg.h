@@ -7,6 +7,10 @@
  *   # comment
  *   partition guest1          a name: 1-15 of [a-z0-9_-], unique
  *     image legacy            the GRUB module whose first word is this
+ *                             (a multiboot2 or multiboot ELF)
+ *     kernel vmlinuz          or: a Linux bzImage module, booted by the
+ *                             x86 boot protocol (args: its command line)
+ *     initrd initrd           its initramfs module (with kernel only)
  *     memory 32               MiB of RAM, 1..65536 (the host's free RAM
  *                             decides at creation)
  *     vps 1                   virtual processors, 1..64 (VP 0 starts; the
@@ -31,7 +35,7 @@
 #define PARTCFG_MEMORY_MAX_MIB 65536
 #define PARTCFG_VPS_MAX 64
 #define PARTCFG_NAME_MAX 16
-#define PARTCFG_ARGS_MAX 128
+#define PARTCFG_ARGS_MAX 256
 
 enum partcfg_device {
 	PARTCFG_DEV_UART = 1u << 0,
@@ -52,6 +56,8 @@ enum partcfg_device {
 struct partcfg_partition {
 	char name[PARTCFG_NAME_MAX];
 	char image[PARTCFG_NAME_MAX];
+	char initrd[PARTCFG_NAME_MAX];  /* "": none */
+	uint8_t linux_boot;             /* image is a bzImage ("kernel") */
 	uint32_t memory_mib;
 	uint32_t vps;
 	uint32_t devices;               /* enum partcfg_device bits */
