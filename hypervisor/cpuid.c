@@ -77,7 +77,10 @@ static struct cpuid_regs hv_leaf(struct vp *vp, uint32_t leaf)
 	case HV_CPUID_FEATURES:
 		r.eax = HV_MSR_HYPERCALL_AVAILABLE | HV_MSR_VP_INDEX_AVAILABLE |
 			HV_MSR_TIME_REF_COUNT_AVAILABLE | HV_ACCESS_FREQUENCY_MSRS |
-			HV_MSR_SYNIC_AVAILABLE;
+			HV_MSR_SYNIC_AVAILABLE | HV_MSR_REFERENCE_TSC_AVAILABLE;
+		/* The frequency MSRs answer (Linux takes the TSC rate from
+		 * them only when this bit says so, as from Hyper-V). */
+		r.edx = HV_FEATURE_FREQUENCY_MSRS_AVAILABLE;
 		/* Every partition may post messages and signal events on
 		 * the connections the root made for it. */
 		r.ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS;

@@ -37,6 +37,68 @@ static uint64_t ref_counter_100ns(void)
 	return khz ? rdtsc() * 10000 / khz : 0;
 }
 
+/* floor(2^64 * 10^7 / hz): the reference TSC page's scale, so that
+ * (tsc * scale) >> 64 counts 100 ns units (TLFS 12.7.3). Long division:
+ * no 128-bit divide in a freestanding build. */
+static uint64_t ref_tsc_scale(uint64_t hz)
+{
+	uint64_t q = 0, rem = 10000000;
+
+	if (hz <= rem)
+		return 0;
+	for (int i = 0; i < 64; i++) {
+		rem <<= 1;
+		q <<= 1;
+		if (rem >= hz) {
+			rem -= hz;
+			q |= 1;
+		}
+	}
+	return q;
+}
+
+static uint64_t mul_hi64(uint64_t a, uint64_t b)
+{
+	return (uint64_t)(((unsigned __int128)a * b) >> 64);
+}
+
+/* The partition's reference TSC page (HV_X64_MSR_REFERENCE_TSC): the
+ * hypervisor fills the page at the GPA the guest names with a sequence
+ * number, scale and offset that turn the VP's TSC into the reference
+ * counter's 100 ns units; a sequence of 0 tells the guest to fall back
+ * to the MSR. A GPA that is not the partition's memory is #GP. */
+struct ref_tsc_page {
+	volatile uint32_t sequence;
+	uint32_t reserved1;
+	volatile uint64_t scale;
+	volatile int64_t offset;
+};
+
+static enum exit_action ref_tsc_write(struct vp *vp, uint64_t v)
+{
+	struct partition *p = vp->partition;
+	struct ref_tsc_page *pg;
+	uint64_t scale, tsc;
+
+	if (v & ~(PTE_ADDR_MASK | HV_X64_MSR_REFERENCE_TSC_ENABLE))
+		return EXIT_ACTION_INJECT_GP;
+	if (v & HV_X64_MSR_REFERENCE_TSC_ENABLE) {
+		pg = gpa_to_hva(p, v & PTE_ADDR_MASK, sizeof(*pg));
+		if (!pg)
+			return EXIT_ACTION_INJECT_GP;
+		scale = ref_tsc_scale(tsc_khz() * 1000);
+		if (virt->vp_get_msr(vp, MSR_TSC, &tsc))
+			tsc = rdtsc();
+		pg->sequence = 0;
+		pg->scale = scale;
+		pg->offset = (int64_t)(ref_counter_100ns() - mul_hi64(tsc, scale));
+		/* 0 would mean "invalid"; any other value says "use me". */
+		pg->sequence = scale ? 1 : 0;
+	}
+	p->ref_tsc_msr = v;
+	return EXIT_ACTION_ADVANCE;
+}
+
 static bool is_x2apic_msr(uint32_t msr)
 {
 	return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST;
@@ -120,6 +182,9 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 	case HV_X64_MSR_TIME_REF_COUNT:
 		v = ref_counter_100ns();
 		break;
+	case HV_X64_MSR_REFERENCE_TSC:
+		v = p->ref_tsc_msr;
+		break;
 	case HV_X64_MSR_TSC_FREQUENCY:
 		v = tsc_khz() * 1000;
 		break;
@@ -172,6 +237,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 			p->hypercall_msr &= ~HV_X64_MSR_HYPERCALL_ENABLE;
 		}
 		return EXIT_ACTION_ADVANCE;
+	case HV_X64_MSR_REFERENCE_TSC:
+		return ref_tsc_write(vp, v);
 	case HV_X64_MSR_HYPERCALL:
 		if (p->hypercall_msr & HV_X64_MSR_HYPERCALL_LOCKED)
 			return EXIT_ACTION_ADVANCE;     /* ignored once locked */

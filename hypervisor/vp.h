@@ -143,6 +143,7 @@ struct partition {
 					 * while other CPUs' exits read it */
 	uint64_t guest_os_id;
 	uint64_t hypercall_msr;
+	uint64_t ref_tsc_msr;           /* HV_X64_MSR_REFERENCE_TSC */
 	spinlock_t lock;
 	struct console_uart uart;
 	struct io_range io[PARTITION_IO_RANGES];

@@ -37,6 +37,9 @@
 #define HV_MSR_REFERENCE_TSC_AVAILABLE  (1u << 9)
 #define HV_MSR_GUEST_IDLE_AVAILABLE     (1u << 10)
 #define HV_ACCESS_FREQUENCY_MSRS        (1u << 11)
+/* CPUID 0x40000003 EDX */
+#define HV_FEATURE_FREQUENCY_MSRS_AVAILABLE (1u << 8)
+#define HV_X64_MSR_REFERENCE_TSC_ENABLE 1ull
 /* HV_CPUID_FEATURES EBX: partition privilege mask, high half */
 #define HV_CREATE_PARTITIONS            (1u << 0)
 #define HV_ACCESS_PARTITION_ID          (1u << 1)
