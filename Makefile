@@ -182,6 +182,12 @@ $(O)/host/tools/diskcheck: tests/tools/diskcheck.c images/common/pattern.c
 
 unit: $(O)/host/tools/diskcheck
 
+# mkcpio writes the Linux child's initramfs (images/linux/build.sh).
+$(O)/host/tools/mkcpio: images/linux/mkcpio.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 $(WARN) -o $@ $<
+all: $(O)/host/tools/mkcpio
+
 # The portable sources the host library holds (build.sh fuzz's clang path).
 print-host-sources:
 	@echo $(LIB_PORTABLE) $(HV_PORTABLE) $(DRIVERS) $(VMBUS)

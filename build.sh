@@ -112,6 +112,8 @@ cmd_build() {
 	step "build: hypervisor"
 	make -s -j"$(nproc)" O="$O" VERSION="$(version)" all ||
 		die "build: compiling failed (see the compiler output above)"
+	O="$O" SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(source_date_epoch)} \
+		images/linux/build.sh || die "build: the Linux child's kernel and initramfs failed"
 }
 
 cmd_iso() {

@@ -27,6 +27,8 @@
 #include "pcicfg.h"
 #include "testexit.h"
 #include "vmbushost.h"
+#include "acpitab.h"
+#include "acpipm.h"
 
 #define CHILD_MBI_GPA 0x8000
 /* A Linux child (the x86 boot protocol): its zero page and command line
@@ -46,6 +48,7 @@ struct child {
 	struct rtc rtc;
 	struct pcicfg pci;
 	struct testexit tx;
+	struct acpipm pm;
 	struct block_backend disk;
 	uint8_t *disk_mem;
 	/* A disk on the physical disk: its first sector there. */
@@ -56,6 +59,7 @@ struct child {
 	bool shutdown_requested;
 	bool created, started, done, crashed;
 	bool multiboot1;                /* boot it as GRUB's multiboot (1) */
+	bool powered_off;               /* ACPI S5 through the PM block */
 	uint64_t deadline_ns;
 	uint32_t exit_code;
 	char why[160];
@@ -181,6 +185,23 @@ static void plat_test_exit(void *ctx, uint32_t code)
 
 	c->done = true;
 	c->exit_code = code;
+}
+
+/* PM1_CNT.SLP_EN: S5 (soft off, the DSDT's \_S5) ends the run as the
+ * test-exit port's 0 does; no other sleep state is offered. */
+static void acpi_sleep(void *ctx, unsigned slp_typ)
+{
+	struct child *c = ctx;
+
+	if (slp_typ != ACPIPM_SLP_TYP_S5) {
+		pm_log("%s: ACPI sleep type %u asked for: not offered (only S5), ignored",
+		       c->cfg.name, slp_typ);
+		return;
+	}
+	pm_log("%s: ACPI S5: the partition powered itself off", c->cfg.name);
+	c->powered_off = true;
+	c->done = true;
+	c->exit_code = 0;
 }
 
 static void plat_log(void *ctx, const char *msg)
@@ -401,6 +422,7 @@ static const char *load_linux(struct child *c, const uint8_t *img, size_t size,
 	if (ps->copy_to(c->id, CHILD_CMDLINE_GPA, c->cfg.args, args_len + 1))
 		return "writing the command line failed";
 	l.cmdline_gpa = CHILD_CMDLINE_GPA;
+	l.rsdp_gpa = ACPITAB_BASE;
 	l.e820 = e820;
 	l.e820_count = sizeof(e820) / sizeof(e820[0]);
 	if (bzimage_zero_page(img, &bp, &l, zp, &err))
@@ -415,6 +437,22 @@ static const char *load_linux(struct child *c, const uint8_t *img, size_t size,
 	*entry = bp.entry;
 	*zero_page = CHILD_ZERO_PAGE_GPA;
 	return NULL;
+}
+
+/* Every child's ACPI tables (acpitab.h), at ACPITAB_BASE in the
+ * reserved hole below 1 MiB: the VMBus device when it has synthetic
+ * devices, \_S5 for the PM block. */
+static int write_acpi_tables(struct child *c)
+{
+	static uint8_t buf[ACPITAB_SIZE];
+	const struct acpitab_config ac = {
+		.base = ACPITAB_BASE, .vps = c->cfg.vps, .lapic = false,
+		.vmbus = (c->cfg.devices & PARTCFG_DEV_VMBUS) != 0,
+		.pm_base = ACPIPM_BASE, .sci_irq = 9, .vmbus_irq = 5,
+	};
+	size_t n = acpitab_build(&ac, buf, sizeof(buf));
+
+	return n && !ps->copy_to(c->id, ACPITAB_BASE, buf, n) ? 0 : -1;
 }
 
 /* A multiboot2 or multiboot (1) ELF, as GRUB loads it. */
@@ -457,6 +495,8 @@ static const char *create_child(struct child *c)
 	c->created = true;
 	if (ps->give_memory(c->id, (uint64_t)c->cfg.memory_mib << 20))
 		return "not enough free memory for the partition";
+	if (write_acpi_tables(c))
+		return "writing the ACPI tables failed";
 	err = c->cfg.linux_boot ? load_linux(c, img, size, &entry, &zero_page) :
 				  load_multiboot(c, img, size, &plan);
 	if (err)
@@ -493,6 +533,7 @@ static const char *create_child(struct child *c)
 	rtc_init(&c->rtc, &c->plat, 1767225600);
 	pcicfg_init(&c->pci, &c->plat);
 	testexit_init(&c->tx, &c->plat, 0xf4);
+	acpipm_init(&c->pm, &c->plat, ACPIPM_BASE, acpi_sleep, c);
 	if (c->cfg.disk_mib && c->disk.sectors)
 		ata_init(&c->ata, &c->plat, &c->disk);
 	if (c->cfg.devices & PARTCFG_DEV_VMBUS) {
@@ -557,6 +598,8 @@ static bool port_io(struct child *c, uint16_t port, unsigned size, bool write,
 	if ((dev & PARTCFG_DEV_PCI) && pcicfg_io(&c->pci, port, size, write, v))
 		return true;
 	if ((dev & PARTCFG_DEV_TESTEXIT) && testexit_io(&c->tx, port, size, write, v))
+		return true;
+	if (acpipm_io(&c->pm, port, size, write, v))
 		return true;
 	if (!write)
 		*v = 0xffffffff;        /* no device answers */
