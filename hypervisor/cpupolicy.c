@@ -9,8 +9,9 @@
  *     SMX (leaf 1 ECX 5, 6), SKINIT: no nested virtualization;
  *   - memory encryption: SME/SEV (leaf 0x8000001f), TME, PCONFIG, SGX
  *     (leaf 0x12): the host's keys are not the child's;
- *   - MONITOR/MWAIT, MWAITX, WAITPKG: not intercepted, so a child could
- *     park a physical CPU;
+ *   - MONITOR/MWAIT, MWAITX: not offered, and intercepted (#UD) so a
+ *     child cannot park a physical CPU with them; WAITPKG: not
+ *     intercepted here, so hidden;
  *   - performance monitoring: leaf 0xa, PDCM, DS/DTES64, the AMD
  *     PerfCtrExt bits, IBS, LWP, leaves 0x8000001b/1c/22, Intel PT (0x14),
  *     arch LBR (0x1c), IRPERF, RDPRU: no counters are switched per VP;

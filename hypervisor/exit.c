@@ -89,6 +89,15 @@ static enum exit_action exit_virt_insn(struct vp *vp, struct vp_exit *e)
 	return EXIT_ACTION_INJECT_UD;
 }
 
+/* MONITOR, MWAIT (and AMD's MONITORX/MWAITX, under the same intercepts):
+ * CPUID hides them from children, and run natively they could park the
+ * physical CPU the VP runs on, so they raise #UD as on a CPU without
+ * them. */
+static enum exit_action exit_mwait(struct vp *vp, struct vp_exit *e)
+{
+	return EXIT_ACTION_INJECT_UD;
+}
+
 static enum exit_action exit_shutdown(struct vp *vp, struct vp_exit *e)
 {
 	partition_stop(vp->partition, vp, "triple fault");
@@ -145,6 +154,7 @@ static const exit_handler exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_VIRT_INSN] = exit_virt_insn,
 	[EXIT_INVALID] = exit_invalid,
 	[EXIT_XSETBV] = exit_xsetbv,
+	[EXIT_MWAIT] = exit_mwait,
 };
 
 static bool advance_rip(struct vp *vp, const struct vp_exit *e)

@@ -15,7 +15,7 @@
 	X(NPF, "npf") X(SHUTDOWN, "shutdown") X(INTR, "intr")              \
 	X(NMI, "nmi") X(VINTR, "vintr") X(INIT, "init")                    \
 	X(VIRT_INSN, "virt_insn") X(EXCEPTION, "exception")                \
-	X(XSETBV, "xsetbv")                                                \
+	X(XSETBV, "xsetbv") X(MWAIT, "monitor_mwait")                     \
 	X(INVALID, "invalid") X(OTHER, "other")
 
 enum exit_reason {

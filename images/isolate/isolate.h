@@ -30,6 +30,8 @@ void vec_store_ymm(uint8_t dst[VEC_REGS][32]);
 void vec_set_control(uint32_t mxcsr, uint16_t fcw);
 uint64_t vec_get_control(void);
 int xsetbv_safe(uint32_t index, uint64_t value);
+int monitor_safe(const void *addr);
+int mwait_safe(void);
 
 /* tests.c: the mode's checks */
 void isolate_tests(void);

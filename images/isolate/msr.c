@@ -10,6 +10,7 @@
 #include "isolate.h"
 
 #define VEC_GP          13
+#define VEC_UD          6
 #define NONCANONICAL    0x0000800000000000ull
 #define PAT_MIX         0x0007010600070106ull   /* WB WC UC- UC, twice */
 #define PAT_BAD         0x0007010600070102ull   /* type 2 is reserved */
@@ -151,10 +152,22 @@ static void cpuid_hidden(void)
 		   x2apic ? "SHOWN" : "hidden", hv ? "set" : "CLEAR", e0.eax);
 }
 
+static void mwait_refused(void)
+{
+	static uint64_t line[8] __attribute__((aligned(64)));
+	bool mon = monitor_safe(line) && extable_last_vector == VEC_UD;
+	bool mw = mwait_safe() && extable_last_vector == VEC_UD;
+
+	tap_result(mon && mw, "isolate mwait: MONITOR %s, MWAIT %s",
+		   mon ? "raised #UD" : "DID NOT raise #UD",
+		   mw ? "raised #UD" : "DID NOT raise #UD");
+}
+
 void msr_tests(void)
 {
 	base_msrs();
 	pat_mtrr();
 	other_msrs();
 	cpuid_hidden();
+	mwait_refused();
 }

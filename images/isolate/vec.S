@@ -81,3 +81,36 @@ xsetbv_safe:
 	.quad 1b, 2b
 	.popsection
 
+
+/* int monitor_safe(const void *addr), int mwait_safe(void): 0, or -1
+ * when the instruction faulted (extable_last_vector says which). A child
+ * must get #UD from both: CPUID hides them and the hypervisor intercepts
+ * them, so neither can park the physical CPU. */
+	.globl monitor_safe
+monitor_safe:
+	movq %rdi, %rax
+	xorl %ecx, %ecx
+	xorl %edx, %edx
+1:	monitor
+	xorl %eax, %eax
+	ret
+2:	movl $-1, %eax
+	ret
+	.pushsection .extable, "a"
+	.balign 8
+	.quad 1b, 2b
+	.popsection
+
+	.globl mwait_safe
+mwait_safe:
+	xorl %eax, %eax
+	xorl %ecx, %ecx
+1:	mwait
+	xorl %eax, %eax
+	ret
+2:	movl $-1, %eax
+	ret
+	.pushsection .extable, "a"
+	.balign 8
+	.quad 1b, 2b
+	.popsection

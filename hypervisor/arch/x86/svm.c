@@ -257,6 +257,9 @@ static int svm_vp_init(struct vp *vp)
 		 * IF says (V_INTR_MASKING keeps the child's IF virtual). */
 		v->control.intercept_misc1 |= SVM_INTERCEPT_INTR;
 		v->control.vintr |= SVM_VINTR_MASKING;
+		/* Not offered (cpupolicy.c): #UD, never a parked CPU. */
+		v->control.intercept_misc2 |= SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT |
+					      SVM_INTERCEPT_MWAIT_ARMED;
 	}
 	v->control.iopm_base_pa = virt_to_phys(sp->iopm);
 	v->control.msrpm_base_pa = virt_to_phys(sp->msrpm);
@@ -390,6 +393,9 @@ static void normalize(struct vmcb *v, struct vp_exit *e)
 		break;
 	case SVM_EXIT_XSETBV:
 		e->reason = EXIT_XSETBV;
+		break;
+	case SVM_EXIT_MONITOR: case SVM_EXIT_MWAIT: case SVM_EXIT_MWAIT_ARMED:
+		e->reason = EXIT_MWAIT;
 		break;
 	case SVM_EXIT_INVALID:
 		e->reason = EXIT_INVALID;

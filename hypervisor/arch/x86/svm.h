@@ -118,6 +118,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb");
 #define SVM_INTERCEPT_STGI      (1u << 4)
 #define SVM_INTERCEPT_CLGI      (1u << 5)
 #define SVM_INTERCEPT_SKINIT    (1u << 6)
+#define SVM_INTERCEPT_MONITOR   (1u << 10)
+#define SVM_INTERCEPT_MWAIT     (1u << 11)
+#define SVM_INTERCEPT_MWAIT_ARMED (1u << 12)
 #define SVM_INTERCEPT_XSETBV    (1u << 13)
 
 #define SVM_EXIT_EXCP_BASE      0x040
@@ -139,6 +142,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "vmcb");
 #define SVM_EXIT_STGI           0x084
 #define SVM_EXIT_CLGI           0x085
 #define SVM_EXIT_SKINIT         0x086
+#define SVM_EXIT_MONITOR        0x08a
+#define SVM_EXIT_MWAIT          0x08b
+#define SVM_EXIT_MWAIT_ARMED    0x08c
 #define SVM_EXIT_XSETBV         0x08d
 #define SVM_EXIT_NPF            0x400
 #define SVM_EXIT_INVALID        ((uint64_t)-1)
