@@ -63,15 +63,11 @@ vec_get_control:
 	addq $16, %rsp
 	ret
 
-/* int xsetbv_safe(uint32_t index, uint64_t value): 0, or -1 when it
- * faulted (extable_last_vector says which exception). */
-	.globl xsetbv_safe
-xsetbv_safe:
-	movl %edi, %ecx
-	movl %esi, %eax
-	movq %rsi, %rdx
-	shrq $32, %rdx
-1:	xsetbv
+/* SAFE_TAIL insn: run `insn` (its operands already in registers) and
+ * return 0, or -1 when it faulted: the extable entry resumes at the -1
+ * path and extable_last_vector says which exception. */
+.macro SAFE_TAIL insn:vararg
+1:	\insn
 	xorl %eax, %eax
 	ret
 2:	movl $-1, %eax
@@ -80,10 +76,18 @@ xsetbv_safe:
 	.balign 8
 	.quad 1b, 2b
 	.popsection
+.endm
 
+/* int xsetbv_safe(uint32_t index, uint64_t value) */
+	.globl xsetbv_safe
+xsetbv_safe:
+	movl %edi, %ecx
+	movl %esi, %eax
+	movq %rsi, %rdx
+	shrq $32, %rdx
+	SAFE_TAIL xsetbv
 
-/* int monitor_safe(const void *addr), int mwait_safe(void): 0, or -1
- * when the instruction faulted (extable_last_vector says which). A child
+/* int monitor_safe(const void *addr), int mwait_safe(void). A child
  * must get #UD from both: CPUID hides them and the hypervisor intercepts
  * them, so neither can park the physical CPU. */
 	.globl monitor_safe
@@ -91,26 +95,10 @@ monitor_safe:
 	movq %rdi, %rax
 	xorl %ecx, %ecx
 	xorl %edx, %edx
-1:	monitor
-	xorl %eax, %eax
-	ret
-2:	movl $-1, %eax
-	ret
-	.pushsection .extable, "a"
-	.balign 8
-	.quad 1b, 2b
-	.popsection
+	SAFE_TAIL monitor
 
 	.globl mwait_safe
 mwait_safe:
 	xorl %eax, %eax
 	xorl %ecx, %ecx
-1:	mwait
-	xorl %eax, %eax
-	ret
-2:	movl $-1, %eax
-	ret
-	.pushsection .extable, "a"
-	.balign 8
-	.quad 1b, 2b
-	.popsection
+	SAFE_TAIL mwait

@@ -21,7 +21,6 @@
 #define HDR_CMD_LINE_PTR   0x228
 #define HDR_INITRD_MAX     0x22c
 #define HDR_KERNEL_ALIGN   0x230
-#define HDR_RELOCATABLE    0x234
 #define HDR_XLOADFLAGS     0x236
 #define HDR_CMDLINE_SIZE   0x238
 #define HDR_PREF_ADDRESS   0x258

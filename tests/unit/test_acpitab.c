@@ -34,6 +34,15 @@ static bool contains(const uint8_t *p, size_t n, const void *needle, size_t k)
 	return false;
 }
 
+/* The PM block's platform: a settable clock, counted logs, the last
+ * sleep type asked for. */
+static uint64_t now;
+static unsigned typ = 99, logs;
+
+static uint64_t now_fn(void *c) { (void)c; return now; }
+static void log_fn(void *c, const char *m) { (void)c; (void)m; logs++; }
+static void sleep_fn(void *c, unsigned t) { (void)c; typ = t; }
+
 static struct acpitab_config cfg(bool lapic, bool vmbus)
 {
 	return (struct acpitab_config){ ACPITAB_BASE, 2, lapic, vmbus, ACPIPM_BASE, 9, 5 };
@@ -153,15 +162,9 @@ int main(void)
 
 	/* The PM block. */
 	{
-		static uint64_t now;
-		static unsigned typ = 99, logs;
 		struct platform p = { 0 };
 		struct acpipm pm;
 		uint32_t v = 0, t0, t1;
-
-		uint64_t now_fn(void *c) { (void)c; return now; }
-		void log_fn(void *c, const char *m) { (void)c; (void)m; logs++; }
-		void sleep_fn(void *c, unsigned t) { (void)c; typ = t; }
 
 		p.now_ns = now_fn;
 		p.log = log_fn;
