@@ -36,7 +36,7 @@ DRIVERS      := $(wildcard drivers/*.c)
 VMBUS        := $(wildcard vmbus/*.c)
 # Portable pieces of the hypervisor: built into it, and for host tests.
 HV_PORTABLE  := hypervisor/rootview.c hypervisor/xcr0.c hypervisor/runring.c \
-                hypervisor/cpupolicy.c \
+                hypervisor/cpupolicy.c hypervisor/vlapic.c \
                 hypervisor/hypercall_abi.c hypervisor/arch/x86/npt.c
 # Target-only library pieces: x86/ is what every image's CPUs share (trap
 # entry and IDT, panic, local APIC, TSC, GDT, AP start-up), behind the

@@ -47,6 +47,7 @@ struct partsvc {
 	/* Read 64-bit registers by TLFS name. */
 	int (*get_regs)(uint64_t id, uint32_t vp, const uint32_t *names,
 			uint64_t *values, unsigned n);
+	/* The 8259's interrupt `vector` for VP `vp`: ExtINT, through LINT0. */
 	int (*assert_irq)(uint64_t id, uint32_t vp, uint8_t vector);
 	int (*destroy)(uint64_t id);
 	/* A child's console line, printed with `source` as its prefix. */

@@ -36,9 +36,8 @@
  *   low 32 bits     SFMASK (the upper half is reserved);
  *   memory types    PAT (UC WC WT WP WB UC-), MTRRs (no UC-), MTRRdefType,
  *                   variable ranges (reserved bits, MAXPHYADDR);
- *   APIC_BASE       BSP is read-only; EN and EXTD stay 0 (no local APIC
- *                   for a child yet: CPUID hides it, as hardware does with
- *                   EN clear); base within MAXPHYADDR, 4 KiB aligned;
+ *   APIC_BASE       the VP's virtual APIC's (vapic.c: EN/EXTD transitions,
+ *                   BSP read-only); here the base within MAXPHYADDR;
  *   MISC_ENABLE     only fast strings (bit 0) may change (Intel only);
  *   read-only       MTRRcap, PLATFORM_INFO, FEATURE_CONTROL (locked),
  *                   SYSCFG and DEBUGCTL unless the value is unchanged;
@@ -51,6 +50,7 @@
 #include "childmsr.h"
 #include "cpupolicy.h"
 #include "cpustate.h"
+#include "vapic.h"
 #include "arch/x86/cpu.h"
 
 enum where { IN_VMCB, IN_VP, FIXED };
@@ -66,7 +66,6 @@ struct child_msr {
 	uint64_t value;                 /* FIXED: what it reads */
 };
 
-#define APIC_BASE_DEFAULT 0xfee00000ull
 #define MTRR_CAP_VALUE  0x508ull        /* VCNT 8, FIX, WC */
 #define MTRR_DEF_RESET  0x806ull        /* E, default type WB: all RAM WB */
 #define MISC_FAST_STRINGS (1ull << 0)
@@ -133,7 +132,6 @@ void childmsr_vp_init(struct vp *vp)
 {
 	struct vp_msrs *m = &vp->msrs;
 
-	m->apic_base = APIC_BASE_DEFAULT | (vp->index ? 0 : APIC_BASE_BSP);
 	m->misc_enable = MISC_RESET;
 	m->mtrr_def_type = MTRR_DEF_RESET;
 }
@@ -153,8 +151,6 @@ static uint64_t *vp_slot(struct vp *vp, uint32_t msr)
 	struct vp_msrs *m = &vp->msrs;
 
 	switch (msr) {
-	case MSR_APIC_BASE:
-		return &m->apic_base;
 	case MSR_MISC_ENABLE:
 		return &m->misc_enable;
 	case MSR_MTRR_DEF_TYPE:
@@ -219,6 +215,10 @@ enum exit_action childmsr_read(struct vp *vp, uint32_t msr, uint64_t *v)
 			return refused(vp, msr, false);
 		break;
 	case IN_VP:
+		if (msr == MSR_APIC_BASE) {
+			*v = vapic_base_read(vp);
+			break;
+		}
 		*v = *vp_slot(vp, msr);
 		break;
 	default:
@@ -232,10 +232,7 @@ static bool apic_base_valid(uint64_t old, uint64_t v)
 {
 	uint64_t base = v & ~0xfffull;
 
-	if (v & 0xfffull & ~APIC_BASE_BSP)      /* EN, EXTD, reserved */
-		return false;
-	if ((v ^ old) & APIC_BASE_BSP)
-		return false;
+	(void)old;                      /* the rest is vlapic_set_base's */
 	return maxphyaddr >= 64 || !(base >> maxphyaddr);
 }
 
@@ -277,7 +274,9 @@ enum exit_action childmsr_write(struct vp *vp, uint32_t msr, uint64_t v)
 
 	if (!e)
 		return refused(vp, msr, true);
-	if (e->where == IN_VP)
+	if (msr == MSR_APIC_BASE)
+		old = vapic_base_read(vp);
+	else if (e->where == IN_VP)
 		old = *vp_slot(vp, msr);
 	else if (e->where == FIXED)
 		old = e->value;
@@ -285,6 +284,8 @@ enum exit_action childmsr_write(struct vp *vp, uint32_t msr, uint64_t v)
 		return refused(vp, msr, true);
 	if (!write_valid(e, msr, old, v))
 		return EXIT_ACTION_INJECT_GP;
+	if (msr == MSR_APIC_BASE)
+		return vapic_base_write(vp, v);
 	if (e->where == IN_VP)
 		*vp_slot(vp, msr) = v;
 	else if (e->where == IN_VMCB)

@@ -19,7 +19,6 @@ struct vp;
 /* What a child VP wrote that no hardware holds: records only, read back
  * as written (NPT maps every page write-back whatever the child says). */
 struct vp_msrs {
-	uint64_t apic_base;
 	uint64_t misc_enable;
 	uint64_t mtrr_def_type;
 	uint64_t mtrr_fixed[CHILDMSR_MTRR_FIXED];

@@ -113,6 +113,18 @@ enum exit_action exit_cpuid(struct vp *vp, struct vp_exit *e)
 		r = vp->partition->is_root ? root_leaf(leaf, sub) :
 					     cpuid_child(leaf, sub);
 		xsave_cpuid(vp, leaf, sub, &r);
+		if (!vp->partition->is_root) {
+			/* The APIC id is the VP's own (vapic.c), not the
+			 * physical CPU's it happens to run on. */
+			uint32_t id = vp->apic.id;
+
+			if (leaf == 1)
+				r.ebx = (r.ebx & 0x00ffffffu) | (id << 24);
+			else if (leaf == 0xb || leaf == 0x1f)
+				r.edx = id;
+			else if (leaf == 0x8000001e)
+				r.eax = id;
+		}
 	}
 	if (!vp->partition->is_root && cpuid_intercepted(vp->partition, leaf)) {
 		/* The root asked to answer this leaf: it gets what we would

@@ -15,8 +15,9 @@
  *   - performance monitoring: leaf 0xa, PDCM, DS/DTES64, the AMD
  *     PerfCtrExt bits, IBS, LWP, leaves 0x8000001b/1c/22, Intel PT (0x14),
  *     arch LBR (0x1c), IRPERF, RDPRU: no counters are switched per VP;
- *   - the local APIC and what hangs off it (APIC, x2APIC, TSC deadline,
- *     ExtApicSpace, CR8 legacy, ARAT): a child has no APIC yet;
+ *   - of the local APIC's features, ExtApicSpace, CR8 legacy and ARAT:
+ *     a child's APIC (vlapic.c) is a plain x2APIC-capable one, with the
+ *     TSC-deadline timer (APIC, x2APIC and TSC deadline are shown);
  *   - machine check (MCE, MCA) and the power and thermal interfaces
  *     (leaf 6, EST, TM, ACPI, HWPstate, 0x80000007 except invariant TSC):
  *     their MSRs are the host's;
@@ -37,15 +38,18 @@
 #define B(n) (1u << (n))
 
 /* Leaf 1 EDX: FPU VME DE PSE TSC MSR PAE CX8 SEP MTRR PGE CMOV PAT PSE36
- * CLFSH MMX FXSR SSE SSE2 SS HTT. Not: MCE 7, APIC 9, MCA 14, PSN 18,
- * DS 21, ACPI 22, TM 29, PBE 31. */
-#define L1_EDX (B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | \
+ * CLFSH MMX FXSR SSE SSE2 SS HTT, APIC (the virtual one). Not: MCE 7,
+ * MCA 14, PSN 18, DS 21, ACPI 22, TM 29, PBE 31. */
+#define L1_EDX (B(0) | B(1) | B(2) | B(3) | B(4) | B(5) | B(6) | B(8) | B(9) | \
 		B(11) | B(12) | B(13) | B(15) | B(16) | B(17) | B(19) | \
 		B(23) | B(24) | B(25) | B(26) | B(27) | B(28))
-/* Leaf 1 ECX: SSE3 PCLMUL SSSE3 CX16 PCID SSE4.1 SSE4.2 MOVBE POPCNT AES
- * OSXSAVE RDRAND; FMA, AVX, F16C with AVX; XSAVE with XSAVE. */
+/* Leaf 1 ECX: SSE3 PCLMUL SSSE3 CX16 PCID SSE4.1 SSE4.2 x2APIC MOVBE
+ * POPCNT TSC-deadline AES OSXSAVE RDRAND (x2APIC and TSC-deadline:
+ * the virtual APIC's, whatever the host has); FMA, AVX, F16C with AVX;
+ * XSAVE with XSAVE. */
 #define L1_ECX (B(0) | B(1) | B(9) | B(13) | B(17) | B(19) | B(20) | \
 		B(22) | B(23) | B(25) | B(27) | B(30))
+#define L1_ECX_VAPIC (B(21) | B(24))
 #define L1_ECX_AVX (B(12) | B(28) | B(29))
 #define L1_ECX_XSAVE B(26)
 #define L1_ECX_HYPERVISOR B(31)
@@ -130,7 +134,8 @@ static struct cpuid_regs leaf1(const struct cpupolicy_host *host,
 
 	h.edx &= L1_EDX;
 	h.ecx &= L1_ECX | pick(avx, L1_ECX_AVX) | pick(host->xsave, L1_ECX_XSAVE);
-	h.ecx |= L1_ECX_HYPERVISOR;
+	h.ecx |= L1_ECX_HYPERVISOR | L1_ECX_VAPIC;
+	h.edx |= B(9);
 	return h;
 }
 

@@ -18,6 +18,7 @@
 #include "port.h"
 #include "synic.h"
 #include "virt.h"
+#include "vapic.h"
 #include "vpops.h"
 #include "arch/x86/cpu.h"
 
@@ -154,7 +155,7 @@ static int svc_assert_irq(uint64_t id, uint32_t vpi, uint8_t vector)
 
 	if (!vp || vpi != 0)
 		return -1;
-	irq_post(vp, vector);
+	vapic_post_extint(vp, vector);      /* the 8259's: LINT0 */
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "hypercall.h"
 #include "virt.h"
 #include "vpops.h"
+#include "vapic.h"
 #include "arch/x86/cpu.h"
 
 static bool caller_is_root(const struct hc_ctx *c)
@@ -196,6 +197,7 @@ uint16_t hc_dispatch_vp(struct hc_ctx *c)
 					     HV_VP_DISPATCH_EVENT_INVALID };
 	uint16_t status = HV_STATUS_SUCCESS;
 	struct vp_exit e;
+	uint64_t wake, w;
 
 	if (!caller_is_root(c))
 		return HV_STATUS_ACCESS_DENIED;
@@ -209,6 +211,7 @@ uint16_t hc_dispatch_vp(struct hc_ctx *c)
 		return HV_STATUS_INVALID_VP_STATE;
 	vp->dispatches++;
 	dispatch_regs_apply(vp);
+	wake = vapic_wake_tsc(vp);
 	if (in.flags & HV_DISPATCH_VP_FLAG_CLEAR_INTERCEPT_SUSPEND)
 		vp->intercept_suspend = false;
 	for (;;) {
@@ -243,7 +246,15 @@ uint16_t hc_dispatch_vp(struct hc_ctx *c)
 			vp->dispatch_intercepts++;
 			break;
 		}
+		/* Its timer now expires before the root would wake for it:
+		 * back to the root, which arms its timer for the new time. */
+		w = vapic_wake_tsc(vp);
+		if (w && (!wake || w < wake)) {
+			vp->dispatch_rearms++;
+			break;
+		}
 	}
+	vp->dispatch_page->wake_tsc = vapic_wake_tsc(vp);
 	memcpy(c->out, &out, sizeof(out));
 	c->reps_done = 0;
 	return HV_STATUS_SUCCESS;

@@ -3,9 +3,9 @@
  * guest), the virtualization MSRs (refused with #GP: no nested
  * virtualization), the root's x2APIC ICR (INIT and SIPI never reach a
  * physical CPU), the TLFS synthetic MSRs, and a child's TSC_AUX,
- * SPEC_CTRL and PRED_CMD (cpustate.c). A child has no local APIC of
- * its own here and must never program the physical one: every x2APIC MSR
- * (0x800-0x8ff) is #GP for it, logged a few times per partition. Every
+ * SPEC_CTRL and PRED_CMD (cpustate.c). A child's x2APIC MSRs
+ * (0x800-0x8ff) and IA32_TSC_DEADLINE are its virtual local APIC's
+ * (vapic.c); it never reaches the physical one. Every
  * other MSR of a child is the written policy's (childmsr.c: per-VP
  * copies, fixed values, or #GP). Every other MSR the root's permission
  * map lets through goes straight to the hardware; a child's map lets
@@ -17,6 +17,7 @@
 #include "gmem.h"
 #include "virt.h"
 #include "vpops.h"
+#include "vapic.h"
 #include "apicfilter.h"
 #include "synic.h"
 #include "cpustate.h"
@@ -24,8 +25,6 @@
 #include "arch/x86/cpu.h"
 
 #define MSR_X2APIC_ICR 0x830
-#define MSR_X2APIC_FIRST 0x800
-#define MSR_X2APIC_LAST 0x8ff
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE | (1ull << 13) | \
 		       (1ull << 14) | (1ull << 15))    /* LMSLE FFXSR TCE */
 
@@ -99,30 +98,6 @@ static enum exit_action ref_tsc_write(struct vp *vp, uint64_t v)
 	return EXIT_ACTION_ADVANCE;
 }
 
-static bool is_x2apic_msr(uint32_t msr)
-{
-	return msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST;
-}
-
-/* A child's x2APIC access: #GP, as on a CPU whose APIC is not in x2APIC
- * mode. Logged three times per partition, then at powers of two. */
-static enum exit_action x2apic_refused(struct vp *vp, uint32_t msr, bool write)
-{
-	uint64_t n;
-
-	if (refusal_log_due(&vp->partition->refused_x2apic, &n)) {
-		if (n <= 3)
-			hv_log("%s vp %u: x2APIC MSR %#x %s refused (#GP)",
-			       vp->partition->name, vp->index, msr,
-			       write ? "write" : "read");
-		else
-			hv_log("%s vp %u: x2APIC MSR %#x %s refused (#GP), "
-			       "%lu refused so far", vp->partition->name,
-			       vp->index, msr, write ? "write" : "read", n);
-	}
-	return EXIT_ACTION_INJECT_GP;
-}
-
 /* A child's EFER: only the bits its CPUID offers (childmsr.c), and LME
  * never changes while paging is on (APM vol. 2, 3.1.7; SDM: #GP). */
 static enum exit_action child_efer_write(struct vp *vp, uint64_t v)
@@ -164,8 +139,13 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 	 * else of a child's reaches the hardware. */
 	if (!p->is_root && msr_intercepted(p, msr, false))
 		return msr_to_root(vp, e, false);
-	if (!p->is_root && is_x2apic_msr(msr))
-		return x2apic_refused(vp, msr, false);
+	if (!p->is_root && vapic_msr(vp, msr, false, &v, &a)) {
+		if (a != EXIT_ACTION_ADVANCE)
+			return a;
+		vp->gpr[GPR_RAX] = (uint32_t)v;
+		vp->gpr[GPR_RDX] = v >> 32;
+		return EXIT_ACTION_ADVANCE;
+	}
 	switch (msr) {
 	case MSR_EFER:
 		v = virt->vp_get_efer(vp);
@@ -218,8 +198,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 
 	if (!p->is_root && msr_intercepted(p, msr, true))
 		return msr_to_root(vp, e, true);
-	if (!p->is_root && is_x2apic_msr(msr))
-		return x2apic_refused(vp, msr, true);
+	if (!p->is_root && vapic_msr(vp, msr, true, &v, &a))
+		return a;
 	switch (msr) {
 	case MSR_EFER:
 		if (!p->is_root)

@@ -13,6 +13,7 @@
 #include "gmem.h"
 #include "virt.h"
 #include "vpops.h"
+#include "vapic.h"
 #include "arch/x86/cpu.h"
 
 #define APIC_ICR_LO 0x300
@@ -175,10 +176,46 @@ static enum exit_action npf_to_root(struct vp *vp, struct vp_exit *e)
 	return EXIT_ACTION_RESUME;
 }
 
+/* A child's access to its own xAPIC page: 32-bit loads and stores of
+ * its registers (what the SDM allows); any other width or kind, or a
+ * misaligned one, is logged: a store is dropped, a load reads 0. */
+static enum exit_action child_apic(struct vp *vp, struct vp_exit *e)
+{
+	unsigned off = e->npf.gpa & 0xfff;
+	struct x86_insn i;
+	int err = vp_decode_current(vp, &i);
+
+	vp->apic_mmio++;
+	if (err || !supported(&i) || i.kind == X86_INSN_STOS ||
+	    i.kind == X86_INSN_LODS) {
+		partition_stop(vp->partition, vp, "unsupported access to its APIC "
+			       "page at %#lx (%s)", e->npf.gpa, err ?
+			       vp_decode_strerror(err) : "not a MOV");
+		return EXIT_ACTION_STOP;
+	}
+	if (i.opsize != 4 || (off & 0xf)) {
+		if (vp->npf_logged++ < NPF_LOG_FIRST)
+			hv_log("%s vp %u: %u-byte APIC access at offset %#x: %s",
+			       vp->partition->name, vp->index, i.opsize, off,
+			       is_store(&i) ? "dropped" : "reads 0");
+		if (!is_store(&i))
+			complete_load(vp, &i, 0);
+		return EXIT_ACTION_ADVANCE;
+	}
+	if (is_store(&i))
+		vapic_mmio_write(vp, off, (uint32_t)store_value(vp, &i));
+	else
+		complete_load(vp, &i, vapic_mmio_read(vp, off));
+	return EXIT_ACTION_ADVANCE;
+}
+
 enum exit_action exit_npf(struct vp *vp, struct vp_exit *e)
 {
-	if (!vp->partition->is_root)
+	if (!vp->partition->is_root) {
+		if (!e->npf.fetch && vapic_mmio_page(vp, e->npf.gpa))
+			return child_apic(vp, e);
 		return npf_to_root(vp, e);
+	}
 
 	bool apic = vp->partition->is_root &&
 		    (e->npf.gpa & ~0xfffull) == root_apic_base;

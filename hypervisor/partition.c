@@ -29,6 +29,7 @@
 #include "vpops.h"
 #include "percpu.h"
 #include "cpustate.h"
+#include "vapic.h"
 #include "arch/x86/cpu.h"
 
 /* A child's GPA space: up to 64 GiB, its frame list grown on demand. */
@@ -443,6 +444,7 @@ struct vp *partition_new_vp(struct partition *p)
 		return NULL;
 	}
 	childmsr_vp_init(vp);
+	vapic_vp_init(vp);
 	initial_context(vp);
 	p->vps[p->vp_count++] = vp;
 	sched_add(vp);
@@ -590,14 +592,19 @@ uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
 
 	if (!caller_is_root(c))
 		return HV_STATUS_ACCESS_DENIED;
-	if ((in->interrupt_type & 0x7fffffff) != HV_INTERRUPT_TYPE_FIXED ||
+	uint32_t type = in->interrupt_type & 0x7fffffff;
+
+	if ((type != HV_INTERRUPT_TYPE_FIXED && type != HV_INTERRUPT_TYPE_EXTINT) ||
 	    in->vector < 16 || in->vector > 255 || in->target_vtl ||
 	    in->reserved || in->rsvd_z0 || in->rsvd_z1 || in->dest_address >> 32)
 		return HV_STATUS_INVALID_PARAMETER;
 	vp = child_vp_by_id(in->partition_id, (uint32_t)in->dest_address, &status);
 	if (!vp)
 		return status;
-	irq_post(vp, (uint8_t)in->vector);
+	if (type == HV_INTERRUPT_TYPE_EXTINT)
+		vapic_post_extint(vp, (uint8_t)in->vector);
+	else if (!vapic_post(vp, (uint8_t)in->vector, in->interrupt_type >> 31, false))
+		return HV_STATUS_INVALID_VP_STATE;
 	return HV_STATUS_SUCCESS;
 }
 

@@ -30,10 +30,24 @@
 #include "hv.h"
 #include "gmem.h"
 #include "synic.h"
+#include "vapic.h"
 #include "vpops.h"
 
 #define SINT_WRITABLE (HV_SYNIC_SINT_VECTOR_MASK | HV_SYNIC_SINT_MASKED | \
 		       HV_SYNIC_SINT_AUTO_EOI | (1ull << 18))    /* polling */
+
+/* A SINT's interrupt: a child takes it through its APIC, with automatic
+ * EOI when the SINT asks for it (TLFS 11.8.3); the root's is recorded
+ * for injection as before. */
+static void sint_raise(struct vp *vp, uint64_t sint)
+{
+	uint8_t vector = (uint8_t)(sint & HV_SYNIC_SINT_VECTOR_MASK);
+
+	if (vp->partition->is_root)
+		irq_post(vp, vector);
+	else
+		vapic_post(vp, vector, false, sint & HV_SYNIC_SINT_AUTO_EOI);
+}
 
 static bool sint_is(uint32_t msr)
 {
@@ -116,7 +130,7 @@ static void synic_flush(struct vp *vp, unsigned sint)
 	slot->header.sender = rec->m.header.sender;
 	__atomic_store_n(&slot->header.message_type, rec->m.header.message_type,
 			 __ATOMIC_RELEASE);
-	irq_post(vp, (uint8_t)(s->sint[sint] & HV_SYNIC_SINT_VECTOR_MASK));
+	sint_raise(vp, s->sint[sint]);
 }
 
 static int synic_msr_write_locked(struct vp *vp, uint32_t msr, uint64_t v)
@@ -187,7 +201,7 @@ int synic_signal(struct vp *vp, unsigned sint, unsigned flag)
 		return -1;
 	old = __atomic_fetch_or(flags, bit, __ATOMIC_SEQ_CST);
 	if (!(old & bit))
-		irq_post(vp, (uint8_t)(s->sint[sint] & HV_SYNIC_SINT_VECTOR_MASK));
+		sint_raise(vp, s->sint[sint]);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "hv.h"
 #include "virt.h"
 #include "vpops.h"
+#include "vapic.h"
 #include "arch/x86/cpu.h"
 
 /* ---- general registers by x86 number, with operand-size rules ------------ */
@@ -66,7 +67,10 @@ void irq_reflect(uint8_t vector)
 
 void irq_post(struct vp *vp, uint8_t vector)
 {
-
+	if (!vp->partition->is_root) {
+		vapic_post(vp, vector, false, false);
+		return;
+	}
 	__atomic_or_fetch(&vp->pending_irq[vector / 64], 1ull << (vector % 64),
 			  __ATOMIC_SEQ_CST);
 	vp->halted = false;
@@ -86,6 +90,8 @@ static int highest_pending(const struct vp *vp)
 
 bool vp_has_pending_irq(const struct vp *vp)
 {
+	if (!vp->partition->is_root)
+		return vapic_has_pending((struct vp *)vp);
 	return highest_pending(vp) >= 0;
 }
 
@@ -93,8 +99,13 @@ bool vp_has_pending_irq(const struct vp *vp)
  * ask to exit as soon as it can. */
 void vp_deliver_pending(struct vp *vp)
 {
-	int v = highest_pending(vp);
+	int v;
 
+	if (!vp->partition->is_root) {
+		vapic_deliver(vp);
+		return;
+	}
+	v = highest_pending(vp);
 	if (v < 0)
 		return;
 	if (virt->vp_irq_window_open(vp)) {

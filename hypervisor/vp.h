@@ -16,6 +16,7 @@
 #include "exit.h"
 #include "cpustate.h"
 #include "childmsr.h"
+#include "vlapic.h"
 
 enum gpr {
 	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
@@ -105,12 +106,17 @@ struct vp {
 	struct hv_isovisor_intercept_page *dispatch_page;
 	struct hv_vp_register_page *reg_page;
 	bool dispatch_blocked;          /* the last dispatch said BLOCKED */
-	uint64_t dispatches, dispatches_blocked, dispatch_intercepts;
+	uint64_t dispatches, dispatches_blocked, dispatch_intercepts, dispatch_rearms;
 	struct vp *run_next, *run_prev; /* its CPU's run ring (sched.c) */
 	volatile bool tlb_flush;        /* flush before the next entry */
 	struct synic synic;
 	struct vp_cpustate cpustate;    /* FPU/XCR0 and MSRs VMRUN keeps */
 	struct vp_msrs msrs;            /* a child's MSR records (childmsr.c) */
+	/* A child's local APIC (vapic.c); the root uses the real one. */
+	spinlock_t apic_lock;
+	struct vlapic apic;
+	uint64_t apic_refused, apic_gp, apic_ipis, apic_ipi_refused;
+	uint64_t apic_level_eois, apic_mmio;
 };
 _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
 
@@ -163,7 +169,7 @@ struct partition {
 	uint8_t msr_intercept_access[8];
 	unsigned msr_intercept_count;
 	/* Refused accesses, for rate-limited logs (cpustate.h). */
-	uint64_t refused_x2apic, refused_xsetbv;
+	uint64_t refused_xsetbv;
 	/* Children's refused MSRs (childmsr.c): the count, and which MSRs
 	 * were logged already (msr + 1; 0: free). */
 	uint64_t refused_msr;

@@ -324,6 +324,28 @@ static bool dispatch_one(void)
 	return false;
 }
 
+/* The children's APIC timers: a VP that is not ready becomes ready when
+ * the expiry its intercept page names has come; the earliest one still
+ * to come bounds `next` (the time our timer is armed for). */
+static uint64_t dvp_timers(uint64_t now, uint64_t next)
+{
+	for (unsigned i = 0; i < dvp_top; i++) {
+		struct dvp *d = &dvps[i];
+		uint64_t w;
+
+		if (!d->used || d->in_intercept)
+			continue;
+		w = __atomic_load_n(&d->ip->wake_tsc, __ATOMIC_ACQUIRE);
+		if (!w)
+			continue;
+		if (now >= w)
+			d->ready = true;
+		else if (w < next)
+			next = w;
+	}
+	return next;
+}
+
 /* Ready to run, or signalled so (dispatch_one would run it). */
 static bool dvp_wants_cpu(const struct dvp *d)
 {
@@ -516,6 +538,8 @@ static int svc_assert_irq(uint64_t id, uint32_t vp, uint8_t vector)
 	in->partition_id = id;
 	in->dest_address = vp;
 	in->vector = vector;
+	/* The 8259's: the child takes it through LINT0 (ExtINT). */
+	in->interrupt_type = HV_INTERRUPT_TYPE_EXTINT;
 	return call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0) ? -1 : 0;
 }
 
@@ -1000,6 +1024,8 @@ void partmgr_run(void)
 			next = end;
 		if (now + slice < next && timer_slice_needed())
 			next = now + slice;
+		if (dvp_used)
+			next = dvp_timers(now, next);
 		timer_arm(now, next);
 		if (dispatch_one())
 			continue;

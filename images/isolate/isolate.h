@@ -1,7 +1,8 @@
 /*
  * The isolate guest's modes, one per command-line word:
- *   icr          x2APIC MSRs (0x830 the ICR first) must raise #GP and do
- *                nothing else;
+ *   apic         its own virtual local APIC: xAPIC page, x2APIC MSRs
+ *                (#GP until x2APIC mode is on), self IPIs, TPR, the
+ *                timer's three modes, reserved accesses;
  *   msr          the child CPU policy: MSRs an OS writes at boot read
  *                back, refused values raise #GP, CPUID hides SVM and co;
  *   fpu-writer   checks XSETBV's refusals, enables AVX if offered, fills
@@ -33,8 +34,9 @@ int xsetbv_safe(uint32_t index, uint64_t value);
 int monitor_safe(const void *addr);
 int mwait_safe(void);
 
-/* tests.c: the mode's checks */
+/* tests.c: the mode's checks; the APIC mode's interrupt handler */
 void isolate_tests(void);
+void apic_irq(uint64_t vector);
 /* msr.c */
 void msr_tests(void);
 /* fpu.c */

@@ -17,12 +17,16 @@ void trap_dispatch(struct cpu_regs *r)
 		trap_exception(r);
 		return;
 	}
+	if ((r->vector & 0xff) == 0xf1 || (r->vector & 0xff) == 0xf2) {
+		apic_irq(r->vector & 0xff);
+		return;
+	}
 	panic("unexpected interrupt vector %lu", r->vector);
 }
 
 static void inventory(void)
 {
-	kprint("modes: icr, msr, fpu-writer, fpu-checker (with \"test\")");
+	kprint("modes: apic, msr, fpu-writer, fpu-checker (with \"test\")");
 }
 
 void boot_main(uint32_t magic, uint64_t info);

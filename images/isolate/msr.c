@@ -112,10 +112,12 @@ static void other_msrs(void)
 	bool ok;
 
 	rdmsr_safe(MSR_APIC_BASE, &apic);
-	ok = apic == (0xfee00000ull | APIC_BASE_BSP) &&
-	     refused(MSR_APIC_BASE, apic | APIC_BASE_EN);
-	tap_result(ok, "isolate msr: APIC_BASE %#lx (BSP, no APIC enabled), "
-		   "enabling it raised #GP", apic);
+	ok = apic == (0xfee00000ull | APIC_BASE_BSP | APIC_BASE_EN) &&
+	     refused(MSR_APIC_BASE, apic & ~APIC_BASE_BSP) &&
+	     refused(MSR_APIC_BASE, (apic & ~APIC_BASE_EN) | (1ull << 10)) &&
+	     refused(MSR_APIC_BASE, apic | (1ull << 9));
+	tap_result(ok, "isolate msr: APIC_BASE %#lx (BSP, enabled); clearing "
+		   "BSP, EXTD without EN and reserved bit 9 raised #GP", apic);
 	t0 = rdtsc();
 	ok = !rdmsr_safe(MSR_TSC, &tsc);
 	t1 = rdtsc();
@@ -143,13 +145,13 @@ static void cpuid_hidden(void)
 	bool svm_leaf = ea.eax | ea.ebx | ea.ecx | ea.edx;
 	bool sev_leaf = ef.eax | ef.ebx | ef.ecx | ef.edx;
 
-	tap_result(!svm && !vmx && !svm_leaf && !sev_leaf && !mwait && !x2apic && hv,
+	tap_result(!svm && !vmx && !svm_leaf && !sev_leaf && !mwait && x2apic && hv,
 		   "isolate cpuid: SVM %s, VMX %s, leaf 0x8000000a %s, leaf "
 		   "0x8000001f %s, MONITOR %s, x2APIC %s, hypervisor bit %s "
 		   "(max extended leaf %#x)", svm ? "SHOWN" : "hidden",
 		   vmx ? "SHOWN" : "hidden", svm_leaf ? "NOT ZERO" : "zero",
 		   sev_leaf ? "NOT ZERO" : "zero", mwait ? "SHOWN" : "hidden",
-		   x2apic ? "SHOWN" : "hidden", hv ? "set" : "CLEAR", e0.eax);
+		   x2apic ? "shown" : "HIDDEN", hv ? "set" : "CLEAR", e0.eax);
 }
 
 static void mwait_refused(void)

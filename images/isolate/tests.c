@@ -1,62 +1,189 @@
 /*
- * The isolate guest's mode dispatch and the x2APIC check. A child has no
- * local APIC it may program: under isovisor every x2APIC MSR is #GP, so
- * an IPI it tries to send (here a fixed one to "self", which on the
- * physical APIC would interrupt whoever owns this CPU) never leaves.
+ * The isolate guest's mode dispatch and the "apic" mode: the child's own
+ * virtual local APIC (hypervisor/vlapic.c), from inside. In the xAPIC
+ * mode firmware leaves it in, the x2APIC MSRs raise #GP and the MMIO page
+ * answers; switched to x2APIC, IPIs to itself arrive (and only to it: on
+ * the physical APIC a self IPI would interrupt whoever owns the CPU),
+ * TPR holds back what it should, the timer fires in one-shot, periodic
+ * and TSC-deadline modes, and reserved accesses raise #GP. Every wait is
+ * bounded by the TSC, so a broken APIC fails a check and never hangs.
  */
 #include "isolate.h"
 
-#define X2APIC_ICR      0x830
+#define XAPIC_BASE      0xfee00000ull
+#define MSR_APIC_BASE_  0x1b
+#define BASE_EN         (1ull << 11)
+#define BASE_EXTD       (1ull << 10)
+#define X2_ID           0x802
+#define X2_VER          0x803
+#define X2_TPR          0x808
+#define X2_EOI          0x80b
+#define X2_LDR          0x80d
+#define X2_ICR          0x830
+#define X2_LVT_TIMER    0x832
+#define X2_TIMER_ICR    0x838
+#define X2_TIMER_CCR    0x839
+#define X2_TIMER_DCR    0x83e
+#define X2_SELF_IPI     0x83f
+#define MSR_TSC_DEADLINE 0x6e0
 #define ICR_SELF        (1ull << 18)    /* destination shorthand: self */
-#define ICR_PROBE_VECTOR 0xf1
-#define ICR_REPEATS     20
+#define VEC_IPI         0xf1
+#define VEC_TIMER       0xf2
 #define VEC_GP          13
+#define ICR_REPEATS     20
+#define WAIT_CYCLES     4000000000ull   /* a check gives up after this */
+
+static volatile unsigned ipis, ticks;
+static bool x2;
 
 static bool raised_gp(int err)
 {
 	return err && extable_last_vector == VEC_GP;
 }
 
-static void icr_tests(void)
+static volatile uint32_t *xapic(unsigned off)
+{
+	return (volatile uint32_t *)(XAPIC_BASE + off);
+}
+
+static void eoi(void)
+{
+	if (x2)
+		wrmsr(X2_EOI, 0);
+	else
+		*xapic(0xb0) = 0;
+}
+
+void apic_irq(uint64_t vector)
+{
+	if (vector == VEC_IPI)
+		ipis++;
+	else if (vector == VEC_TIMER)
+		ticks++;
+	eoi();
+}
+
+/* Interrupts on until `*counter` reaches `want` or the TSC says enough. */
+static bool wait_for(volatile unsigned *counter, unsigned want)
+{
+	uint64_t end = rdtsc() + WAIT_CYCLES;
+
+	while (*counter < want && rdtsc() < end)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+	return *counter >= want;
+}
+
+static void xapic_tests(void)
 {
 	static const struct { uint32_t msr; bool write; } probes[] = {
-		{ 0x830, false }, { 0x802, false }, { 0x80b, true },
-		{ 0x838, true }, { 0x800, true }, { 0x8ff, false },
+		{ 0x830, true }, { 0x830, false }, { 0x802, false },
+		{ 0x80b, true }, { 0x838, true }, { 0x800, true }, { 0x8ff, false },
 	};
-	int err = wrmsr_safe(X2APIC_ICR, ICR_SELF | ICR_PROBE_VECTOR);
+	uint64_t base = 0, v;
 	unsigned gp = 0;
-	uint64_t v;
+	uint32_t id, ver;
 
-	tap_result(raised_gp(err), "isolate icr: WRMSR 0x830 (a fixed IPI to "
-		   "itself, vector %#x) %s", ICR_PROBE_VECTOR,
-		   !err ? "went through: no #GP" :
-		   raised_gp(err) ? "raised #GP" : "raised an exception other than #GP");
+	rdmsr_safe(MSR_APIC_BASE_, &base);
+	tap_result(base == (XAPIC_BASE | BASE_EN | (1ull << 8)),
+		   "isolate apic: APIC_BASE %#lx (BSP, enabled, xAPIC mode)", base);
 	for (unsigned i = 0; i < ARRAY_SIZE(probes); i++) {
-		err = probes[i].write ? wrmsr_safe(probes[i].msr, 0) :
-					rdmsr_safe(probes[i].msr, &v);
-		if (raised_gp(err))
-			gp++;
-		else
-			kprint("x2APIC MSR %#x %s: %s", probes[i].msr,
-			       probes[i].write ? "write" : "read",
-			       err ? "not #GP" : "no fault");
+		int err = probes[i].write ? wrmsr_safe(probes[i].msr, ICR_SELF | VEC_IPI) :
+					    rdmsr_safe(probes[i].msr, &v);
+
+		gp += raised_gp(err);
 	}
-	tap_result(gp == ARRAY_SIZE(probes), "isolate icr: %u of %u other x2APIC "
-		   "accesses (ICR and ID read, EOI and timer write, 0x800, 0x8ff) "
-		   "raised #GP", gp, (unsigned)ARRAY_SIZE(probes));
-	gp = 0;
-	for (unsigned i = 0; i < ICR_REPEATS; i++)
-		gp += raised_gp(wrmsr_safe(X2APIC_ICR, ICR_SELF | ICR_PROBE_VECTOR));
-	tap_result(gp == ICR_REPEATS, "isolate icr: %u of %u more ICR writes "
-		   "raised #GP, and this guest still runs", gp, ICR_REPEATS);
+	tap_result(gp == ARRAY_SIZE(probes) && ipis == 0, "isolate apic: %u of %u "
+		   "x2APIC MSR accesses in xAPIC mode raised #GP (the ICR write "
+		   "first), %u interrupts", gp, (unsigned)ARRAY_SIZE(probes), ipis);
+	id = *xapic(0x20);
+	ver = *xapic(0x30);
+	tap_result(id == 0 && (ver & 0xff) >= 0x10, "isolate apic: xAPIC page: "
+		   "ID %#x, version %#x", id, ver);
+	*xapic(0x310) = 0;
+	*xapic(0x300) = (uint32_t)(ICR_SELF | VEC_IPI);
+	tap_result(wait_for(&ipis, 1) && ipis == 1, "isolate apic: a self IPI "
+		   "through the xAPIC ICR arrived once (%u)", ipis);
+}
+
+static void x2apic_tests(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE_), id = 1, ldr = 0, ccr = 1, dl = 1, v;
+	unsigned gp = 0, n;
+	bool ok;
+
+	ok = !wrmsr_safe(MSR_APIC_BASE_, base | BASE_EXTD);
+	x2 = ok;
+	if (ok) {
+		rdmsr_safe(X2_ID, &id);
+		rdmsr_safe(X2_LDR, &ldr);
+	}
+	tap_result(ok && id == 0 && ldr == 1, "isolate apic: x2APIC mode on: "
+		   "ID %lu, LDR %#lx", id, ldr);
+	if (!ok)
+		return;
+	n = ipis;
+	for (unsigned i = 0; i < ICR_REPEATS; i++) {
+		wrmsr(X2_ICR, ICR_SELF | VEC_IPI);
+		wait_for(&ipis, n + i + 1);
+	}
+	for (unsigned i = 0; i < ICR_REPEATS; i++) {
+		wrmsr(X2_SELF_IPI, VEC_IPI);
+		wait_for(&ipis, n + ICR_REPEATS + i + 1);
+	}
+	tap_result(ipis - n == 2 * ICR_REPEATS, "isolate apic: %u of %u self IPIs "
+		   "(ICR and SELF_IPI) arrived", ipis - n, 2 * ICR_REPEATS);
+	/* TPR class 15 holds back vector 0xf1 (class 15); TPR 0 lets it in. */
+	wrmsr(X2_TPR, 0xf0);
+	n = ipis;
+	wrmsr(X2_SELF_IPI, VEC_IPI);
+	__asm__ volatile("sti; nop; nop; nop; cli" ::: "memory");
+	ok = ipis == n;
+	wrmsr(X2_TPR, 0);
+	tap_result(ok && wait_for(&ipis, n + 1), "isolate apic: TPR 0xf0 held "
+		   "vector %#x back, TPR 0 let it in", VEC_IPI);
+	/* The timer, divide by 1 (1 ns per count). */
+	wrmsr(X2_TIMER_DCR, 0xb);
+	wrmsr(X2_LVT_TIMER, VEC_TIMER);
+	wrmsr(X2_TIMER_ICR, 2000000);           /* 2 ms */
+	rdmsr_safe(X2_TIMER_CCR, &ccr);
+	ok = ccr > 0 && ccr <= 2000000 && wait_for(&ticks, 1);
+	rdmsr_safe(X2_TIMER_CCR, &v);
+	tap_result(ok && v == 0 && ticks == 1, "isolate apic: one-shot timer "
+		   "fired once (count %lu after arming, %lu after)", ccr, v);
+	wrmsr(X2_LVT_TIMER, VEC_TIMER | (1u << 17));
+	wrmsr(X2_TIMER_ICR, 1000000);           /* 1 ms */
+	ok = wait_for(&ticks, 6);
+	wrmsr(X2_TIMER_ICR, 0);
+	tap_result(ok, "isolate apic: periodic timer fired %u times", ticks - 1);
+	wrmsr(X2_LVT_TIMER, VEC_TIMER | (2u << 17));
+	n = ticks;
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 3000000);
+	ok = wait_for(&ticks, n + 1);
+	rdmsr_safe(MSR_TSC_DEADLINE, &dl);
+	tap_result(ok && ticks == n + 1 && dl == 0, "isolate apic: TSC-deadline "
+		   "timer fired once, IA32_TSC_DEADLINE reads %lu after", dl);
+	wrmsr(X2_LVT_TIMER, 1u << 16);
+	gp = raised_gp(wrmsr_safe(X2_ID, 5)) + raised_gp(wrmsr_safe(X2_EOI, 1)) +
+	     raised_gp(wrmsr_safe(0x800, 0)) + raised_gp(rdmsr_safe(0x8ff, &v)) +
+	     raised_gp(wrmsr_safe(X2_TPR, 0x100)) + raised_gp(rdmsr_safe(X2_EOI, &v)) +
+	     raised_gp(wrmsr_safe(MSR_APIC_BASE_, base));
+	tap_result(gp == 7, "isolate apic: %u of 7 reserved x2APIC accesses and "
+		   "x2APIC -> xAPIC raised #GP, and this guest still runs", gp);
+}
+
+static void apic_tests(void)
+{
+	xapic_tests();
+	x2apic_tests();
 }
 
 void isolate_tests(void)
 {
 	bool any = false;
 
-	if (cmdline_has(boot.cmdline, "icr")) {
-		icr_tests();
+	if (cmdline_has(boot.cmdline, "apic")) {
+		apic_tests();
 		any = true;
 	}
 	if (cmdline_has(boot.cmdline, "msr")) {
@@ -73,5 +200,5 @@ void isolate_tests(void)
 	}
 	if (!any)
 		tap_result(false, "isolate: no mode on the command line "
-			   "(icr, msr, fpu-writer, fpu-checker)");
+			   "(apic, msr, fpu-writer, fpu-checker)");
 }

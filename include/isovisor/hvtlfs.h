@@ -403,6 +403,7 @@ struct hv_input_install_intercept {
 
 /* HvCallAssertVirtualInterrupt */
 #define HV_INTERRUPT_TYPE_FIXED 0
+#define HV_INTERRUPT_TYPE_EXTINT 7     /* the 8259's, through LINT0 */
 struct hv_input_assert_virtual_interrupt {
 	uint64_t partition_id;
 	uint32_t interrupt_type;                /* HV_INTERRUPT_TYPE_*, bit 31 level */
@@ -600,6 +601,14 @@ struct hv_output_dispatch_vp {
 struct hv_isovisor_intercept_page {
 	struct hv_message message;
 	uint32_t signal;                /* set by the hypervisor, cleared by the root */
+	uint32_t rsvd;
+	/* Written at every return of a dispatch: the host TSC at which the
+	 * VP's virtual APIC timer expires next (0: not armed). A BLOCKED VP
+	 * is runnable again from then on, without a signal: the root arms
+	 * its own timer for it and dispatches the VP when it is due. A
+	 * dispatch also returns READY early when the VP armed its timer for
+	 * earlier than the value the root last saw. */
+	uint64_t wake_tsc;
 };
 
 /* The register page (hv_vp_register_page's first fields): valid after a

@@ -140,8 +140,10 @@ static void check_only_hides(const char *cpu, const struct cpupolicy_host *h,
 		struct cpuid_regs c = cpupolicy_cpuid(h, d[i].leaf, d[i].sub, d[i].r);
 		struct cpuid_regs r = d[i].r;
 
+		/* The hypervisor bit, and the virtual APIC's x2APIC and
+		 * TSC-deadline bits, are the child's whatever the host has. */
 		if (d[i].leaf == 1)
-			c.ecx &= ~B(31);
+			c.ecx &= ~(B(31) | B(21) | B(24));
 		if (d[i].leaf == 0x80000008 || (d[i].leaf == 7 && d[i].sub == 0)) {
 			added += c.eax > r.eax;
 			c.eax = r.eax;
@@ -184,8 +186,9 @@ static void check_epyc(void)
 	r = child(&h, d, n, 0x80000022, 0);
 	CHECK(!memcmp(&r, &z, sizeof(r)), "EPYC: leaf 0x80000022 (PerfMonV2) zero");
 	CHECK(!(e8.ebx & (B(1) | B(4))), "EPYC: IRPERF and RDPRU hidden");
-	CHECK(!(l1.ecx & B(21)) && !(l1.edx & B(9)) && !(e1.edx & B(9)),
-	      "EPYC: x2APIC and APIC hidden (a child has no APIC yet)");
+	CHECK((l1.ecx & (B(21) | B(24))) == (B(21) | B(24)) && (l1.edx & B(9)) &&
+	      (e1.edx & B(9)), "EPYC: APIC, x2APIC and TSC deadline shown (the "
+	      "virtual APIC's, though the host has no TSC deadline)");
 	CHECK(!(e1.ecx & (B(3) | B(4))), "EPYC: ExtApicSpace and CR8 legacy hidden");
 	CHECK(!(l1.edx & (B(7) | B(14))), "EPYC: MCE and MCA hidden");
 	CHECK(!(e1.ecx & B(9)), "EPYC: OSVW hidden (its MSRs are not virtualized)");
@@ -265,7 +268,8 @@ static void check_xeon(void)
 	CHECK(!memcmp(&r, &z, sizeof(r)), "Xeon: leaf 0xa (architectural PMU) zero");
 	CHECK(!(l1.ecx & (B(15) | B(2) | B(4))) && !(l1.edx & B(21)),
 	      "Xeon: PDCM, DTES64, DS-CPL, DS hidden");
-	CHECK(!(l1.ecx & (B(21) | B(24))) && !(l1.edx & B(9)), "Xeon: x2APIC, TSC deadline, APIC hidden");
+	CHECK((l1.ecx & (B(21) | B(24))) == (B(21) | B(24)) && (l1.edx & B(9)),
+	      "Xeon: x2APIC, TSC deadline, APIC shown (the virtual APIC's)");
 	CHECK(!(l1.ecx & (B(7) | B(8) | B(14) | B(18) | B(11))) &&
 	      !(l1.edx & (B(22) | B(29) | B(31) | B(7) | B(14))),
 	      "Xeon: EST TM2 xTPR DCA SDBG ACPI TM PBE MCE MCA hidden");

@@ -24,10 +24,24 @@ void *gpa_to_hva(struct partition *p, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
+static unsigned root_irqs, child_irqs;
+static bool last_aeoi;
+
 void irq_post(struct vp *vp, uint8_t vector)
 {
 	irqs++;
+	root_irqs++;
 	last_vector = vector;
+}
+
+/* A child's SINT goes through its virtual APIC, AutoEOI as the SINT says. */
+bool vapic_post(struct vp *vp, uint8_t vector, bool level, bool auto_eoi)
+{
+	irqs++;
+	child_irqs++;
+	last_vector = vector;
+	last_aeoi = auto_eoi;
+	return !level;
 }
 
 static struct hv_message *slot(unsigned sint)
@@ -83,6 +97,7 @@ int main(void)
 	unsigned n = 0, bad_order = 0;
 
 	root.partition = &part;
+	part.is_root = true;
 	enable(&root);
 	/* 300 child VPs intercept at once: every message waits in its VP. */
 	for (unsigned i = 0; i < 300; i++) {
@@ -182,5 +197,23 @@ int main(void)
 	      "a SIMP outside the partition's memory is refused");
 	CHECK(synic_msr_write(&root, HV_X64_MSR_SINT0, 1ull << 40) == -1,
 	      "reserved SINT bits are refused");
+	/* A child's SINT: into its APIC, with AutoEOI as its SINT register
+	 * says, never the root's direct path. */
+	{
+		static struct partition cpart;
+		struct hv_message a = msg(1, 31), b = msg(1, 32);
+		unsigned r0 = root_irqs;
+
+		child[2].partition = &cpart;
+		enable(&child[2]);
+		CHECK(synic_msr_write(&child[2], HV_X64_MSR_SINT0 + 1,
+				      0x62 | HV_SYNIC_SINT_AUTO_EOI) == 0, "SINT1 AutoEOI");
+		synic_post_held(&child[2], 1, &child[3].intercept, &a);
+		CHECK(child_irqs == 1 && last_vector == 0x62 && last_aeoi && root_irqs == r0,
+		      "a child's AutoEOI SINT goes to its APIC with AutoEOI");
+		synic_post_held(&child[2], 0, &child[4].intercept, &b);
+		CHECK(child_irqs == 2 && last_vector == 0x51 && !last_aeoi,
+		      "a SINT without AutoEOI goes to its APIC for an EOI");
+	}
 	return done_testing();
 }

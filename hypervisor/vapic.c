@@ -1,0 +1,368 @@
+/*
+ * Children's local APICs: each child VP has one (vlapic.c's model), in
+ * the hypervisor as Hyper-V keeps it, in both designs. This file is the
+ * glue: the x2APIC MSRs, IA32_APIC_BASE and IA32_TSC_DEADLINE, the xAPIC
+ * page (a nested page fault on its GPA, decoded here), IPIs between the
+ * partition's own VPs, and what the VP takes next.
+ *
+ * Interrupts reach a child VP two ways:
+ *   - through its APIC (IRR, ISR, TPR): fixed interrupts the root asserts
+ *     (HvCallAssertVirtualInterrupt), SINTs (with automatic EOI when the
+ *     SINT says so, as the TLFS has it), its timer and IPIs;
+ *   - as ExtINT, the 8259's: vp->pending_irq, taken when LINT0 lets them
+ *     through (vlapic_extint_allowed), with no APIC EOI.
+ *
+ * Time: the model runs on the guest's TSC. A halted VP is runnable again
+ * when its timer is due; who wakes up for that depends on the scheduler:
+ * the root scheduler reads the host TSC of the next expiry from the VP's
+ * intercept page (wake_tsc) and arms its timer for it; the hypervisor's
+ * own scheduling (SynIC path, monolithic design) runs on a 1 ms tick
+ * while children exist, and checks the timers at each pick.
+ *
+ * `apic_lock` covers the model: the VP itself (its exits), the root
+ * asserting from another CPU, other VPs' IPIs and SINT posts all take it.
+ * It nests inside nothing but the run ring lock (child_runnable).
+ */
+#include <string.h>
+#include "hv.h"
+#include "virt.h"
+#include "vpops.h"
+#include "vapic.h"
+#include "arch/x86/cpu.h"
+
+static uint64_t guest_tsc(struct vp *vp)
+{
+	uint64_t t;
+
+	if (virt->vp_get_msr(vp, MSR_TSC, &t))
+		t = rdtsc();
+	return t;
+}
+
+void vapic_vp_init(struct vp *vp)
+{
+	uint64_t khz = tsc_khz();
+
+	vlapic_init(&vp->apic, vp->index, vp->index == 0,
+		    (uint32_t)(khz ? khz : 1000000));
+}
+
+/* ---- interrupts in ---------------------------------------------------------- */
+
+bool vapic_post(struct vp *vp, uint8_t vector, bool level, bool auto_eoi)
+{
+	bool ok;
+
+	spin_lock(&vp->apic_lock);
+	ok = vlapic_accept(&vp->apic, vector, level, auto_eoi);
+	spin_unlock(&vp->apic_lock);
+	if (!ok) {
+		vp->apic_refused++;
+		if (vp->apic_refused <= 3 || !(vp->apic_refused & (vp->apic_refused - 1)))
+			hv_log("%s vp %u: interrupt vector %u not accepted (%s), "
+			       "%lu so far", vp->partition->name, vp->index, vector,
+			       vector < 16 ? "illegal vector" : "its APIC is disabled",
+			       vp->apic_refused);
+		return false;
+	}
+	__atomic_store_n(&vp->halted, false, __ATOMIC_SEQ_CST);
+	vp_kick(vp);
+	return true;
+}
+
+void vapic_post_extint(struct vp *vp, uint8_t vector)
+{
+	__atomic_or_fetch(&vp->pending_irq[vector / 64], 1ull << (vector % 64),
+			  __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vp->halted, false, __ATOMIC_SEQ_CST);
+	vp_kick(vp);
+}
+
+/* NMIs (IPI or LINT1) need NMI-window tracking the back-end does not
+ * have yet: refused with a log line, never silently. */
+static void vapic_post_nmi(struct vp *from, struct vp *vp)
+{
+	if (from->apic_ipi_refused++ < 3 || !(from->apic_ipi_refused & (from->apic_ipi_refused - 1)))
+		hv_log("%s vp %u: NMI IPI to vp %u not delivered (NMIs are not "
+		       "virtualized for children yet), %lu so far",
+		       from->partition->name, from->index, vp->index,
+		       from->apic_ipi_refused);
+}
+
+/* INIT and STARTUP, as the MP start-up sequence uses them: a VP the
+ * partition has not started yet waits for its SIPI (INIT changes
+ * nothing there); the SIPI starts it in real mode at vector * 4 KiB. A
+ * VP already running is not reset: that is logged and ignored. */
+static void vapic_init_sipi(struct vp *from, struct vp *to, bool init,
+			    uint8_t vector, bool assert)
+{
+	struct hv_initial_vp_context ctx;
+	const struct hv_x64_segment_register data = { 0, 0xffff, 0, 0x0093 };
+
+	if (init) {
+		if (!__atomic_load_n(&to->started, __ATOMIC_ACQUIRE) || !assert)
+			return;         /* waiting already; or the de-assert */
+		if (from->apic_ipi_refused++ < 3)
+			hv_log("%s vp %u: INIT to running vp %u ignored (a VP is "
+			       "not reset while it runs)", from->partition->name,
+			       from->index, to->index);
+		return;
+	}
+	if (to == from || !to->explicit_suspend ||
+	    !__atomic_compare_exchange_n(&to->start_pending, &(bool){ false }, true,
+					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+	    to->started)
+		return;                 /* a second SIPI: ignored, as hardware does */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.rip = 0;
+	ctx.rflags = 2;
+	ctx.cs = (struct hv_x64_segment_register){ (uint64_t)vector << 12, 0xffff,
+						   (uint16_t)(vector << 8), 0x009b };
+	ctx.ds = ctx.es = ctx.fs = ctx.gs = ctx.ss = data;
+	ctx.tr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x008b };
+	ctx.ldtr = (struct hv_x64_segment_register){ 0, 0xffff, 0, 0x0082 };
+	ctx.gdtr.limit = 0xffff;
+	ctx.idtr.limit = 0xffff;
+	ctx.cr0 = CR0_ET;
+	to->start_ctx = ctx;
+	virt->vp_set_context(to, &ctx);
+	for (unsigned i = 0; i < GPR_COUNT; i++)
+		to->gpr[i] = 0;
+	spin_lock(&to->apic_lock);
+	vlapic_init(&to->apic, to->index, false, to->apic.tsc_khz);
+	spin_unlock(&to->apic_lock);
+	to->explicit_suspend = false;
+	__atomic_store_n(&to->started, true, __ATOMIC_RELEASE);
+	hv_log("%s vp %u: started by SIPI from vp %u at %#x:0000 (real mode)",
+	       to->partition->name, to->index, from->index, vector << 8);
+	vp_kick(to);
+}
+
+static int extint_pending(const struct vp *vp)
+{
+	for (int w = 3; w >= 0; w--) {
+		uint64_t bits = __atomic_load_n(&vp->pending_irq[w], __ATOMIC_ACQUIRE);
+
+		if (bits)
+			return w * 64 + 63 - __builtin_clzll(bits);
+	}
+	return -1;
+}
+
+bool vapic_has_pending(struct vp *vp)
+{
+	bool any;
+
+	spin_lock(&vp->apic_lock);
+	any = (extint_pending(vp) >= 0 && vlapic_extint_allowed(&vp->apic)) ||
+	      vlapic_pending(&vp->apic) >= 0;
+	if (!any && vp->apic.timer_expire) {
+		uint64_t next = vlapic_timer_next(&vp->apic);
+
+		any = next && guest_tsc(vp) >= next;
+	}
+	spin_unlock(&vp->apic_lock);
+	return any;
+}
+
+uint64_t vapic_wake_tsc(struct vp *vp)
+{
+	uint64_t next, g, h;
+
+	spin_lock(&vp->apic_lock);
+	next = vlapic_timer_next(&vp->apic);
+	spin_unlock(&vp->apic_lock);
+	if (!next)
+		return 0;
+	/* Guest TSC -> host TSC: the offset is the VP's. */
+	g = guest_tsc(vp);
+	h = rdtsc();
+	return next <= g ? h : h + (next - g);
+}
+
+/* Inject what the VP takes next, if it can take it now. */
+void vapic_deliver(struct vp *vp)
+{
+	int ext, apic;
+	bool more;
+
+	spin_lock(&vp->apic_lock);
+	if (vp->apic.timer_expire)
+		vlapic_timer_poll(&vp->apic, guest_tsc(vp));
+	ext = vlapic_extint_allowed(&vp->apic) ? extint_pending(vp) : -1;
+	apic = vlapic_pending(&vp->apic);
+	if (ext < 0 && apic < 0) {
+		spin_unlock(&vp->apic_lock);
+		virt->vp_clear_irq_window(vp);
+		return;
+	}
+	if (!virt->vp_irq_window_open(vp)) {
+		spin_unlock(&vp->apic_lock);
+		virt->vp_request_irq_window(vp);
+		return;
+	}
+	if (ext >= 0) {
+		/* The 8259 answers the INTA: its vector, no APIC state. */
+		__atomic_and_fetch(&vp->pending_irq[ext / 64], ~(1ull << (ext % 64)),
+				   __ATOMIC_SEQ_CST);
+		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)ext, false, 0);
+	} else {
+		vlapic_ack(&vp->apic, (uint8_t)apic);
+		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)apic, false, 0);
+	}
+	vp->halted = false;
+	more = (extint_pending(vp) >= 0 && vlapic_extint_allowed(&vp->apic)) ||
+	       vlapic_pending(&vp->apic) >= 0;
+	spin_unlock(&vp->apic_lock);
+	if (more)
+		virt->vp_request_irq_window(vp);
+	else
+		virt->vp_clear_irq_window(vp);
+}
+
+/* ---- what a write asks for ----------------------------------------------- */
+
+static void ipi_one(struct vp *from, struct vp *to, const struct vlapic_effects *fx)
+{
+	switch (fx->ipi_mode) {
+	case VLAPIC_DM_FIXED:
+	case VLAPIC_DM_LOWEST:
+		vapic_post(to, fx->ipi_vector, false, false);
+		break;
+	case VLAPIC_DM_NMI:
+		vapic_post_nmi(from, to);
+		break;
+	case VLAPIC_DM_INIT:
+	case VLAPIC_DM_STARTUP:
+		vapic_init_sipi(from, to, fx->ipi_mode == VLAPIC_DM_INIT,
+				fx->ipi_vector, fx->ipi_level);
+		break;
+	default:
+		/* SMI, ExtINT and the reserved mode: nothing here takes them. */
+		if (from->apic_ipi_refused++ < 3)
+			hv_log("%s vp %u: IPI delivery mode %u not supported (dropped)",
+			       from->partition->name, from->index, fx->ipi_mode);
+		break;
+	}
+}
+
+static void effects(struct vp *vp, const struct vlapic_effects *fx)
+{
+	struct partition *p = vp->partition;
+	bool lowest_done = false;
+
+	if (fx->eoi_vector >= 0)
+		vp->apic_level_eois++;
+	if (!fx->ipi)
+		return;
+	vp->apic_ipis++;
+	for (unsigned i = 0; i < p->vp_count; i++) {
+		struct vp *to = p->vps[i];
+		bool hit;
+
+		if (!to)
+			continue;
+		switch (fx->ipi_shorthand) {
+		case 1:
+			hit = to == vp;
+			break;
+		case 2:
+			hit = true;
+			break;
+		case 3:
+			hit = to != vp;
+			break;
+		default:
+			spin_lock(&to->apic_lock);
+			hit = vlapic_matches(&to->apic, fx->ipi_dest, fx->ipi_logical);
+			spin_unlock(&to->apic_lock);
+			break;
+		}
+		if (!hit)
+			continue;
+		/* Lowest priority goes to one of the set: the first. */
+		if (fx->ipi_mode == VLAPIC_DM_LOWEST) {
+			if (lowest_done)
+				continue;
+			lowest_done = true;
+		}
+		ipi_one(vp, to, fx);
+	}
+}
+
+/* ---- the registers --------------------------------------------------------- */
+
+bool vapic_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
+	       enum exit_action *a)
+{
+	struct vlapic_effects fx;
+	int r;
+
+	if (msr != VLAPIC_MSR_TSC_DEADLINE &&
+	    (msr < VLAPIC_MSR_FIRST || msr > VLAPIC_MSR_LAST))
+		return false;
+	fx.ipi = false;
+	fx.eoi_vector = -1;
+	spin_lock(&vp->apic_lock);
+	if (write)
+		r = vlapic_msr_write(&vp->apic, msr, *v, guest_tsc(vp), &fx);
+	else
+		r = vlapic_msr_read(&vp->apic, msr, guest_tsc(vp), v);
+	spin_unlock(&vp->apic_lock);
+	if (r == VLAPIC_GP) {
+		vp->apic_gp++;
+		if (vp->apic_gp <= 3 || !(vp->apic_gp & (vp->apic_gp - 1)))
+			hv_log("%s vp %u: x2APIC MSR %#x %s refused (#GP: %s), %lu so far",
+			       vp->partition->name, vp->index, msr,
+			       write ? "write" : "read",
+			       vlapic_x2apic(&vp->apic) ? "not a register, or "
+			       "a reserved bit" : "the APIC is not in x2APIC mode",
+			       vp->apic_gp);
+		*a = EXIT_ACTION_INJECT_GP;
+		return true;
+	}
+	if (write)
+		effects(vp, &fx);
+	*a = EXIT_ACTION_ADVANCE;
+	return true;
+}
+
+enum exit_action vapic_base_write(struct vp *vp, uint64_t v)
+{
+	int r;
+
+	spin_lock(&vp->apic_lock);
+	r = vlapic_set_base(&vp->apic, v);
+	spin_unlock(&vp->apic_lock);
+	return r == VLAPIC_GP ? EXIT_ACTION_INJECT_GP : EXIT_ACTION_ADVANCE;
+}
+
+uint64_t vapic_base_read(struct vp *vp)
+{
+	return vp->apic.base;
+}
+
+bool vapic_mmio_page(struct vp *vp, uint64_t gpa)
+{
+	return (gpa & ~0xfffull) == vlapic_mmio_base(&vp->apic);
+}
+
+uint32_t vapic_mmio_read(struct vp *vp, uint32_t off)
+{
+	uint32_t v;
+
+	spin_lock(&vp->apic_lock);
+	v = vlapic_mmio_read(&vp->apic, off, guest_tsc(vp));
+	spin_unlock(&vp->apic_lock);
+	return v;
+}
+
+void vapic_mmio_write(struct vp *vp, uint32_t off, uint32_t v)
+{
+	struct vlapic_effects fx;
+
+	spin_lock(&vp->apic_lock);
+	vlapic_mmio_write(&vp->apic, off, v, guest_tsc(vp), &fx);
+	spin_unlock(&vp->apic_lock);
+	effects(vp, &fx);
+}
