@@ -335,6 +335,8 @@ static void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest,
 		l->esr_pending |= VLAPIC_ESR_SEND_ILLEGAL;
 		return;
 	}
+	if (mode == 3)
+		return;                 /* reserved (once remote read): sends nothing */
 	fx->ipi = true;
 	fx->ipi_vector = vector;
 	fx->ipi_mode = (uint8_t)mode;
