@@ -234,13 +234,13 @@ static void build_s5(struct aml *a)
 
 /* ---- tables ------------------------------------------------------------- */
 
-/* Header, LAPIC address and flags, a local APIC per VP, one I/O APIC,
- * two interrupt source overrides. */
-#define MADT_LEN(vps) (HDR_LEN + 8 + (size_t)(vps) * 8 + 12 + 2 * 10)
+/* Header, LAPIC address and flags, a local APIC per VP, and with an I/O
+ * APIC it and two interrupt source overrides. */
+#define MADT_LEN(c) (HDR_LEN + 8 + (size_t)(c)->vps * 8 + ((c)->ioapic ? 12 + 2 * 10 : 0))
 
 static size_t build_madt(const struct acpitab_config *c, uint8_t *t, size_t cap)
 {
-	size_t len = MADT_LEN(c->vps);
+	size_t len = MADT_LEN(c);
 	uint8_t *e;
 
 	if (len > cap)
@@ -256,6 +256,10 @@ static size_t build_madt(const struct acpitab_config *c, uint8_t *t, size_t cap)
 		e[2] = (uint8_t)i;              /* ACPI processor UID */
 		e[3] = (uint8_t)i;              /* APIC ID */
 		put32(e + 4, 1);                /* enabled */
+	}
+	if (!c->ioapic) {
+		finish(t, (uint32_t)len);
+		return len;
 	}
 	e[0] = 1;                               /* I/O APIC */
 	e[1] = 12;
@@ -323,7 +327,7 @@ size_t acpitab_build(const struct acpitab_config *c, uint8_t *buf, size_t cap)
 	    (b + ACPITAB_SIZE) >> 32 || (b & 15))
 		return 0;
 	/* The DSDT follows the MADT (whose size the VP count sets). */
-	off_dsdt = c->lapic ? (OFF_MADT + MADT_LEN(c->vps) + 15) & ~(size_t)15 : OFF_MADT;
+	off_dsdt = c->lapic ? (OFF_MADT + MADT_LEN(c) + 15) & ~(size_t)15 : OFF_MADT;
 	if (cap < off_dsdt + HDR_LEN || cap > ACPITAB_SIZE)
 		return 0;
 	dsdt = buf + off_dsdt;

@@ -11,7 +11,8 @@
  *   base + 0x100  FADT, revision 6 (not hardware-reduced: a PM1a event and
  *                 control block and a 32-bit PM timer in port space,
  *                 SCI_INT, SMI_CMD 0: always in ACPI mode)
- *   base + 0x220  MADT, only with `lapic` (8 bytes per VP)
+ *   base + 0x220  MADT, only with `lapic` (8 bytes per VP; with `ioapic`
+ *                 the I/O APIC and the ISA overrides too)
  *   then          DSDT (16-byte aligned)
  *
  * The DSDT, as ASL:
@@ -42,7 +43,8 @@
 struct acpitab_config {
 	uint64_t base;                  /* GPA of the blob; RSDP first */
 	unsigned vps;                   /* processors (MADT) */
-	bool lapic;                     /* a MADT: local APICs, an I/O APIC */
+	bool lapic;                     /* a MADT: local APICs... */
+	bool ioapic;                    /* ...and an I/O APIC at 0xfec00000 */
 	bool vmbus;                     /* the VMBus device in the DSDT */
 	uint16_t pm_base;               /* the PM block (acpipm.h) */
 	uint8_t sci_irq;

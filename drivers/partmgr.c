@@ -446,7 +446,7 @@ static int write_acpi_tables(struct child *c)
 {
 	static uint8_t buf[ACPITAB_SIZE];
 	const struct acpitab_config ac = {
-		.base = ACPITAB_BASE, .vps = c->cfg.vps, .lapic = false,
+		.base = ACPITAB_BASE, .vps = c->cfg.vps, .lapic = true, .ioapic = false,
 		.vmbus = (c->cfg.devices & PARTCFG_DEV_VMBUS) != 0,
 		.pm_base = ACPIPM_BASE, .sci_irq = 9, .vmbus_irq = 5,
 	};

@@ -45,7 +45,7 @@ static void sleep_fn(void *c, unsigned t) { (void)c; typ = t; }
 
 static struct acpitab_config cfg(bool lapic, bool vmbus)
 {
-	return (struct acpitab_config){ ACPITAB_BASE, 2, lapic, vmbus, ACPIPM_BASE, 9, 5 };
+	return (struct acpitab_config){ ACPITAB_BASE, 2, lapic, lapic, vmbus, ACPIPM_BASE, 9, 5 };
 }
 
 static size_t build(struct acpitab_config c)
@@ -102,7 +102,19 @@ int main(void)
 	CHECK(info.have_s5 && info.slp_typa == ACPIPM_SLP_TYP_S5,
 	      "DSDT: \\_S5 with SLP_TYPa %u", info.slp_typa);
 
-	/* Without a MADT (the Linux child today): FADT and DSDT by hand. */
+	/* Local APICs only: no I/O APIC in the MADT. */
+	{
+		struct acpitab_config c = cfg(true, false);
+
+		c.ioapic = false;
+		used = build(c);
+		check_tables(used, "lapic, no I/O APIC");
+		CHECK(acpi_parse(mem + ACPITAB_BASE, 36, map, NULL, &info, &bad, &err) == 0 &&
+		      !bad && info.cpu_count == 2 && info.ioapic_count == 0,
+		      "MADT without an I/O APIC: 2 CPUs, none");
+	}
+
+	/* Without a MADT: FADT and DSDT by hand. */
 	used = build(cfg(false, true));
 	check_tables(used, "vmbus, no MADT");
 	fadt = mem + rd32(mem + rd32(mem + ACPITAB_BASE + 24) + 36);
