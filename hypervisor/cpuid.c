@@ -84,6 +84,10 @@ static struct cpuid_regs hv_leaf(struct vp *vp, uint32_t leaf)
 		/* Every partition may post messages and signal events on
 		 * the connections the root made for it. */
 		r.ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
+		/* A child's synthetic APIC MSRs and VP assist page
+		 * (vapic.c); the root uses its physical APIC. */
+		if (!vp->partition->is_root)
+			r.eax |= HV_MSR_APIC_ACCESS_AVAILABLE;
 		if (vp->partition->is_root)
 			r.ebx |= HV_CPU_MANAGEMENT | HV_CREATE_PARTITIONS |
 				 HV_ACCESS_MEMORY_POOL;

@@ -139,7 +139,8 @@ enum exit_action exit_msr_read(struct vp *vp, struct vp_exit *e)
 	 * else of a child's reaches the hardware. */
 	if (!p->is_root && msr_intercepted(p, msr, false))
 		return msr_to_root(vp, e, false);
-	if (!p->is_root && vapic_msr(vp, msr, false, &v, &a)) {
+	if (!p->is_root && (vapic_msr(vp, msr, false, &v, &a) ||
+			    vapic_hv_msr(vp, msr, false, &v, &a))) {
 		if (a != EXIT_ACTION_ADVANCE)
 			return a;
 		vp->gpr[GPR_RAX] = (uint32_t)v;
@@ -198,7 +199,8 @@ enum exit_action exit_msr_write(struct vp *vp, struct vp_exit *e)
 
 	if (!p->is_root && msr_intercepted(p, msr, true))
 		return msr_to_root(vp, e, true);
-	if (!p->is_root && vapic_msr(vp, msr, true, &v, &a))
+	if (!p->is_root && (vapic_msr(vp, msr, true, &v, &a) ||
+			    vapic_hv_msr(vp, msr, true, &v, &a)))
 		return a;
 	switch (msr) {
 	case MSR_EFER:

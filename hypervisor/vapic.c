@@ -28,6 +28,7 @@
 #include "virt.h"
 #include "vpops.h"
 #include "vapic.h"
+#include "gmem.h"
 #include "arch/x86/cpu.h"
 
 static uint64_t guest_tsc(struct vp *vp)
@@ -324,6 +325,55 @@ bool vapic_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
 	if (write)
 		effects(vp, &fx);
 	*a = EXIT_ACTION_ADVANCE;
+	return true;
+}
+
+/* The TLFS's synthetic APIC MSRs and the VP assist page. The assist
+ * page is the guest's own page, recorded and checked to be its RAM; the
+ * hypervisor writes nothing there (no APIC assist, no enlightened VMCS
+ * is offered), so zeroed by the guest it stays as the TLFS's defaults. */
+bool vapic_hv_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
+		  enum exit_action *a)
+{
+	struct vlapic_effects fx;
+	uint32_t off;
+	int r;
+
+	switch (msr) {
+	case HV_X64_MSR_EOI:
+		off = VLAPIC_EOI;
+		break;
+	case HV_X64_MSR_ICR:
+		off = VLAPIC_ICR_LO;
+		break;
+	case HV_X64_MSR_TPR:
+		off = VLAPIC_TPR;
+		break;
+	case HV_X64_MSR_VP_ASSIST_PAGE:
+		*a = EXIT_ACTION_ADVANCE;
+		if (!write) {
+			*v = vp->vp_assist_msr;
+			return true;
+		}
+		if ((*v & 0xffeull) || ((*v & HV_X64_MSR_VP_ASSIST_PAGE_ENABLE) &&
+		    !gpa_to_hva(vp->partition, *v & ~0xfffull, 4096))) {
+			*a = EXIT_ACTION_INJECT_GP;
+			return true;
+		}
+		vp->vp_assist_msr = *v;
+		return true;
+	default:
+		return false;
+	}
+	spin_lock(&vp->apic_lock);
+	if (write)
+		r = vlapic_synthetic_write(&vp->apic, off, *v, guest_tsc(vp), &fx);
+	else
+		r = vlapic_synthetic_read(&vp->apic, off, v);
+	spin_unlock(&vp->apic_lock);
+	*a = r == VLAPIC_GP ? EXIT_ACTION_INJECT_GP : EXIT_ACTION_ADVANCE;
+	if (write && r == VLAPIC_OK)
+		effects(vp, &fx);
 	return true;
 }
 

@@ -22,6 +22,9 @@ void vapic_deliver(struct vp *vp);
 /* x2APIC MSRs and IA32_TSC_DEADLINE: false when `msr` is not one. */
 bool vapic_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
 	       enum exit_action *a);
+/* HV_X64_MSR_EOI, ICR, TPR and VP_ASSIST_PAGE: false when not one. */
+bool vapic_hv_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
+		  enum exit_action *a);
 enum exit_action vapic_base_write(struct vp *vp, uint64_t v);
 uint64_t vapic_base_read(struct vp *vp);
 /* Whether `gpa` is in the VP's xAPIC page (xAPIC mode, enabled). */

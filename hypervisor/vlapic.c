@@ -637,3 +637,51 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t v, uint64_t now,
 		return VLAPIC_GP;       /* read-only or nothing there */
 	}
 }
+
+/* ---- the TLFS's synthetic APIC MSRs ---------------------------------------- */
+
+int vlapic_synthetic_read(struct vlapic *l, uint32_t off, uint64_t *v)
+{
+	if (!vlapic_hw_enabled(l))
+		return VLAPIC_GP;
+	if (off == VLAPIC_ICR_LO) {
+		*v = (uint64_t)l->icr_hi << 32 | l->icr_lo;
+		return VLAPIC_OK;
+	}
+	if (off == VLAPIC_TPR) {
+		*v = l->tpr;
+		return VLAPIC_OK;
+	}
+	return VLAPIC_GP;               /* EOI is write-only */
+}
+
+int vlapic_synthetic_write(struct vlapic *l, uint32_t off, uint64_t v, uint64_t now,
+			   struct vlapic_effects *fx)
+{
+	uint32_t lo = (uint32_t)v;
+
+	fx_clear(fx);
+	(void)now;
+	if (!vlapic_hw_enabled(l))
+		return VLAPIC_GP;
+	switch (off) {
+	case VLAPIC_EOI:
+		eoi(l, fx);             /* any value: the TLFS asks for none */
+		return VLAPIC_OK;
+	case VLAPIC_TPR:
+		if (v & ~0xffull)
+			return VLAPIC_GP;
+		l->tpr = lo;
+		return VLAPIC_OK;
+	case VLAPIC_ICR_LO:
+		if (lo & ~ICR_LO_WRITABLE)
+			return VLAPIC_GP;
+		l->icr_lo = lo;
+		/* The destination as the APIC's mode reads it. */
+		l->icr_hi = vlapic_x2apic(l) ? (uint32_t)(v >> 32) : (uint32_t)(v >> 32) & 0xff000000u;
+		send_ipi(l, lo, vlapic_x2apic(l) ? l->icr_hi : l->icr_hi >> 24, fx);
+		return VLAPIC_OK;
+	default:
+		return VLAPIC_GP;
+	}
+}

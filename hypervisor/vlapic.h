@@ -139,6 +139,13 @@ int vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t now, uint64_t *v);
 int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t v, uint64_t now,
 		     struct vlapic_effects *fx);
 
+/* HV_X64_MSR_EOI/ICR/TPR (TLFS 10.3): the x2APIC register's rules, in
+ * either mode while the APIC is enabled. `off` is VLAPIC_EOI, ICR_LO or
+ * TPR. */
+int vlapic_synthetic_read(struct vlapic *l, uint32_t off, uint64_t *v);
+int vlapic_synthetic_write(struct vlapic *l, uint32_t off, uint64_t v, uint64_t now,
+			   struct vlapic_effects *fx);
+
 /* Accept an interrupt: into IRR (level: TMR too; auto_eoi: no ISR bit
  * when taken). Vectors below 16 set ESR bit 6 and are refused (false). */
 bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level, bool auto_eoi);

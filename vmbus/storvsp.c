@@ -219,6 +219,13 @@ struct srb_data {
 	const uint64_t *pfns;   /* in our copy of the packet */
 };
 
+/* The LUN the disk model sees: the SRB's on path 0 target 0, else one
+ * that never exists (only an INQUIRY gets that far, see srb_check). */
+static uint8_t srb_lun(const struct vmscsi_request *srb)
+{
+	return srb->path_id || srb->target_id ? 0xff : srb->lun;
+}
+
 /* Check an SRB's addressing and buffer: SRB_STATUS_SUCCESS to go on, or
  * the status to complete it with. */
 static uint8_t srb_check(struct storvsp *sp, const struct vmscsi_request *srb,
@@ -228,11 +235,17 @@ static uint8_t srb_check(struct storvsp *sp, const struct vmscsi_request *srb,
 	uint64_t pages;
 
 	/* Only path 0, target 0 exists; on it only LUN 0 (Hyper-V's answers,
-	 * which Linux turns into "no such device"). */
-	if (srb->path_id || srb->target_id)
-		return SRB_STATUS_SELECTION_TIMEOUT;
-	if (srb->lun)
+	 * which Linux turns into "no such device"). An INQUIRY anywhere else
+	 * is answered, as a SCSI target does, with peripheral qualifier 3
+	 * ("no device here"): Linux's storvsc takes every INQUIRY completion
+	 * as a success whatever its SRB status, so a status alone would make
+	 * it see a disk of zeros at every address it scans. */
+	if ((srb->path_id || srb->target_id || srb->lun) &&
+	    !(srb->cdb_length && srb->cdb[0] == SCSI_INQUIRY)) {
+		if (srb->path_id || srb->target_id)
+			return SRB_STATUS_SELECTION_TIMEOUT;
 		return SRB_STATUS_INVALID_LUN;
+	}
 	if (!srb->cdb_length || srb->cdb_length > STORVSC_MAX_CMD_LEN) {
 		reject(sp, "SRB: cdb_length %u", srb->cdb_length);
 		return SRB_STATUS_INVALID_REQUEST;
@@ -316,7 +329,7 @@ static void execute_srb(struct storvsp *sp, struct vstor_packet *vp,
 	sp->stats.requests++;
 	st = srb_check(sp, srb, data);
 	direct = st == SRB_STATUS_SUCCESS && data->present && sp->ops->dma_pages &&
-		 scsidisk_direct(sp->disk, srb->cdb, srb->cdb_length, srb->lun, xfer);
+		 scsidisk_direct(sp->disk, srb->cdb, srb->cdb_length, srb_lun(srb), xfer);
 	/* A READ or WRITE of whole blocks goes by the disk's DMA straight
 	 * to or from the guest's pages, when the host offers their
 	 * addresses; everything else through the bounce buffer. */
@@ -344,11 +357,11 @@ static void execute_srb(struct storvsp *sp, struct vstor_packet *vp,
 	memcpy(cdb, srb->cdb, sizeof(cdb));
 	if (direct) {
 		sp->stats.direct++;
-		scsidisk_execute_sg(sp->disk, cdb, srb->cdb_length, srb->lun, sp->segs, nsegs,
+		scsidisk_execute_sg(sp->disk, cdb, srb->cdb_length, srb_lun(srb), sp->segs, nsegs,
 				    xfer, to_guest, &res);
 		srb_result(sp, srb, &res);
 	} else {
-		scsidisk_execute(sp->disk, cdb, srb->cdb_length, srb->lun,
+		scsidisk_execute(sp->disk, cdb, srb->cdb_length, srb_lun(srb),
 				 data->present ? sp->bounce : NULL,
 				 data->present ? xfer : 0, to_guest, &res);
 		srb_result(sp, srb, &res);

@@ -58,6 +58,13 @@
 #define HV_X64_MSR_VP_RUNTIME           0x40000010
 #define HV_X64_MSR_TIME_REF_COUNT       0x40000020
 #define HV_X64_MSR_REFERENCE_TSC        0x40000021
+/* The synthetic APIC MSRs (HV_MSR_APIC_ACCESS_AVAILABLE): EOI, ICR and
+ * TPR of the VP's APIC in either mode, and the VP assist page. */
+#define HV_X64_MSR_EOI                  0x40000070
+#define HV_X64_MSR_ICR                  0x40000071
+#define HV_X64_MSR_TPR                  0x40000072
+#define HV_X64_MSR_VP_ASSIST_PAGE       0x40000073
+#define HV_X64_MSR_VP_ASSIST_PAGE_ENABLE 1ull
 #define HV_X64_MSR_TSC_FREQUENCY        0x40000022
 #define HV_X64_MSR_APIC_FREQUENCY       0x40000023
 

@@ -532,9 +532,14 @@ static void test_simple_commands(void)
 	      "in the sense area");
 	CHECK(res.transferred == 0 && res.sense_len == 18,
 	      "  no data moved, 18 bytes of sense");
+	memset(b, 0, 36);
 	CHECK(RUN(1, b, 36, STORVSC_DIR_READ, SCSI_INQUIRY, 0, 0, 0, 36, 0)
-	      == 0 && res.srb_status == SRB_STATUS_INVALID_LUN &&
-	      res.transferred == 0, "LUN 1: SRB_STATUS_INVALID_LUN");
+	      == 0 && res.srb_status == SRB_STATUS_SUCCESS && b[0] == 0x7f &&
+	      res.transferred >= 5, "LUN 1: INQUIRY says peripheral qualifier 3, "
+	      "no device (Linux's storvsc takes any INQUIRY as answered)");
+	CHECK(RUN(1, b, 512, STORVSC_DIR_READ, SCSI_READ_10, 0, 0, 0, 0, 0,
+		  0, 0, 1, 0) == 0 && res.srb_status == SRB_STATUS_INVALID_LUN &&
+	      res.transferred == 0, "LUN 1: a READ gets SRB_STATUS_INVALID_LUN");
 }
 
 static void test_read_write(void)
