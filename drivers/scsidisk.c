@@ -480,7 +480,9 @@ static void cmd_report_luns(struct scsi_cmd *c)
 		invalid_field(c);
 		return;
 	}
-	put_be32(&list[0], 8);  /* LUN list length: one 8-byte LUN, 0 */
+	/* LUN list length: one 8-byte LUN, 0; none on a target that is
+	 * not there. */
+	put_be32(&list[0], c->lun == SCSIDISK_NO_TARGET ? 0 : 8);
 	put_param(c, list, sizeof(list), alloc);
 }
 

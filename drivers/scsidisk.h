@@ -61,6 +61,10 @@
 #define SCSI_REQUEST_SENSE              0x03
 #define SCSI_READ_6                     0x08
 #define SCSI_WRITE_6                    0x0a
+/* The LUN to address for a target that does not exist: INQUIRY answers
+ * peripheral qualifier 3, REPORT LUNS lists no LUN, the rest is as for
+ * any absent LUN. */
+#define SCSIDISK_NO_TARGET              0xff
 #define SCSI_INQUIRY                    0x12
 #define SCSI_MODE_SENSE_6               0x1a
 #define SCSI_START_STOP_UNIT            0x1b

@@ -223,7 +223,7 @@ struct srb_data {
  * that never exists (only an INQUIRY gets that far, see srb_check). */
 static uint8_t srb_lun(const struct vmscsi_request *srb)
 {
-	return srb->path_id || srb->target_id ? 0xff : srb->lun;
+	return srb->path_id || srb->target_id ? SCSIDISK_NO_TARGET : srb->lun;
 }
 
 /* Check an SRB's addressing and buffer: SRB_STATUS_SUCCESS to go on, or
@@ -239,9 +239,12 @@ static uint8_t srb_check(struct storvsp *sp, const struct vmscsi_request *srb,
 	 * is answered, as a SCSI target does, with peripheral qualifier 3
 	 * ("no device here"): Linux's storvsc takes every INQUIRY completion
 	 * as a success whatever its SRB status, so a status alone would make
-	 * it see a disk of zeros at every address it scans. */
+	 * it see a disk of zeros at every address it scans; REPORT LUNS at
+	 * an absent target lists none (Linux asks once INQUIRY said PQ 3). */
 	if ((srb->path_id || srb->target_id || srb->lun) &&
-	    !(srb->cdb_length && srb->cdb[0] == SCSI_INQUIRY)) {
+	    !(srb->cdb_length && (srb->cdb[0] == SCSI_INQUIRY ||
+				  (srb->cdb[0] == SCSI_REPORT_LUNS &&
+				   (srb->path_id || srb->target_id))))) {
 		if (srb->path_id || srb->target_id)
 			return SRB_STATUS_SELECTION_TIMEOUT;
 		return SRB_STATUS_INVALID_LUN;

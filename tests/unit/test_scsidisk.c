@@ -621,6 +621,10 @@ static void test_report_luns(void)
 	      2 && sense_is(0x5, 0x24, 0), "REPORT LUNS select 3: 24h");
 	CHECK(EXEC(0, 8, true, 0xa0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0) == 0 &&
 	      good(8) && res.overrun, "REPORT LUNS into 8 bytes: cut");
+	CHECK(EXEC(SCSIDISK_NO_TARGET, 64, true, 0xa0, 0, 0, 0, 0, 0, 0, 0, 0, 64,
+		   0, 0) == 0 && be32(buf) == 0, "REPORT LUNS at an absent target: none");
+	CHECK(EXEC(SCSIDISK_NO_TARGET, 36, true, 0x12, 0, 0, 0, 36, 0) == 0 &&
+	      buf[0] == 0x7f, "INQUIRY at an absent target: peripheral qualifier 3");
 }
 
 static void test_mode_sense(void)
