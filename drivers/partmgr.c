@@ -60,6 +60,7 @@ struct child {
 	bool created, started, done, crashed;
 	bool multiboot1;                /* boot it as GRUB's multiboot (1) */
 	bool powered_off;               /* ACPI S5 through the PM block */
+	bool extint_wait;               /* an 8259 vector VP 0 refused */
 	uint64_t deadline_ns;
 	uint32_t exit_code;
 	char why[160];
@@ -107,14 +108,29 @@ static void tapf(bool ok, const char *fmt, ...)
 
 /* ---- the platform the device models see ----------------------------------- */
 
+/* The 8259's INTR line to VP 0, as ExtINT: the CPU's INTA is the
+ * hypervisor taking the vector. While the VP's LINT0 refuses ExtINT (an
+ * OS programming its APIC masks it for a while, and for good once it
+ * routes through the I/O APIC) the PIC keeps the request pending, as its
+ * line stays high, and we try again at the next tick (extint_wait bounds
+ * the next one); acknowledging it then would leave it in service with
+ * nobody to end it, and every lower IRQ blocked. */
+#define EXTINT_RETRY_NS 1000000ull
+
 static void deliver_irqs(struct child *c)
 {
-	while (c->started && !c->done && pic_pending_vector(&c->pic) >= 0) {
-		int v = pic_acknowledge(&c->pic);
+	c->extint_wait = false;
+	while (c->started && !c->done) {
+		int v = pic_pending_vector(&c->pic);
 
 		if (v < 0)
 			break;
-		ps->assert_irq(c->id, 0, (uint8_t)v);
+		if (ps->assert_irq(c->id, 0, (uint8_t)v)) {
+			c->extint_wait = true;
+			next_stale = true;
+			break;
+		}
+		pic_acknowledge(&c->pic);
 	}
 }
 
@@ -979,6 +995,8 @@ static uint64_t __attribute__((noinline)) next_event_ns_recompute(void)
 		earliest(&next, c->deadline_ns + 1);
 		if (c->vmbus)
 			earliest(&next, vmbus_host_next_ns(c->vmbus, now));
+		if (c->extint_wait)
+			earliest(&next, now + EXTINT_RETRY_NS);
 	}
 	next_stale = false;
 	next_cached = next;

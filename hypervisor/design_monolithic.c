@@ -155,8 +155,8 @@ static int svc_assert_irq(uint64_t id, uint32_t vpi, uint8_t vector)
 
 	if (!vp || vpi != 0)
 		return -1;
-	vapic_post_extint(vp, vector);      /* the 8259's: LINT0 */
-	return 0;
+	/* The 8259's: LINT0; refused while it is masked. */
+	return vapic_post_extint(vp, vector) ? 0 : -1;
 }
 
 static int svc_destroy(uint64_t id)

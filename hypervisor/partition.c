@@ -601,9 +601,10 @@ uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
 	vp = child_vp_by_id(in->partition_id, (uint32_t)in->dest_address, &status);
 	if (!vp)
 		return status;
-	if (type == HV_INTERRUPT_TYPE_EXTINT)
-		vapic_post_extint(vp, (uint8_t)in->vector);
-	else if (!vapic_post(vp, (uint8_t)in->vector, in->interrupt_type >> 31, false))
+	if (type == HV_INTERRUPT_TYPE_EXTINT) {
+		if (!vapic_post_extint(vp, (uint8_t)in->vector))
+			return HV_STATUS_INVALID_VP_STATE;      /* LINT0 masked */
+	} else if (!vapic_post(vp, (uint8_t)in->vector, in->interrupt_type >> 31, false))
 		return HV_STATUS_INVALID_VP_STATE;
 	return HV_STATUS_SUCCESS;
 }

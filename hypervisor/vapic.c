@@ -71,12 +71,22 @@ bool vapic_post(struct vp *vp, uint8_t vector, bool level, bool auto_eoi)
 	return true;
 }
 
-void vapic_post_extint(struct vp *vp, uint8_t vector)
+bool vapic_post_extint(struct vp *vp, uint8_t vector)
 {
+	bool ok;
+
+	/* Refused while LINT0 does not take ExtINT: the 8259 model keeps
+	 * its request and asks again (drivers/partmgr.c). */
+	spin_lock(&vp->apic_lock);
+	ok = vlapic_extint_allowed(&vp->apic);
+	spin_unlock(&vp->apic_lock);
+	if (!ok)
+		return false;
 	__atomic_or_fetch(&vp->pending_irq[vector / 64], 1ull << (vector % 64),
 			  __ATOMIC_SEQ_CST);
 	__atomic_store_n(&vp->halted, false, __ATOMIC_SEQ_CST);
 	vp_kick(vp);
+	return true;
 }
 
 /* NMIs (IPI or LINT1) need NMI-window tracking the back-end does not
@@ -190,7 +200,16 @@ void vapic_deliver(struct vp *vp)
 	spin_lock(&vp->apic_lock);
 	if (vp->apic.timer_expire)
 		vlapic_timer_poll(&vp->apic, guest_tsc(vp));
-	ext = vlapic_extint_allowed(&vp->apic) ? extint_pending(vp) : -1;
+	ext = extint_pending(vp);
+	if (ext >= 0 && !vlapic_extint_allowed(&vp->apic)) {
+		/* The 8259 waits, as its INTR line does, until LINT0 lets
+		 * it through; said once per VP. */
+		if (!vp->apic_extint_held++)
+			hv_log("%s vp %u: 8259 vector %d waits: LINT0 is %#x (masked "
+			       "or not ExtINT)", vp->partition->name, vp->index, ext,
+			       vp->apic.lvt[3]);
+		ext = -1;
+	}
 	apic = vlapic_pending(&vp->apic);
 	if (ext < 0 && apic < 0) {
 		spin_unlock(&vp->apic_lock);
@@ -207,8 +226,10 @@ void vapic_deliver(struct vp *vp)
 		__atomic_and_fetch(&vp->pending_irq[ext / 64], ~(1ull << (ext % 64)),
 				   __ATOMIC_SEQ_CST);
 		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)ext, false, 0);
+		vp->apic_extints++;
 	} else {
 		vlapic_ack(&vp->apic, (uint8_t)apic);
+		vp->apic_injected++;
 		virt->vp_inject(vp, INJECT_EXTERNAL_INTERRUPT, (uint8_t)apic, false, 0);
 	}
 	vp->halted = false;

@@ -10,8 +10,9 @@ void vapic_vp_init(struct vp *vp);
 /* A fixed interrupt into the VP's APIC (level: TMR; auto_eoi: no ISR);
  * false (and logged) when the APIC refuses it. */
 bool vapic_post(struct vp *vp, uint8_t vector, bool level, bool auto_eoi);
-/* The 8259's interrupt (ExtINT through LINT0). */
-void vapic_post_extint(struct vp *vp, uint8_t vector);
+/* The 8259's interrupt (ExtINT through LINT0): false, and nothing
+ * changes, while LINT0 does not take it (the PIC keeps its request). */
+bool vapic_post_extint(struct vp *vp, uint8_t vector);
 /* Something the VP would take if it ran: an interrupt it can take, or
  * its timer due. */
 bool vapic_has_pending(struct vp *vp);

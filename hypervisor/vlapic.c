@@ -592,7 +592,9 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t v, uint64_t now,
 		return VLAPIC_GP;
 	lvt = lvt_index(off);
 	if (lvt >= 0) {
-		if (lo & ~lvt_writable[lvt])
+		/* Delivery status and remote IRR are read-only: ignored, as
+		 * Linux's disconnect_bsp_APIC writes them back. */
+		if (lo & ~(lvt_writable[lvt] | (1u << 12) | (1u << 14)))
 			return VLAPIC_GP;
 		lvt_write(l, lvt, lo, now, fx);
 		return VLAPIC_OK;

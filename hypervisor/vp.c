@@ -248,6 +248,15 @@ void print_exit_counters(struct partition *p)
 					       vp->exit_cycles[r] / vp->exits[r]);
 		if (n > head)
 			hv_log("%s", line);
+		if (!p->is_root)
+			hv_log("vp %s/%u apic: %s, SVR %#x, LINT0 %#x, timer %#x (%lu "
+			       "expiries), %lu interrupts through it, %lu ExtINT, "
+			       "%lu IPIs sent", p->name, i,
+			       vlapic_x2apic(&vp->apic) ? "x2APIC" :
+			       vlapic_hw_enabled(&vp->apic) ? "xAPIC" : "disabled",
+			       vp->apic.svr, vp->apic.lvt[3], vp->apic.lvt[0],
+			       vp->apic.timer_fired, vp->apic_injected,
+			       vp->apic_extints, vp->apic_ipis);
 		/* Root-scheduled: how often the root ran it, and for what. */
 		if (vp->dispatches)
 			hv_log("vp %s/%u dispatches: %lu, blocked %lu, intercepts %lu",

@@ -538,7 +538,8 @@ static int svc_assert_irq(uint64_t id, uint32_t vp, uint8_t vector)
 	in->partition_id = id;
 	in->dest_address = vp;
 	in->vector = vector;
-	/* The 8259's: the child takes it through LINT0 (ExtINT). */
+	/* The 8259's: the child takes it through LINT0 (ExtINT); refused
+	 * (HV_STATUS_INVALID_VP_STATE) while its LINT0 is masked. */
 	in->interrupt_type = HV_INTERRUPT_TYPE_EXTINT;
 	return call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0) ? -1 : 0;
 }
