@@ -23,6 +23,7 @@
 #include "ata.h"
 #include "pit8254.h"
 #include "pic8259.h"
+#include "ioapic.h"
 #include "rtc.h"
 #include "pcicfg.h"
 #include "testexit.h"
@@ -45,6 +46,7 @@ struct child {
 	struct ata ata;
 	struct pit pit;
 	struct pic pic;
+	struct ioapic ioapic;           /* with the 8259s (`pic`): a PC's pair */
 	struct rtc rtc;
 	struct pcicfg pci;
 	struct testexit tx;
@@ -138,8 +140,31 @@ static void plat_irq_set(void *ctx, unsigned irq, bool level)
 {
 	struct child *c = ctx;
 
+	int pin = ioapic_isa_pin(irq);
+
 	pic_set_irq(&c->pic, irq, level);
+	/* A PC wires each ISA IRQ to both: the OS masks the one it does
+	 * not use. */
+	if (pin >= 0 && (c->cfg.devices & PARTCFG_DEV_PIC))
+		ioapic_set_pin(&c->ioapic, (unsigned)pin, level);
 	deliver_irqs(c);
+}
+
+static int ioapic_deliver(void *ctx, uint8_t vector, uint8_t mode, bool logical,
+			  uint8_t dest, bool level)
+{
+	struct child *c = ctx;
+
+	if (mode == 7) {                /* ExtINT through the I/O APIC: the 8259's */
+		deliver_irqs(c);
+		return 0;
+	}
+	if (mode != 0 && mode != 1) {
+		pm_log("%s devices: ioapic: delivery mode %u (NMI) is not delivered",
+		       c->cfg.name, mode);
+		return -1;
+	}
+	return ps->assert_apic(c->id, vector, mode, logical, dest, level);
 }
 
 static uint64_t plat_now_ns(void *ctx)
@@ -462,7 +487,8 @@ static int write_acpi_tables(struct child *c)
 {
 	static uint8_t buf[ACPITAB_SIZE];
 	const struct acpitab_config ac = {
-		.base = ACPITAB_BASE, .vps = c->cfg.vps, .lapic = true, .ioapic = false,
+		.base = ACPITAB_BASE, .vps = c->cfg.vps, .lapic = true,
+		.ioapic = (c->cfg.devices & PARTCFG_DEV_PIC) != 0,
 		.vmbus = (c->cfg.devices & PARTCFG_DEV_VMBUS) != 0,
 		.pm_base = ACPIPM_BASE, .sci_irq = 9, .vmbus_irq = 5,
 	};
@@ -545,6 +571,8 @@ static const char *create_child(struct child *c)
 				     plat_test_exit, plat_log };
 	uart_init(&c->uart, &c->plat, 0x3f8);
 	pic_init(&c->pic, &c->plat);
+	/* Its APIC id after the VPs', as the MADT has it. */
+	ioapic_init(&c->ioapic, &c->plat, (uint8_t)c->cfg.vps, ioapic_deliver, c);
 	pit_init(&c->pit, &c->plat);
 	rtc_init(&c->rtc, &c->plat, 1767225600);
 	pcicfg_init(&c->pci, &c->plat);
@@ -799,6 +827,24 @@ static void mmio_string(struct child *c, const struct hv_x64_memory_intercept_me
 	set_regs(c, r, n);
 }
 
+/* The devices that live in a child's MMIO space: its I/O APIC. */
+static bool mmio_claimed;
+static uint32_t mmio_value;
+
+static bool mmio_device(struct child *c, uint64_t gpa, unsigned size)
+{
+	mmio_claimed = (c->cfg.devices & PARTCFG_DEV_PIC) &&
+		       gpa >= IOAPIC_BASE && gpa - IOAPIC_BASE < IOAPIC_SIZE && size <= 4;
+	mmio_value = 0;
+	return mmio_claimed;
+}
+
+static void mmio_access(struct child *c, uint64_t gpa, unsigned size, bool write,
+			uint32_t *v)
+{
+	ioapic_mmio(&c->ioapic, (uint32_t)(gpa - IOAPIC_BASE), size, write, v);
+}
+
 static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_message *m)
 {
 	struct x86_insn i;
@@ -825,14 +871,39 @@ static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_me
 		stop_child(c, "MMIO by an instruction other than MOV, STOS, LODS or MOVS");
 		return;
 	}
+	if (mmio_device(c, m->guest_physical_address, i.opsize)) {
+		if (!load) {
+			uint32_t name = HV_X64_REGISTER_RAX +
+				(i.kind == X86_INSN_MOV_STORE_MOFFS ? 0 : i.reg);
+			uint64_t sv = i.imm;
+
+			if (i.kind != X86_INSN_MOV_STORE_IMM &&
+			    ps->get_regs(c->id, msg_vp, &name, &sv, 1)) {
+				stop_child(c, "MMIO store from a register that cannot be read");
+				return;
+			}
+			if (i.reg_high_byte)
+				sv >>= 8;
+			mmio_value = (uint32_t)sv;
+			mmio_access(c, m->guest_physical_address, i.opsize, true, &mmio_value);
+		} else {
+			mmio_access(c, m->guest_physical_address, i.opsize, false, &mmio_value);
+		}
+	}
 	if (load) {
 		unsigned dest = i.kind == X86_INSN_MOV_LOAD_MOFFS ? 0 : i.reg;
 		unsigned dsize = i.kind == X86_INSN_MOVZX || i.kind == X86_INSN_MOVSX ?
 				 i.dest_size : i.opsize;
+		uint64_t smask = i.opsize >= 8 ? ~0ull : (1ull << (i.opsize * 8)) - 1;
+		/* A device's value (loads of a device are at most 4 bytes), or
+		 * all ones where none answers; MOVZX zero-extends, MOVSX and a
+		 * 4-byte MOV into a 64-bit register as the CPU does. */
+		uint64_t mem = mmio_claimed ? (uint64_t)mmio_value & smask : smask;
+		uint64_t val = i.kind == X86_INSN_MOVSX ?
+			       (mem ^ ((smask >> 1) + 1)) - ((smask >> 1) + 1) : mem;
 
-		/* All ones; MOVZX of all ones is the source size's ones. */
-		uint64_t val = i.kind == X86_INSN_MOVZX ? (1ull << (i.opsize * 8)) - 1 :
-			       dsize == 4 ? 0xffffffffull : ~0ull;
+		if (dsize == 4)
+			val &= 0xffffffffull;
 
 		if (i.reg_high_byte || dsize < 4) {
 			/* A byte or word register: the rest of it is kept. */
@@ -844,7 +915,7 @@ static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_me
 				stop_child(c, "MMIO load into a register that cannot be read");
 				return;
 			}
-			val = i.reg_high_byte ? (old & ~mask) | 0xff00ull :
+			val = i.reg_high_byte ? (old & ~mask) | ((val & 0xff) << 8) :
 			      (old & ~mask) | (val & mask);
 		}
 		set_reg(&r[n++], HV_X64_REGISTER_RAX + dest, val);
@@ -900,6 +971,16 @@ void partmgr_message(const struct hv_message *m)
 	case HVMSG_X64_MSR_INTERCEPT:
 		stop_child(c, "an MSR intercept nothing here serves");
 		break;
+	case HVMSG_X64_APIC_EOI: {
+		const struct hv_x64_apic_eoi_message *eo = (const void *)m->payload;
+		struct hv_register_assoc r;
+
+		if (c->cfg.devices & PARTCFG_DEV_PIC)
+			ioapic_eoi(&c->ioapic, (uint8_t)eo->interrupt_vector);
+		set_reg(&r, HV_REGISTER_INTERCEPT_SUSPEND, 0);
+		set_regs(c, &r, 1);
+		break;
+	}
 	case HVMSG_UNRECOVERABLE_EXCEPTION:
 		stop_child(c, "the partition stopped (triple fault or unhandled exit)");
 		break;

@@ -49,6 +49,10 @@ struct partsvc {
 			uint64_t *values, unsigned n);
 	/* The 8259's interrupt `vector` for VP `vp`: ExtINT, through LINT0. */
 	int (*assert_irq)(uint64_t id, uint32_t vp, uint8_t vector);
+	/* The I/O APIC's: `vector` to the local APICs `dest` names (mode 0
+	 * fixed, 1 lowest priority), edge or level; -1 when none took it. */
+	int (*assert_apic)(uint64_t id, uint8_t vector, uint8_t mode, bool logical,
+			   uint8_t dest, bool level);
 	int (*destroy)(uint64_t id);
 	/* A child's console line, printed with `source` as its prefix. */
 	void (*console_line)(const char *source, const char *text, size_t len);

@@ -159,6 +159,16 @@ static int svc_assert_irq(uint64_t id, uint32_t vpi, uint8_t vector)
 	return vapic_post_extint(vp, vector) ? 0 : -1;
 }
 
+static int svc_assert_apic(uint64_t id, uint8_t vector, uint8_t mode, bool logical,
+			   uint8_t dest, bool level)
+{
+	struct partition *p = child_by_id(id);
+
+	if (!p || vector < 16 || (mode != 0 && mode != 1))
+		return -1;
+	return vapic_assert(p, dest, logical, mode == 1, vector, level) ? 0 : -1;
+}
+
 static int svc_destroy(uint64_t id)
 {
 	struct partition *p = child_by_id(id);
@@ -317,6 +327,7 @@ static const struct partsvc hv_partsvc = {
 	.set_regs = svc_set_regs,
 	.get_regs = svc_get_regs,
 	.assert_irq = svc_assert_irq,
+	.assert_apic = svc_assert_apic,
 	.destroy = svc_destroy,
 	.console_line = svc_console_line,
 	.log = svc_log,

@@ -584,27 +584,45 @@ bool msr_intercepted(const struct partition *p, uint32_t msr, bool write)
 	return false;
 }
 
+/* HvCallAssertVirtualInterrupt: the root's device models interrupt a
+ * child. Fixed and lowest priority go to the APICs `dest_address` names
+ * (physical APIC id, or a logical destination), level triggered or edge;
+ * ExtINT (the 8259's) goes to the VP whose APIC id it names, refused with
+ * HV_STATUS_INVALID_VP_STATE while that VP's LINT0 does not take it. An
+ * interrupt no APIC accepts is HV_STATUS_INVALID_VP_STATE too. */
 uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
 {
 	const struct hv_input_assert_virtual_interrupt *in = (const void *)c->in;
+	uint32_t type = in->interrupt_type;
+	bool logical = in->control & HV_INTERRUPT_CONTROL_LOGICAL;
 	uint16_t status = HV_STATUS_SUCCESS;
+	struct partition *p;
 	struct vp *vp;
 
 	if (!caller_is_root(c))
 		return HV_STATUS_ACCESS_DENIED;
-	uint32_t type = in->interrupt_type & 0x7fffffff;
-
-	if ((type != HV_INTERRUPT_TYPE_FIXED && type != HV_INTERRUPT_TYPE_EXTINT) ||
+	if ((type != HV_INTERRUPT_TYPE_FIXED && type != HV_INTERRUPT_TYPE_LOWESTPRIORITY &&
+	     type != HV_INTERRUPT_TYPE_EXTINT) ||
+	    (in->control & ~(HV_INTERRUPT_CONTROL_LEVEL | HV_INTERRUPT_CONTROL_LOGICAL)) ||
 	    in->vector < 16 || in->vector > 255 || in->target_vtl ||
-	    in->reserved || in->rsvd_z0 || in->rsvd_z1 || in->dest_address >> 32)
+	    in->rsvd_z0 || in->rsvd_z1 || in->dest_address >> 32)
 		return HV_STATUS_INVALID_PARAMETER;
-	vp = child_vp_by_id(in->partition_id, (uint32_t)in->dest_address, &status);
-	if (!vp)
-		return status;
 	if (type == HV_INTERRUPT_TYPE_EXTINT) {
+		if (logical)
+			return HV_STATUS_INVALID_PARAMETER;
+		vp = child_vp_by_id(in->partition_id, (uint32_t)in->dest_address, &status);
+		if (!vp)
+			return status;
 		if (!vapic_post_extint(vp, (uint8_t)in->vector))
 			return HV_STATUS_INVALID_VP_STATE;      /* LINT0 masked */
-	} else if (!vapic_post(vp, (uint8_t)in->vector, in->interrupt_type >> 31, false))
+		return HV_STATUS_SUCCESS;
+	}
+	p = child_by_id(in->partition_id);
+	if (!p)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (!vapic_assert(p, (uint32_t)in->dest_address, logical,
+			  type == HV_INTERRUPT_TYPE_LOWESTPRIORITY, (uint8_t)in->vector,
+			  in->control & HV_INTERRUPT_CONTROL_LEVEL))
 		return HV_STATUS_INVALID_VP_STATE;
 	return HV_STATUS_SUCCESS;
 }

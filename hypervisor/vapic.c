@@ -268,48 +268,90 @@ static void ipi_one(struct vp *from, struct vp *to, const struct vlapic_effects 
 	}
 }
 
-static void effects(struct vp *vp, const struct vlapic_effects *fx)
+/* The partition's VPs an interrupt to `dest` reaches (`from` for the
+ * shorthands: 1 self, 2 all, 3 all but self; 0 by destination), each
+ * given to `fn`; lowest priority goes to the first of the set. The
+ * number reached. */
+static unsigned route(struct partition *p, struct vp *from, unsigned shorthand,
+		      uint32_t dest, bool logical, bool lowest,
+		      void (*fn)(struct vp *from, struct vp *to, const void *arg),
+		      const void *arg)
 {
-	struct partition *p = vp->partition;
-	bool lowest_done = false;
+	unsigned n = 0;
 
-	if (fx->eoi_vector >= 0)
-		vp->apic_level_eois++;
-	if (!fx->ipi)
-		return;
-	vp->apic_ipis++;
 	for (unsigned i = 0; i < p->vp_count; i++) {
 		struct vp *to = p->vps[i];
 		bool hit;
 
 		if (!to)
 			continue;
-		switch (fx->ipi_shorthand) {
+		switch (shorthand) {
 		case 1:
-			hit = to == vp;
+			hit = to == from;
 			break;
 		case 2:
 			hit = true;
 			break;
 		case 3:
-			hit = to != vp;
+			hit = to != from;
 			break;
 		default:
 			spin_lock(&to->apic_lock);
-			hit = vlapic_matches(&to->apic, fx->ipi_dest, fx->ipi_logical);
+			hit = vlapic_matches(&to->apic, dest, logical);
 			spin_unlock(&to->apic_lock);
 			break;
 		}
 		if (!hit)
 			continue;
-		/* Lowest priority goes to one of the set: the first. */
-		if (fx->ipi_mode == VLAPIC_DM_LOWEST) {
-			if (lowest_done)
-				continue;
-			lowest_done = true;
-		}
-		ipi_one(vp, to, fx);
+		fn(from, to, arg);
+		n++;
+		if (lowest)
+			break;
 	}
+	return n;
+}
+
+static void ipi_fn(struct vp *from, struct vp *to, const void *arg)
+{
+	ipi_one(from, to, arg);
+}
+
+static void effects(struct vp *vp, const struct vlapic_effects *fx)
+{
+	if (fx->eoi_vector >= 0) {
+		/* A level-triggered vector ended: the I/O APIC that sent it
+		 * (the root's, or the control function's) hears of it. */
+		struct hv_x64_apic_eoi_message m = { vp->index, (uint32_t)fx->eoi_vector };
+
+		vp->apic_level_eois++;
+		vp->apic_eoi_pending = true;
+		intercept_to_root(vp, HVMSG_X64_APIC_EOI, &m, sizeof(m));
+	}
+	if (!fx->ipi)
+		return;
+	vp->apic_ipis++;
+	route(vp->partition, vp, fx->ipi_shorthand, fx->ipi_dest, fx->ipi_logical,
+	      fx->ipi_mode == VLAPIC_DM_LOWEST, ipi_fn, fx);
+}
+
+struct assert_arg {
+	uint8_t vector;
+	bool level;
+};
+
+static void assert_fn(struct vp *from, struct vp *to, const void *arg)
+{
+	const struct assert_arg *a = arg;
+
+	vapic_post(to, a->vector, a->level, false);
+}
+
+unsigned vapic_assert(struct partition *p, uint32_t dest, bool logical, bool lowest,
+		      uint8_t vector, bool level)
+{
+	struct assert_arg a = { vector, level };
+
+	return route(p, NULL, 0, dest, logical, lowest, assert_fn, &a);
 }
 
 /* ---- the registers --------------------------------------------------------- */

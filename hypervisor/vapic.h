@@ -16,6 +16,10 @@ bool vapic_post_extint(struct vp *vp, uint8_t vector);
 /* Something the VP would take if it ran: an interrupt it can take, or
  * its timer due. */
 bool vapic_has_pending(struct vp *vp);
+/* A fixed (or lowest-priority) interrupt from a device model (the I/O
+ * APIC) to the partition's APICs that `dest` names: how many took it. */
+unsigned vapic_assert(struct partition *p, uint32_t dest, bool logical, bool lowest,
+		      uint8_t vector, bool level);
 /* Host TSC of the VP's next timer expiry; 0: none. */
 uint64_t vapic_wake_tsc(struct vp *vp);
 /* Before an entry: expire the timer if due, inject what comes next. */

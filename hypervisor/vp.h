@@ -118,6 +118,7 @@ struct vp {
 	uint64_t apic_refused, apic_gp, apic_ipis, apic_ipi_refused;
 	uint64_t apic_level_eois, apic_mmio;
 	uint64_t apic_extint_held, apic_extints, apic_injected;
+	bool apic_eoi_pending;          /* an EOI message waits for the root */
 	uint64_t vp_assist_msr;         /* HV_X64_MSR_VP_ASSIST_PAGE */
 };
 _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");

@@ -544,6 +544,22 @@ static int svc_assert_irq(uint64_t id, uint32_t vp, uint8_t vector)
 	return call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0) ? -1 : 0;
 }
 
+static int svc_assert_apic(uint64_t id, uint8_t vector, uint8_t mode, bool logical,
+			   uint8_t dest, bool level)
+{
+	struct hv_input_assert_virtual_interrupt *in = (void *)in_page;
+
+	memset(in_page, 0, sizeof(*in));
+	in->partition_id = id;
+	in->interrupt_type = mode == 1 ? HV_INTERRUPT_TYPE_LOWESTPRIORITY :
+					 HV_INTERRUPT_TYPE_FIXED;
+	in->control = (level ? HV_INTERRUPT_CONTROL_LEVEL : 0) |
+		      (logical ? HV_INTERRUPT_CONTROL_LOGICAL : 0);
+	in->dest_address = dest;
+	in->vector = vector;
+	return call(HVCALL_ASSERT_VIRTUAL_INTERRUPT, 0) ? -1 : 0;
+}
+
 static int svc_destroy(uint64_t id)
 {
 	for (unsigned i = 0; i < MAX_OUT; i++)
@@ -774,6 +790,7 @@ static const struct partsvc root_partsvc = {
 	.set_regs = svc_set_regs,
 	.get_regs = svc_get_regs,
 	.assert_irq = svc_assert_irq,
+	.assert_apic = svc_assert_apic,
 	.destroy = svc_destroy,
 	.console_line = svc_console_line,
 	.log = svc_log,

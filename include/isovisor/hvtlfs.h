@@ -401,6 +401,15 @@ struct hv_input_post_message {
 #define HV_INTERCEPT_TYPE_X64_MSR_INDEX 0xc
 #define HV_INTERCEPT_ACCESS_MASK_READ   1
 #define HV_INTERCEPT_ACCESS_MASK_WRITE  2
+/* HVMSG_X64_APIC_EOI: a child VP's EOI of a level-triggered vector, for
+ * the I/O APIC model that asserted it. isovisor holds the VP in intercept
+ * suspend until the root completes it (so a line still asserted fires
+ * again before the VP goes on). */
+struct hv_x64_apic_eoi_message {
+	uint32_t vp_index;
+	uint32_t interrupt_vector;
+};
+
 struct hv_input_install_intercept {
 	uint64_t partition_id;
 	uint32_t access_type;                   /* HV_INTERCEPT_ACCESS_MASK_* */
@@ -408,14 +417,19 @@ struct hv_input_install_intercept {
 	uint64_t parameter;                     /* port, CPUID leaf, MSR index */
 };
 
-/* HvCallAssertVirtualInterrupt */
+/* HvCallAssertVirtualInterrupt: HV_INTERRUPT_CONTROL is the type and a
+ * word of flags (level triggered, logical destination mode). */
 #define HV_INTERRUPT_TYPE_FIXED 0
+#define HV_INTERRUPT_TYPE_LOWESTPRIORITY 1
+#define HV_INTERRUPT_TYPE_NMI 4
 #define HV_INTERRUPT_TYPE_EXTINT 7     /* the 8259's, through LINT0 */
+#define HV_INTERRUPT_CONTROL_LEVEL      (1u << 0)
+#define HV_INTERRUPT_CONTROL_LOGICAL    (1u << 1)
 struct hv_input_assert_virtual_interrupt {
 	uint64_t partition_id;
-	uint32_t interrupt_type;                /* HV_INTERRUPT_TYPE_*, bit 31 level */
-	uint32_t reserved;
-	uint64_t dest_address;                  /* the VP index for us */
+	uint32_t interrupt_type;                /* HV_INTERRUPT_TYPE_* */
+	uint32_t control;                       /* HV_INTERRUPT_CONTROL_* */
+	uint64_t dest_address;                  /* APIC id, or logical destination */
 	uint32_t vector;
 	uint8_t target_vtl;
 	uint8_t rsvd_z0;
@@ -462,6 +476,7 @@ struct hv_output_translate_virtual_address {
 #define HVMSG_X64_IO_PORT_INTERCEPT     0x80010000
 #define HVMSG_X64_MSR_INTERCEPT         0x80010001
 #define HVMSG_X64_CPUID_INTERCEPT       0x80010002
+#define HVMSG_X64_APIC_EOI              0x80010004
 #define HVMSG_X64_HALT                  0x80010007
 #define HV_MESSAGE_PAYLOAD_BYTES        240
 #define HV_MESSAGE_FLAG_PENDING         0x01
