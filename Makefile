@@ -134,15 +134,32 @@ $(O)/hostile-%.elf: $(O)/obj/images/hostile/%.o images/hostile/hostile.ld
 
 all: $(O)/hostile-triple.elf $(O)/hostile-spin.elf
 
-# A multiboot (1) guest (images/mb1).
+# The multiboot (1) guests (images/mb1): ELF32 with a module (mb1),
+# ELF64 (mb1-64), and a flat binary by the a.out kludge (mb1-aout; named
+# .elf like the others on the medium, though it is not one).
 $(O)/obj/images/mb1/mb1.o: images/mb1/mb1.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -c $< -o $@
+	$(CC) -m32 -ffreestanding -D__ASSEMBLY__ -DMB1_MODULES '-DMB1_KIND="elf32"' -c $< -o $@
 
-$(O)/mb1.elf: $(O)/obj/images/mb1/mb1.o images/hostile/hostile.ld
-	$(LD) $(KLDFLAGS) -T images/hostile/hostile.ld -o $@ $<
+$(O)/obj/images/mb1/mb1-64.o: images/mb1/mb1.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) '-DMB1_KIND="elf64"' -c $< -o $@
 
-all: $(O)/mb1.elf
+$(O)/obj/images/mb1/mb1-aout.o: images/mb1/mb1.S
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -ffreestanding -D__ASSEMBLY__ -DMB1_AOUT '-DMB1_KIND="a.out kludge"' -c $< -o $@
+
+$(O)/mb1.elf: $(O)/obj/images/mb1/mb1.o images/mb1/mb1.ld
+	$(LD) -m elf_i386 $(KLDFLAGS) -T images/mb1/mb1.ld -o $@ $<
+
+$(O)/mb1-64.elf: $(O)/obj/images/mb1/mb1-64.o images/mb1/mb1.ld
+	$(LD) $(KLDFLAGS) -T images/mb1/mb1.ld -o $@ $<
+
+$(O)/mb1-aout.elf: $(O)/obj/images/mb1/mb1-aout.o images/mb1/mb1.ld
+	$(LD) -m elf_i386 $(KLDFLAGS) -T images/mb1/mb1.ld -o $(O)/obj/images/mb1/mb1-aout.tmp $<
+	objcopy -O binary $(O)/obj/images/mb1/mb1-aout.tmp $@
+
+all: $(O)/mb1.elf $(O)/mb1-64.elf $(O)/mb1-aout.elf
 
 # The enlightened guest (images/enlightened): a child with integration
 # services (hypercalls, SynIC, VMBus), on the same common guest base.

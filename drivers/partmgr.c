@@ -63,6 +63,8 @@ struct child {
 	bool multiboot1;                /* boot it as GRUB's multiboot (1) */
 	bool powered_off;               /* ACPI S5 through the PM block */
 	bool extint_wait;               /* an 8259 vector VP 0 refused */
+	/* Where its boot modules were loaded ([start, end) GPAs). */
+	uint32_t mod_start[PARTCFG_MODULES_MAX], mod_end[PARTCFG_MODULES_MAX];
 	uint64_t deadline_ns;
 	uint32_t exit_code;
 	char why[160];
@@ -324,9 +326,20 @@ static int phys_flush(void *ctx)
 /* ---- creating a child -------------------------------------------------------- */
 
 /* The boot information a child gets, as GRUB would build it. */
+/* "NAME ARGS" of module `i`, as GRUB gives a module's command line. */
+static void module_string(const struct child *c, unsigned i, char *out, size_t cap)
+{
+	const struct partcfg_module *m = &c->cfg.modules[i];
+
+	if (m->args[0])
+		ksnprintf(out, cap, "%s %s", m->name, m->args);
+	else
+		ksnprintf(out, cap, "%s", m->name);
+}
+
 static uint16_t build_child_mbi(struct child *c)
 {
-	static uint8_t buf[1024] __attribute__((aligned(8)));
+	static uint8_t buf[2048] __attribute__((aligned(8)));
 	uint32_t len = 8;
 	struct mb2_tag_mmap *mm;
 	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
@@ -340,6 +353,17 @@ static uint16_t build_child_mbi(struct child *c)
 		t->type = types[i];
 		t->size = 8 + (uint32_t)strlen(strs[i]) + 1;
 		memcpy(t->string, strs[i], strlen(strs[i]) + 1);
+		len += (t->size + 7) & ~7u;
+	}
+	for (unsigned i = 0; i < c->cfg.module_count; i++) {
+		struct mb2_tag_module *t = (void *)(buf + len);
+		char *str = (char *)(buf + len + sizeof(*t));
+
+		t->type = MB2_TAG_MODULE;
+		t->mod_start = c->mod_start[i];
+		t->mod_end = c->mod_end[i];
+		module_string(c, i, str, PARTCFG_NAME_MAX + PARTCFG_MODARGS_MAX + 2);
+		t->size = (uint32_t)(sizeof(*t) + strlen(str) + 1);
 		len += (t->size + 7) & ~7u;
 	}
 	mm = (void *)(buf + len);
@@ -372,9 +396,17 @@ struct mb1_mmap_entry {
 	uint32_t type;
 } __attribute__((packed));
 
+struct mb1_module {
+	uint32_t mod_start, mod_end, string, reserved;
+};
+
+#define MB1_MODS_OFF    0x400           /* in the information block */
+#define MB1_MODSTR_OFF  0x440           /* 96 bytes per module string */
+
 static uint16_t build_child_mb1_info(struct child *c)
 {
-	static uint8_t buf[1024] __attribute__((aligned(8)));
+	static uint8_t buf[2048] __attribute__((aligned(8)));
+	struct mb1_module *mods = (void *)(buf + MB1_MODS_OFF);
 	struct mb1_info *mi = (void *)buf;
 	struct mb1_mmap_entry *mm = (void *)(buf + 256);
 	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
@@ -393,6 +425,18 @@ static uint16_t build_child_mb1_info(struct child *c)
 	mm[2] = (struct mb1_mmap_entry){ 20, 0x100000, ram - 0x100000, MB2_MEMORY_AVAILABLE };
 	memcpy(cmd, c->cfg.args, strnlen(c->cfg.args, 255));
 	memcpy(name, "isovisor", 9);
+	if (c->cfg.module_count) {
+		mi->flags |= 1u << 3;
+		mi->mods_count = c->cfg.module_count;
+		mi->mods_addr = CHILD_MBI_GPA + MB1_MODS_OFF;
+	}
+	for (unsigned i = 0; i < c->cfg.module_count; i++) {
+		char *str = (char *)(buf + MB1_MODSTR_OFF + 96 * i);
+
+		module_string(c, i, str, 96);
+		mods[i] = (struct mb1_module){ c->mod_start[i], c->mod_end[i],
+					       CHILD_MBI_GPA + MB1_MODSTR_OFF + 96 * i, 0 };
+	}
 	return ps->copy_to(c->id, CHILD_MBI_GPA, buf, sizeof(buf)) ? 1 : 0;
 }
 
@@ -501,10 +545,29 @@ static int write_acpi_tables(struct child *c)
 static const char *load_multiboot(struct child *c, const uint8_t *img, size_t size,
 				  const struct elf_plan *plan)
 {
+	uint64_t at = (plan->highest + 0xfff) & ~0xfffull;
+	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
+
 	for (unsigned i = 0; i < plan->count; i++)
 		if (ps->copy_to(c->id, plan->seg[i].paddr, img + plan->seg[i].offset,
 				plan->seg[i].filesz))
 			return "loading the image failed";
+	/* Its modules, one after another on page boundaries after the
+	 * image, below 4 GiB (the multiboot fields are 32-bit). */
+	for (unsigned i = 0; i < c->cfg.module_count; i++) {
+		size_t msize;
+		const uint8_t *m = ps->module(c->cfg.modules[i].name, &msize);
+
+		if (!m)
+			return "a module it names is not on the medium";
+		if (at + msize > ram || at + msize > 0xffffffffull)
+			return "its modules do not fit in the partition's memory";
+		if (msize && ps->copy_to(c->id, at, m, msize))
+			return "loading a module failed";
+		c->mod_start[i] = (uint32_t)at;
+		c->mod_end[i] = (uint32_t)(at + msize);
+		at = (at + msize + 0xfff) & ~0xfffull;
+	}
 	if (c->multiboot1 ? build_child_mb1_info(c) : build_child_mbi(c))
 		return "writing the boot information failed";
 	return NULL;
@@ -522,11 +585,30 @@ static const char *create_child(struct child *c)
 	if (!img)
 		return "no module with that image name";
 	if (!c->cfg.linux_boot) {
-		if (elf_plan(img, size, &plan, &err))
-			return err;
-		if (plan.mb2_header_offset < 0 && plan.mb1_header_offset < 0)
-			return "image has neither a multiboot2 nor a multiboot header";
-		c->multiboot1 = plan.mb2_header_offset < 0;
+		/* As GRUB: an ELF image with a multiboot2 header is loaded by
+		 * its program headers; a multiboot (1) image by its header's
+		 * address fields when it sets the a.out kludge (ELF or not),
+		 * else as ELF. */
+		const char *elf_err = NULL;
+		bool elf = !elf_plan(img, size, &plan, &elf_err);
+		int64_t mb1 = mb1_find_header(img, size);
+
+		if (elf && plan.mb2_header_offset >= 0) {
+			c->multiboot1 = false;
+		} else if (mb1 >= 0) {
+			if (!elf) {
+				memset(&plan, 0, sizeof(plan));
+				plan.mb2_header_offset = -1;
+			}
+			if (mb1_plan(img, size, mb1, &plan, &err))
+				return err;
+			if (!plan.count)
+				return elf_err ? elf_err : "no loadable segment";
+			c->multiboot1 = true;
+		} else {
+			return elf ? "image has neither a multiboot2 nor a multiboot header" :
+				     elf_err;
+		}
 		if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
 			return "image does not fit in the partition's memory";
 		entry = plan.entry;

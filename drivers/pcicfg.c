@@ -7,10 +7,13 @@
 #include <string.h>
 #include "pcicfg.h"
 
+/* Logged for the first 8 and then at powers of two: an OS probing the
+ * extended configuration space through CONFIG_ADDRESS bits 27:24 (AMD's
+ * ECS, which this bridge does not have) does it dozens of times. */
 static void pcicfg_reject(struct pcicfg *c, const char *msg)
 {
 	c->rejected++;
-	if (c->p->log)
+	if (c->p->log && (c->rejected <= 8 || !(c->rejected & (c->rejected - 1))))
 		c->p->log(c->p->ctx, msg);
 }
 

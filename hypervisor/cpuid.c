@@ -86,8 +86,10 @@ static struct cpuid_regs hv_leaf(struct vp *vp, uint32_t leaf)
 		r.ebx = HV_POST_MESSAGES | HV_SIGNAL_EVENTS;
 		/* A child's synthetic APIC MSRs and VP assist page
 		 * (vapic.c); the root uses its physical APIC. */
-		if (!vp->partition->is_root)
-			r.eax |= HV_MSR_APIC_ACCESS_AVAILABLE;
+		if (!vp->partition->is_root) {
+			r.eax |= HV_MSR_APIC_ACCESS_AVAILABLE | HV_MSR_SYNTIMER_AVAILABLE;
+			r.edx |= HV_STIMER_DIRECT_MODE_AVAILABLE;
+		}
 		if (vp->partition->is_root)
 			r.ebx |= HV_CPU_MANAGEMENT | HV_CREATE_PARTITIONS |
 				 HV_ACCESS_MEMORY_POOL;

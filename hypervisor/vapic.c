@@ -29,6 +29,7 @@
 #include "vpops.h"
 #include "vapic.h"
 #include "gmem.h"
+#include "synic.h"
 #include "arch/x86/cpu.h"
 
 static uint64_t guest_tsc(struct vp *vp)
@@ -46,6 +47,146 @@ void vapic_vp_init(struct vp *vp)
 
 	vlapic_init(&vp->apic, vp->index, vp->index == 0,
 		    (uint32_t)(khz ? khz : 1000000));
+}
+
+/* ---- synthetic timers (TLFS 12.4) --------------------------------------------
+ * Each VP's four timers count the partition's reference time (100 ns,
+ * HV_X64_MSR_TIME_REF_COUNT's clock, which is the host TSC scaled); an
+ * expiry is kept as the host TSC it happens at, so the same wake-ups as
+ * the APIC timer's serve them (vapic_wake_tsc). Direct mode interrupts
+ * the VP's APIC with the timer's vector (edge); message mode posts
+ * HVMSG_TIMER_EXPIRED to the timer's SINT, and an expiry that finds its
+ * previous message still undelivered is counted as missed, not queued
+ * twice. A one-shot timer clears its Enable bit when it fires. */
+
+static uint64_t ref_now(void)
+{
+	uint64_t khz = tsc_khz();
+
+	return khz ? rdtsc() * 10000 / khz : 0;
+}
+
+/* Reference time (100 ns) -> host TSC; UINT64_MAX for "never". */
+static uint64_t ref_to_tsc(uint64_t ref)
+{
+	uint64_t khz = tsc_khz() ? tsc_khz() : 1000000;
+
+	if (ref > UINT64_MAX / khz)
+		return UINT64_MAX;
+	return ref * khz / 10000;
+}
+
+static bool stimer_live(const struct vp_stimer *t)
+{
+	return (t->config & HV_STIMER_ENABLE) &&
+	       ((t->config & HV_STIMER_DIRECT) || HV_STIMER_SINT(t->config));
+}
+
+static void stimer_arm(struct vp_stimer *t)
+{
+	t->expire = 0;
+	if (!stimer_live(t) || !t->count)
+		return;
+	if (t->config & HV_STIMER_PERIODIC)
+		t->expire = rdtsc() + ref_to_tsc(t->count);
+	else
+		t->expire = ref_to_tsc(t->count);
+	if (!t->expire)
+		t->expire = 1;
+}
+
+static void stimer_fire(struct vp *vp, unsigned i, uint64_t now)
+{
+	struct vp_stimer *t = &vp->stimer[i];
+	uint64_t due = t->expire;
+
+	t->fired++;
+	if (t->config & HV_STIMER_DIRECT) {
+		vapic_post(vp, (uint8_t)HV_STIMER_VECTOR(t->config), false, false);
+	} else if (__atomic_load_n(&t->msg.queued, __ATOMIC_ACQUIRE)) {
+		t->missed++;
+	} else {
+		struct hv_timer_message_payload pl = { i, 0, 0, ref_now() };
+		struct hv_message m;
+		uint64_t khz = tsc_khz() ? tsc_khz() : 1000000;
+
+		pl.expiration_time = due * 10000 / khz;
+		memset(&m, 0, sizeof(m));
+		m.header.message_type = HVMSG_TIMER_EXPIRED;
+		m.header.payload_size = sizeof(pl);
+		memcpy(m.payload, &pl, sizeof(pl));
+		synic_post_held(vp, HV_STIMER_SINT(t->config), &t->msg, &m);
+	}
+	if (t->config & HV_STIMER_PERIODIC) {
+		uint64_t period = ref_to_tsc(t->count);
+
+		if (!period)
+			period = 1;
+		t->expire += ((now - t->expire) / period + 1) * period;
+	} else {
+		t->expire = 0;
+		t->config &= ~HV_STIMER_ENABLE;
+	}
+}
+
+/* On the VP's CPU, before an entry: fire what is due. */
+static void stimer_poll(struct vp *vp)
+{
+	uint64_t now = 0;
+
+	for (unsigned i = 0; i < HV_STIMER_COUNT; i++)
+		if (vp->stimer[i].expire) {
+			if (!now)
+				now = rdtsc();
+			if (now >= vp->stimer[i].expire)
+				stimer_fire(vp, i, now);
+		}
+}
+
+static uint64_t stimer_next(const struct vp *vp)
+{
+	uint64_t next = 0;
+
+	for (unsigned i = 0; i < HV_STIMER_COUNT; i++) {
+		uint64_t e = __atomic_load_n(&vp->stimer[i].expire, __ATOMIC_RELAXED);
+
+		if (e && (!next || e < next))
+			next = e;
+	}
+	return next;
+}
+
+static bool stimer_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
+		       enum exit_action *a)
+{
+	struct vp_stimer *t;
+	bool config;
+
+	if (msr < HV_X64_MSR_STIMER0_CONFIG || msr > HV_X64_MSR_STIMER3_COUNT)
+		return false;
+	t = &vp->stimer[(msr - HV_X64_MSR_STIMER0_CONFIG) / 2];
+	config = !((msr - HV_X64_MSR_STIMER0_CONFIG) & 1);
+	*a = EXIT_ACTION_ADVANCE;
+	if (!write) {
+		*v = config ? t->config : t->count;
+		return true;
+	}
+	if (config) {
+		if (*v & ~HV_STIMER_CONFIG_VALID ||
+		    ((*v & HV_STIMER_DIRECT) && HV_STIMER_VECTOR(*v) < 16)) {
+			*a = EXIT_ACTION_INJECT_GP;
+			return true;
+		}
+		t->config = *v;
+	} else {
+		t->count = *v;
+		if (!*v && !(t->config & HV_STIMER_PERIODIC))
+			t->config &= ~HV_STIMER_ENABLE;  /* a count of 0 stops it */
+		else if (*v && (t->config & HV_STIMER_AUTO_ENABLE))
+			t->config |= HV_STIMER_ENABLE;
+	}
+	stimer_arm(t);
+	return true;
 }
 
 /* ---- interrupts in ---------------------------------------------------------- */
@@ -173,6 +314,11 @@ bool vapic_has_pending(struct vp *vp)
 		any = next && guest_tsc(vp) >= next;
 	}
 	spin_unlock(&vp->apic_lock);
+	if (!any) {
+		uint64_t st = stimer_next(vp);
+
+		any = st && rdtsc() >= st;
+	}
 	return any;
 }
 
@@ -180,15 +326,18 @@ uint64_t vapic_wake_tsc(struct vp *vp)
 {
 	uint64_t next, g, h;
 
+	uint64_t st = stimer_next(vp);
+
 	spin_lock(&vp->apic_lock);
 	next = vlapic_timer_next(&vp->apic);
 	spin_unlock(&vp->apic_lock);
 	if (!next)
-		return 0;
+		return st;
 	/* Guest TSC -> host TSC: the offset is the VP's. */
 	g = guest_tsc(vp);
 	h = rdtsc();
-	return next <= g ? h : h + (next - g);
+	next = next <= g ? h : h + (next - g);
+	return st && st < next ? st : next;
 }
 
 /* Inject what the VP takes next, if it can take it now. */
@@ -197,6 +346,7 @@ void vapic_deliver(struct vp *vp)
 	int ext, apic;
 	bool more;
 
+	stimer_poll(vp);                /* outside the lock: it may post */
 	spin_lock(&vp->apic_lock);
 	if (vp->apic.timer_expire)
 		vlapic_timer_poll(&vp->apic, guest_tsc(vp));
@@ -412,6 +562,8 @@ bool vapic_hv_msr(struct vp *vp, uint32_t msr, bool write, uint64_t *v,
 	case HV_X64_MSR_TPR:
 		off = VLAPIC_TPR;
 		break;
+	case HV_X64_MSR_STIMER0_CONFIG ... HV_X64_MSR_STIMER3_COUNT:
+		return stimer_msr(vp, msr, write, v, a);
 	case HV_X64_MSR_VP_ASSIST_PAGE:
 		*a = EXIT_ACTION_ADVANCE;
 		if (!write) {

@@ -120,6 +120,13 @@ struct vp {
 	uint64_t apic_extint_held, apic_extints, apic_injected;
 	bool apic_eoi_pending;          /* an EOI message waits for the root */
 	uint64_t vp_assist_msr;         /* HV_X64_MSR_VP_ASSIST_PAGE */
+	/* Synthetic timers (vapic.c): the MSRs, and the host TSC of the
+	 * next expiry (0: not armed). Only the VP's own CPU changes them. */
+	struct vp_stimer {
+		uint64_t config, count, expire;
+		uint64_t fired, missed;
+		struct synic_msg msg;   /* message mode: the expiry's record */
+	} stimer[HV_STIMER_COUNT];
 };
 _Static_assert(__builtin_offsetof(struct vp, gpr) == 0, "gpr first");
 

@@ -46,11 +46,13 @@ mmd -i "$efiimg" ::/EFI ::/EFI/BOOT
 mcopy -m -i "$efiimg" "$work/efi/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 
 # GRUB loads, as modules, only the guest images the config's partitions
-# name ("image WORD": WORD.elf, module command line WORD): a run does not
-# read the others from the medium. Every image stays on the medium for
-# the native entries and for a config edited later.
-images="legacy enlightened hostile-triple hostile-spin mb1 isolate"
-named=$(awk '$1 == "image" { print $2 }' "$config")
+# name ("image WORD" or a multiboot image's "module WORD ...": WORD.elf,
+# module command line WORD): a run does not read the others from the
+# medium. Every image stays on the medium for the native entries and for
+# a config edited later. mb1-aout is a flat binary (the a.out kludge),
+# copied as it is.
+images="legacy enlightened hostile-triple hostile-spin mb1 mb1-64 mb1-aout isolate"
+named=$(awk '$1 == "image" || $1 == "module" { print $2 }' "$config")
 modules=""
 for img in $images; do
 	if grep -qx -- "$img" <<<"$named"; then
@@ -78,7 +80,11 @@ sed -e "s/@DEFAULT@/$default/" -e "s/@TIMEOUT@/$timeout/" \
 # time (panics print raw addresses). The unstripped files stay in $O for
 # addr2line on those backtraces.
 for elf in hypervisor hypervisor-monolithic root $images; do
-	strip --strip-all -o "$work/stage/boot/isovisor/$elf.elf" "$O/$elf.elf"
+	if [ "$(head -c 4 "$O/$elf.elf")" = $'\177ELF' ]; then
+		strip --strip-all -o "$work/stage/boot/isovisor/$elf.elf" "$O/$elf.elf"
+	else
+		cp "$O/$elf.elf" "$work/stage/boot/isovisor/$elf.elf"
+	fi
 done
 cp "$config" "$work/stage/boot/isovisor/partitions.cfg"
 echo "isovisor boot medium" > "$work/stage/isovisor.id"

@@ -31,9 +31,15 @@ assert_two_guests_passed() {
 		assert_line --regexp "^hv: vp $g/0 exits: .*io=[0-9]+"
 		assert_line --regexp "^$g: test result: PASS \(10 of 10\)$"
 	done
-	# The multiboot (1) guest was loaded as GRUB's multiboot loader would.
-	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest mb1 boot: EAX holds the multiboot magic, EBX a memory map$"
-	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest: finished with exit code 0, 1 of 1 TAP results$"
+	# The multiboot (1) guests were loaded as GRUB's multiboot loader
+	# would: ELF32 with its module, ELF64, the a.out kludge.
+	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest mb1 boot \(elf32\): EAX holds the multiboot magic, EBX a memory map$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - mb1guest mb1 modules: one, page-aligned, the legacy guest's ELF, string \"legacy mb1-module\"$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - mb1-64 mb1 boot \(elf64\): EAX holds the multiboot magic, EBX a memory map$"
+	assert_line --regexp "^$prefix: ok [0-9]+ - mb1-aout mb1 boot \(a\.out kludge\): EAX holds the multiboot magic, EBX a memory map$"
+	for g in mb1guest mb1-64 mb1-aout; do
+		assert_line --regexp "^$prefix: ok [0-9]+ - $g: finished with exit code 0, 2 of 2 TAP results$"
+	done
 	refute_line --regexp "^$prefix: not ok "
 }
 

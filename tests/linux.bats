@@ -64,6 +64,7 @@ assert_linux_enlightened() {
 	assert_line --regexp '^linux: \[ *[0-9.]+\] hv_vmbus: Vmbus version:5\.3$'
 	assert_line --regexp "^$src: ok [0-9]+ - linux linux vmbus: hv_vmbus lists our offers \(heartbeat, shutdown, storage\)$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux linux hv_utils: heartbeat and shutdown bound$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux linux timer: CPU 0's clock event device is Hyper-V clockevent \(want Hyper-V clockevent\)$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux linux hv_storvsc: a SCSI disk sda of 65536 sectors$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux linux disk: 16 MiB pattern written with conv=fsync, caches dropped, read back: md5 ([0-9a-f]{32}) \(want \1\)$"
 	# Only the one disk: INQUIRY at every other address says "none".
@@ -73,7 +74,7 @@ assert_linux_enlightened() {
 	assert_line --regexp '^linux: \[ *[0-9.]+\] hv_utils: Shutdown request received - graceful shutdown initiated$'
 	assert_line --regexp "^$src: ok [0-9]+ - linux: heartbeat IC answered [1-9][0-9]* heartbeats, stopped 0 times$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux: shut down cleanly through the shutdown IC$"
-	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 9 of 9 TAP results$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 10 of 10 TAP results$"
 	seq 1 3000000 | head -c 16777216 | cmp - <(dd if="$img" bs=1M skip=64 count=16 2>/dev/null) ||
 		fail "the 16 MiB pattern is not at MiB 64 of the disk image"
 }
@@ -83,7 +84,8 @@ assert_linux_plain() {
 	assert_linux_common "$src" 2
 	assert_line --regexp '^hv: linux vp 1: started by SIPI from vp 0 at 0x[0-9a-f]+:0000 \(real mode\)$'
 	assert_line --regexp '^linux: \[ *[0-9.]+\] smp: Brought up 1 node, 2 CPUs$'
-	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 5 of 5 TAP results$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux linux timer: CPU 0's clock event device is lapic-deadline \(want lapic-deadline\)$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 6 of 6 TAP results$"
 	refute_line --regexp '^linux: .*hv_vmbus'
 }
 

@@ -39,6 +39,7 @@
 #define HV_ACCESS_FREQUENCY_MSRS        (1u << 11)
 /* CPUID 0x40000003 EDX */
 #define HV_FEATURE_FREQUENCY_MSRS_AVAILABLE (1u << 8)
+#define HV_STIMER_DIRECT_MODE_AVAILABLE (1u << 19)
 #define HV_X64_MSR_REFERENCE_TSC_ENABLE 1ull
 /* HV_CPUID_FEATURES EBX: partition privilege mask, high half */
 #define HV_CREATE_PARTITIONS            (1u << 0)
@@ -65,6 +66,20 @@
 #define HV_X64_MSR_TPR                  0x40000072
 #define HV_X64_MSR_VP_ASSIST_PAGE       0x40000073
 #define HV_X64_MSR_VP_ASSIST_PAGE_ENABLE 1ull
+/* Synthetic timers (TLFS 12.4): config and count of timers 0-3 at
+ * 0x400000b0 + 2n and + 2n + 1. Count in 100 ns of the reference time:
+ * the absolute expiry of a one-shot timer, the period of a periodic one. */
+#define HV_X64_MSR_STIMER0_CONFIG       0x400000b0
+#define HV_X64_MSR_STIMER3_COUNT        0x400000b7
+#define HV_STIMER_COUNT                 4
+#define HV_STIMER_ENABLE                (1ull << 0)
+#define HV_STIMER_PERIODIC              (1ull << 1)
+#define HV_STIMER_LAZY                  (1ull << 2)
+#define HV_STIMER_AUTO_ENABLE           (1ull << 3)
+#define HV_STIMER_VECTOR(c)             (((c) >> 4) & 0xff)
+#define HV_STIMER_DIRECT                (1ull << 12)
+#define HV_STIMER_SINT(c)               (((c) >> 16) & 0xf)
+#define HV_STIMER_CONFIG_VALID          0x000f1fffull
 #define HV_X64_MSR_TSC_FREQUENCY        0x40000022
 #define HV_X64_MSR_APIC_FREQUENCY       0x40000023
 
@@ -401,6 +416,14 @@ struct hv_input_post_message {
 #define HV_INTERCEPT_TYPE_X64_MSR_INDEX 0xc
 #define HV_INTERCEPT_ACCESS_MASK_READ   1
 #define HV_INTERCEPT_ACCESS_MASK_WRITE  2
+/* HVMSG_TIMER_EXPIRED: a synthetic timer in message mode. */
+struct hv_timer_message_payload {
+	uint32_t timer_index;
+	uint32_t reserved;
+	uint64_t expiration_time;       /* when it was due, 100 ns */
+	uint64_t delivery_time;         /* when it was delivered */
+};
+
 /* HVMSG_X64_APIC_EOI: a child VP's EOI of a level-triggered vector, for
  * the I/O APIC model that asserted it. isovisor holds the VP in intercept
  * suspend until the root completes it (so a line still asserted fires
@@ -477,6 +500,7 @@ struct hv_output_translate_virtual_address {
 #define HVMSG_X64_MSR_INTERCEPT         0x80010001
 #define HVMSG_X64_CPUID_INTERCEPT       0x80010002
 #define HVMSG_X64_APIC_EOI              0x80010004
+#define HVMSG_TIMER_EXPIRED             0x80000010
 #define HVMSG_X64_HALT                  0x80010007
 #define HV_MESSAGE_PAYLOAD_BYTES        240
 #define HV_MESSAGE_FLAG_PENDING         0x01

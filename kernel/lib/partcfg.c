@@ -153,6 +153,9 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			if (cur->initrd[0] && !cur->linux_boot)
 				return fail(err, errlen, c.line, "an initrd needs a kernel, not an image",
 					    cur->name);
+			if (cur->module_count && cur->linux_boot)
+				return fail(err, errlen, c.line, "modules are for multiboot images; "
+					    "a kernel takes an initrd", cur->name);
 			if (cur->disk_mib && !(cur->devices & (PARTCFG_DEV_ATA | PARTCFG_DEV_STORAGE)))
 				return fail(err, errlen, c.line, "a disk needs the ata or storage device",
 					    cur->name);
@@ -219,6 +222,19 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			if (r2 < 0)
 				return fail(err, errlen, c.line, "word too long", NULL);
 			continue;       /* the line is consumed */
+		} else if (!strcmp(w, "module")) {
+			struct partcfg_module *m;
+
+			if (cur->module_count == PARTCFG_MODULES_MAX)
+				return fail(err, errlen, c.line, "too many modules", w);
+			m = &cur->modules[cur->module_count];
+			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
+				return fail(err, errlen, c.line, "bad module name", w);
+			memcpy(m->name, w, strlen(w) + 1);
+			if (rest_of_line(&c, m->args, sizeof(m->args)))
+				return fail(err, errlen, c.line, "module arguments too long", NULL);
+			cur->module_count++;
+			continue;
 		} else if (!strcmp(w, "args")) {
 			if (rest_of_line(&c, cur->args, sizeof(cur->args)))
 				return fail(err, errlen, c.line, "args too long", NULL);

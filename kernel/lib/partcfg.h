@@ -36,6 +36,8 @@
 #define PARTCFG_VPS_MAX 64
 #define PARTCFG_NAME_MAX 16
 #define PARTCFG_ARGS_MAX 256
+#define PARTCFG_MODULES_MAX 4           /* "module" lines per partition */
+#define PARTCFG_MODARGS_MAX 64
 
 enum partcfg_device {
 	PARTCFG_DEV_UART = 1u << 0,
@@ -65,6 +67,14 @@ struct partcfg_partition {
 	uint32_t backing_mib;           /* 0: in memory */
 	uint32_t timeout_s;
 	char args[PARTCFG_ARGS_MAX];
+	/* Boot modules of a multiboot (1 or 2) image ("module NAME ARGS"):
+	 * a GRUB module by its first word, loaded after the image, with the
+	 * string "NAME ARGS". */
+	unsigned module_count;
+	struct partcfg_module {
+		char name[PARTCFG_NAME_MAX];
+		char args[PARTCFG_MODARGS_MAX];
+	} modules[PARTCFG_MODULES_MAX];
 };
 
 struct partcfg {

@@ -113,5 +113,17 @@ int main(void)
 		CHECK(partcfg_parse(nul, sizeof(nul) - 1, &cfg, err, sizeof(err)) == -1,
 		      "a NUL inside the text refused (%s)", err);
 	}
+	/* Boot modules of a multiboot image. */
+	CHECK(parse("partition m\nimage mb1\nmodule legacy a b=2\nmodule initrd\nend\n") == 0 &&
+	      cfg.p[0].module_count == 2 && !strcmp(cfg.p[0].modules[0].name, "legacy") &&
+	      !strcmp(cfg.p[0].modules[0].args, "a b=2") &&
+	      !strcmp(cfg.p[0].modules[1].name, "initrd") && !cfg.p[0].modules[1].args[0],
+	      "module lines: names and their arguments (%s)", err);
+	CHECK(parse("partition m\nimage mb1\nmodule a\nmodule b\nmodule c\nmodule d\n"
+		    "module e\nend\n") == -1, "a fifth module refused (%s)", err);
+	CHECK(parse("partition m\nkernel vmlinuz\nmodule a\nend\n") == -1,
+	      "a module beside a Linux kernel refused (%s)", err);
+	CHECK(parse("partition m\nimage mb1\nmodule Bad!\nend\n") == -1,
+	      "a bad module name refused (%s)", err);
 	return done_testing();
 }
