@@ -34,11 +34,12 @@ _start:
 	cli
 	movl $0x90000, %esp
 	movl %ebx, %ebp
+	movl %eax, %edi                 /* puts clobbers EAX */
 	movl $tap_head, %esi
 	call puts
 	/* 1: the magic and a memory map. */
 	movl $fail1, %esi
-	cmpl $0x2badb002, %eax
+	cmpl $0x2badb002, %edi
 	jne 1f
 	testl $(1 << 6), (%ebp)         /* a memory map is present */
 	jz 1f
