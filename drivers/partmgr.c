@@ -368,12 +368,16 @@ static uint16_t build_child_mbi(struct child *c)
 	}
 	mm = (void *)(buf + len);
 	mm->type = MB2_TAG_MMAP;
-	mm->size = 16 + 3 * 24;
+	mm->size = 16 + (child_ram_high(ram) ? 4 : 3) * 24;
 	mm->entry_size = 24;
 	mm->entries[0] = (struct mb2_mmap_entry){ 0x1000, 0x9e000, MB2_MEMORY_AVAILABLE, 0 };
 	mm->entries[1] = (struct mb2_mmap_entry){ 0x9f000, 0x61000, MB2_MEMORY_RESERVED, 0 };
-	mm->entries[2] = (struct mb2_mmap_entry){ 0x100000, ram - 0x100000,
+	mm->entries[2] = (struct mb2_mmap_entry){ 0x100000, child_ram_low(ram) - 0x100000,
 						  MB2_MEMORY_AVAILABLE, 0 };
+	if (child_ram_high(ram))
+		mm->entries[3] = (struct mb2_mmap_entry){ CHILD_HIGH_RAM_BASE,
+							  child_ram_high(ram),
+							  MB2_MEMORY_AVAILABLE, 0 };
 	len += mm->size;
 	len += 8;                               /* end tag: zeros, type 0 size 8 */
 	((uint32_t *)(buf + len - 8))[1] = 8;
@@ -415,14 +419,17 @@ static uint16_t build_child_mb1_info(struct child *c)
 	memset(buf, 0, sizeof(buf));
 	mi->flags = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);
 	mi->mem_lower = 0x9f000 / 1024;
-	mi->mem_upper = (uint32_t)((ram - 0x100000) / 1024);
+	mi->mem_upper = (uint32_t)((child_ram_low(ram) - 0x100000) / 1024);
 	mi->cmdline = CHILD_MBI_GPA + 512;
 	mi->mmap_addr = CHILD_MBI_GPA + 256;
-	mi->mmap_length = 3 * sizeof(*mm);
+	mi->mmap_length = (child_ram_high(ram) ? 4 : 3) * sizeof(*mm);
 	mi->boot_loader_name = CHILD_MBI_GPA + 768;
 	mm[0] = (struct mb1_mmap_entry){ 20, 0, 0x9f000, MB2_MEMORY_AVAILABLE };
 	mm[1] = (struct mb1_mmap_entry){ 20, 0x9f000, 0x61000, MB2_MEMORY_RESERVED };
-	mm[2] = (struct mb1_mmap_entry){ 20, 0x100000, ram - 0x100000, MB2_MEMORY_AVAILABLE };
+	mm[2] = (struct mb1_mmap_entry){ 20, 0x100000, child_ram_low(ram) - 0x100000,
+					 MB2_MEMORY_AVAILABLE };
+	mm[3] = (struct mb1_mmap_entry){ 20, CHILD_HIGH_RAM_BASE, child_ram_high(ram),
+					 MB2_MEMORY_AVAILABLE };
 	memcpy(cmd, c->cfg.args, strnlen(c->cfg.args, 255));
 	memcpy(name, "isovisor", 9);
 	if (c->cfg.module_count) {
@@ -467,13 +474,14 @@ static const char *load_linux(struct child *c, const uint8_t *img, size_t size,
 {
 	static uint8_t zp[BZ_ZERO_PAGE_SIZE];
 	static char why[96];
-	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
+	uint64_t total = (uint64_t)c->cfg.memory_mib << 20, ram = child_ram_low(total);
 	struct bzimage_plan bp;
 	struct bzimage_layout l = { 0 };
 	const struct bz_e820 e820[] = {
 		{ 0, 0x9f000, BZ_E820_RAM },
 		{ 0x9f000, 0x61000, BZ_E820_RESERVED },
 		{ 0x100000, ram - 0x100000, BZ_E820_RAM },
+		{ CHILD_HIGH_RAM_BASE, child_ram_high(total), BZ_E820_RAM },
 	};
 	const uint8_t *initrd = NULL;
 	size_t initrd_size = 0, args_len = strlen(c->cfg.args);
@@ -509,7 +517,7 @@ static const char *load_linux(struct child *c, const uint8_t *img, size_t size,
 	l.cmdline_gpa = CHILD_CMDLINE_GPA;
 	l.rsdp_gpa = ACPITAB_BASE;
 	l.e820 = e820;
-	l.e820_count = sizeof(e820) / sizeof(e820[0]);
+	l.e820_count = child_ram_high(total) ? 4 : 3;
 	if (bzimage_zero_page(img, &bp, &l, zp, &err))
 		return err;
 	if (ps->copy_to(c->id, CHILD_ZERO_PAGE_GPA, zp, sizeof(zp)))
@@ -546,7 +554,7 @@ static const char *load_multiboot(struct child *c, const uint8_t *img, size_t si
 				  const struct elf_plan *plan)
 {
 	uint64_t at = (plan->highest + 0xfff) & ~0xfffull;
-	uint64_t ram = (uint64_t)c->cfg.memory_mib << 20;
+	uint64_t ram = child_ram_low((uint64_t)c->cfg.memory_mib << 20);
 
 	for (unsigned i = 0; i < plan->count; i++)
 		if (ps->copy_to(c->id, plan->seg[i].paddr, img + plan->seg[i].offset,
@@ -609,7 +617,7 @@ static const char *create_child(struct child *c)
 			return elf ? "image has neither a multiboot2 nor a multiboot header" :
 				     elf_err;
 		}
-		if (plan.highest > ((uint64_t)c->cfg.memory_mib << 20))
+		if (plan.highest > child_ram_low((uint64_t)c->cfg.memory_mib << 20))
 			return "image does not fit in the partition's memory";
 		entry = plan.entry;
 	}
@@ -617,8 +625,14 @@ static const char *create_child(struct child *c)
 		return "creating the partition or its VPs failed (see the "
 		       "hypervisor's line for the limit)";
 	c->created = true;
-	if (ps->give_memory(c->id, (uint64_t)c->cfg.memory_mib << 20))
-		return "not enough free memory for the partition";
+	{
+		uint64_t total = (uint64_t)c->cfg.memory_mib << 20;
+
+		if (ps->give_memory(c->id, 0, child_ram_low(total)) ||
+		    (child_ram_high(total) &&
+		     ps->give_memory(c->id, CHILD_HIGH_RAM_BASE, child_ram_high(total))))
+			return "not enough free memory for the partition";
+	}
 	if (write_acpi_tables(c))
 		return "writing the ACPI tables failed";
 	err = c->cfg.linux_boot ? load_linux(c, img, size, &entry, &zero_page) :

@@ -20,6 +20,35 @@
  * the message port of child `slot`, one event port per channel, and the
  * event flag (in the host's SINT) that port sets.
  */
+/* A child's RAM in its GPA space, as on a PC: from 0 up to 3 GiB, and
+ * what does not fit there from 4 GiB on, so that the 32-bit MMIO hole
+ * (the I/O APIC at 0xfec00000, the local APIC at 0xfee00000) is never
+ * RAM. */
+#define CHILD_LOW_RAM_MAX               0xc0000000ull
+#define CHILD_HIGH_RAM_BASE             0x100000000ull
+
+static inline uint64_t child_ram_low(uint64_t total)
+{
+	return total < CHILD_LOW_RAM_MAX ? total : CHILD_LOW_RAM_MAX;
+}
+
+static inline uint64_t child_ram_high(uint64_t total)
+{
+	return total - child_ram_low(total);
+}
+
+/* Whether [gpa, gpa + len) is all RAM of a child with `total` bytes. */
+static inline bool child_ram_contains(uint64_t total, uint64_t gpa, uint64_t len)
+{
+	uint64_t low = child_ram_low(total), high = child_ram_high(total);
+
+	if (gpa + len < gpa)
+		return false;
+	if (gpa + len <= low)
+		return true;
+	return gpa >= CHILD_HIGH_RAM_BASE && gpa - CHILD_HIGH_RAM_BASE + len <= high;
+}
+
 #define PARTSVC_VMBUS_SLOTS             64u
 #define PARTSVC_VMBUS_RELIDS            32u
 #define PARTSVC_PORT_MSG(slot)          (0x100u + (slot))
@@ -35,7 +64,8 @@ struct partsvc {
 	 * with HvCallStartVirtualProcessor), named `name` in the logs. */
 	int (*create)(const char *name, unsigned vps, uint64_t *id);
 	/* RAM at GPA [0, bytes), zeroed. */
-	int (*give_memory)(uint64_t id, uint64_t bytes);
+	/* Map `bytes` of fresh zeroed RAM at GPA `gpa` (page-aligned). */
+	int (*give_memory)(uint64_t id, uint64_t gpa, uint64_t bytes);
 	int (*copy_to)(uint64_t id, uint64_t gpa, const void *src, uint64_t len);
 	int (*copy_from)(uint64_t id, uint64_t gpa, void *dst, uint64_t len);
 	/* The GPA behind VP `vp`'s linear address, or -1. */

@@ -161,7 +161,8 @@ static bool srv_gpa_owned(void *ctx, uint64_t pfn)
 {
 	struct vmbus_host *h = ctx;
 
-	return pfn < h->cfg.memory_bytes / 4096;
+	return pfn < (UINT64_MAX >> 12) &&
+	       child_ram_contains(h->cfg.memory_bytes, pfn << 12, 4096);
 }
 
 /* The server's and storvsp's lines are about what the guest sent: a
@@ -597,7 +598,7 @@ static int sp_copy_from(void *ctx, uint64_t gpa, void *buf, uint32_t len)
 {
 	struct vmbus_host *h = ctx;
 
-	if (gpa + len < gpa || gpa + len > h->cfg.memory_bytes)
+	if (!child_ram_contains(h->cfg.memory_bytes, gpa, len))
 		return -1;
 	return h->ps->copy_from(h->cfg.id, gpa, buf, len);
 }
@@ -606,7 +607,7 @@ static int sp_copy_to(void *ctx, uint64_t gpa, const void *buf, uint32_t len)
 {
 	struct vmbus_host *h = ctx;
 
-	if (gpa + len < gpa || gpa + len > h->cfg.memory_bytes)
+	if (!child_ram_contains(h->cfg.memory_bytes, gpa, len))
 		return -1;
 	return h->ps->copy_to(h->cfg.id, gpa, buf, len);
 }
@@ -620,7 +621,8 @@ static int sp_dma_pages(void *ctx, const uint64_t *pfns, uint32_t n, uint64_t *p
 	if (n > PARTSVC_DMA_PAGES)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		if (pfns[i] >= h->cfg.memory_bytes >> 12)
+		if (pfns[i] >= (UINT64_MAX >> 12) ||
+		    !child_ram_contains(h->cfg.memory_bytes, pfns[i] << 12, 4096))
 			return -1;
 	return h->ps->dma_pages(h->cfg.id, pfns, n, phys);
 }

@@ -22,7 +22,7 @@ struct vmbus_host_config {
 	const char *name;               /* the child's, for the logs */
 	uint64_t id;
 	unsigned slot;
-	uint64_t memory_bytes;          /* the child's RAM: GPA [0, this) */
+	uint64_t memory_bytes;          /* the child's RAM (partsvc.h's layout) */
 	uint32_t devices;
 	const struct block_backend *disk;       /* storage: the virtual disk */
 };

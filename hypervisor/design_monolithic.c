@@ -62,7 +62,7 @@ static int svc_create(const char *name, unsigned vps, uint64_t *id)
 	return 0;
 }
 
-static int svc_give_memory(uint64_t id, uint64_t bytes)
+static int svc_give_memory(uint64_t id, uint64_t gpa, uint64_t bytes)
 {
 	struct partition *p = child_by_id(id);
 
@@ -71,7 +71,7 @@ static int svc_give_memory(uint64_t id, uint64_t bytes)
 	for (uint64_t g = 0; g < bytes >> 12; g++) {
 		uint64_t spa = virt_to_phys(page_alloc_zeroed());
 
-		if (partition_map_page(p, g, spa, GPA_RWX))
+		if (partition_map_page(p, (gpa >> 12) + g, spa, GPA_RWX))
 			return -1;
 	}
 	return 0;

@@ -32,8 +32,9 @@
 #include "vapic.h"
 #include "arch/x86/cpu.h"
 
-/* A child's GPA space: up to 64 GiB, its frame list grown on demand. */
-#define CHILD_MAX_PAGES (1ull << 24)
+/* A child's GPA space: up to 128 GiB (64 GiB of RAM, some of it from
+ * 4 GiB on), its frame list grown on demand. */
+#define CHILD_MAX_PAGES (1ull << 25)
 
 struct partition root_partition;
 struct partition *child_partitions[MAX_CHILD_PARTITIONS];

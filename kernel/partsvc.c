@@ -406,7 +406,7 @@ undo:
 	return -1;
 }
 
-static int svc_give_memory(uint64_t id, uint64_t bytes)
+static int svc_give_memory(uint64_t id, uint64_t gpa, uint64_t bytes)
 {
 	struct hv_input_map_gpa_pages *in = (void *)in_page;
 	uint64_t pages = bytes >> 12;
@@ -416,7 +416,7 @@ static int svc_give_memory(uint64_t id, uint64_t bytes)
 
 		memset(in_page, 0, sizeof(*in));
 		in->target_partition_id = id;
-		in->target_gpa_base = done;
+		in->target_gpa_base = (gpa >> 12) + done;
 		in->map_flags = HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE |
 				HV_MAP_GPA_EXECUTABLE;
 		for (unsigned i = 0; i < n; i++) {
