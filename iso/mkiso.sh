@@ -63,9 +63,13 @@ done
 # A Linux child's kernel and initrd ("kernel WORD", "initrd WORD"): the
 # file $O/linux/WORD (images/linux/build.sh makes vmlinuz and initrd; a
 # kernel of your own goes there under a name of your choosing).
-linuxfiles=$(awk '$1 == "kernel" || $1 == "initrd" { print $2 }' "$config" | sort -u)
+# A multiboot image's "module WORD" that is not a guest image is such a
+# file too.
+linuxfiles=$( (awk '$1 == "kernel" || $1 == "initrd" { print $2 }' "$config"
+	awk '$1 == "module" { print $2 }' "$config" |
+		grep -vx -F -f <(tr ' ' '\n' <<<"$images") || true) | sort -u)
 for f in $linuxfiles; do
-	[ -f "$O/linux/$f" ] || { echo "mkiso.sh: $O/linux/$f: no such kernel or initrd" >&2; exit 1; }
+	[ -f "$O/linux/$f" ] || { echo "mkiso.sh: $O/linux/$f: no such kernel, initrd or module" >&2; exit 1; }
 	cp "$O/linux/$f" "$work/stage/boot/isovisor/$f"
 	modules="$modules	module2 /boot/isovisor/$f $f
 "
