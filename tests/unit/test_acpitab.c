@@ -6,6 +6,7 @@
  * and their bytes are checked against the specification's layouts.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "acpi.h"
@@ -78,6 +79,37 @@ static void check_tables(size_t used, const char *what)
 	      what, n, used);
 }
 
+/* With ACPITAB_DUMP=DIR: every table of the full set (MADT with the I/O
+ * APIC, VMBus device) as DIR/<signature>.dat, for `iasl -d`
+ * (tests/unit.bats runs it when acpica-tools is installed). */
+static void dump_tables(void)
+{
+	const char *dir = getenv("ACPITAB_DUMP");
+	const uint8_t *xsdt;
+	unsigned n;
+
+	if (!dir)
+		return;
+	build(cfg(true, true));
+	xsdt = mem + (uint32_t)rd32(mem + ACPITAB_BASE + 24);
+	n = (rd32(xsdt + 4) - 36) / 8;
+	for (unsigned i = 0; i <= n; i++) {
+		/* The XSDT's tables, then the DSDT the FADT names. */
+		const uint8_t *t = i < n ? mem + rd32(xsdt + 36 + 8 * i) :
+				   mem + rd32(mem + rd32(xsdt + 36) + 40);
+		char path[512];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%.4s.dat", dir, (const char *)t);
+		f = fopen(path, "wb");
+		if (!f || fwrite(t, 1, rd32(t + 4), f) != rd32(t + 4)) {
+			fprintf(stderr, "cannot write %s\n", path);
+			exit(1);
+		}
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	struct acpi_info info;
@@ -86,6 +118,7 @@ int main(void)
 	size_t used;
 	const uint8_t *fadt, *dsdt;
 
+	dump_tables();
 	/* With a MADT: the root's own walker reads everything. */
 	used = build(cfg(true, true));
 	CHECK(used > 0 && used <= ACPITAB_SIZE, "tables built: %zu bytes", used);
