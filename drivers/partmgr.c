@@ -30,6 +30,8 @@
 #include "vmbushost.h"
 #include "acpitab.h"
 #include "acpipm.h"
+#include "e1000.h"
+#include "vswitch.h"
 
 #define CHILD_MBI_GPA 0x8000
 /* A Linux child (the x86 boot protocol): its zero page and command line
@@ -51,6 +53,15 @@ struct child {
 	struct pcicfg pci;
 	struct testexit tx;
 	struct acpipm pm;
+	/* Its NIC (a `nic` line): an e1000 on PCI 00:03.0, one port of a
+	 * virtual switch; a frame the switch handed over that the NIC's
+	 * receive ring had no room for waits in rx_frame. */
+	struct e1000 nic;
+	struct vswitch *sw;
+	int port;
+	uint64_t tx_gen;                /* the switch's gen when it said busy */
+	size_t rx_len;
+	uint8_t rx_frame[VSWITCH_FRAME_MAX];
 	struct block_backend disk;
 	uint8_t *disk_mem;
 	/* A disk on the physical disk: its first sector there. */
@@ -78,6 +89,14 @@ struct child {
 static struct child children[PARTCFG_MAX];
 static unsigned child_count;
 static const struct partsvc *ps;
+
+/* The virtual switches, made when the first NIC names one. In the
+ * monolithic design this is the hypervisor's, in the microkernelized one
+ * the root's: the same code. */
+#define MAX_SWITCHES 4
+static struct vswitch *switches[MAX_SWITCHES];
+static unsigned switch_count;
+static struct platform switch_plat;
 /* partmgr_next_event_ns()'s answer, kept until something that can move a
  * deadline earlier happens (a PIT or RTC access, VMBus work, a tick): the
  * root asks before every dispatch, and a pass over every child's devices
@@ -581,6 +600,167 @@ static const char *load_multiboot(struct child *c, const uint8_t *img, size_t si
 	return NULL;
 }
 
+/* ---- the NIC and the virtual switch --------------------------------------- */
+
+#define NIC_PCI_DEV   3
+#define NIC_MMIO_BASE 0xfebc0000u       /* where firmware would put BAR0 */
+#define NIC_IO_BASE   0xc000u
+#define NIC_IRQ       11
+
+static uint64_t sw_now_ns(void *ctx)
+{
+	return ps->now_ns();
+}
+
+static void sw_log(void *ctx, const char *msg)
+{
+	pm_log("vswitch: %s", msg);
+}
+
+static struct vswitch *switch_named(const char *name)
+{
+	struct vswitch *sw;
+
+	for (unsigned i = 0; i < switch_count; i++)
+		if (!strcmp(switches[i]->name, name))
+			return switches[i];
+	if (switch_count == MAX_SWITCHES)
+		return NULL;
+	sw = ps->alloc(sizeof(*sw));
+	if (!sw)
+		return NULL;
+	switch_plat = (struct platform){ .ctx = NULL, .now_ns = sw_now_ns, .log = sw_log };
+	vswitch_init(sw, &switch_plat, name);
+	switches[switch_count++] = sw;
+	return sw;
+}
+
+static int nic_dma_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	struct child *c = ctx;
+
+	return ps->copy_from(c->id, gpa, buf, len) ? -1 : 0;
+}
+
+static int nic_dma_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	struct child *c = ctx;
+
+	return ps->copy_to(c->id, gpa, buf, len) ? -1 : 0;
+}
+
+static int nic_tx(void *ctx, const void *frame, size_t len)
+{
+	struct child *c = ctx;
+
+	switch (vswitch_send(c->sw, (unsigned)c->port, frame, len)) {
+	case VSWITCH_SENT:
+		next_stale = true;
+		return 0;
+	case VSWITCH_BUSY:
+		c->tx_gen = vswitch_busy_gen(c->sw);
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+static const struct pcicfg_function *nic_function(const struct child *c)
+{
+	for (unsigned i = 0; i < PCICFG_MAX_FUNCTIONS; i++)
+		if (c->pci.fn[i].present && c->pci.fn[i].dev == NIC_PCI_DEV &&
+		    c->pci.fn[i].fn == 0)
+			return &c->pci.fn[i];
+	return NULL;
+}
+
+static uint32_t cfg32(const struct pcicfg_function *f, unsigned off)
+{
+	return (uint32_t)f->config[off] | (uint32_t)f->config[off + 1] << 8 |
+	       (uint32_t)f->config[off + 2] << 16 | (uint32_t)f->config[off + 3] << 24;
+}
+
+/* BAR `bar` of the NIC's function as the guest programmed it, when the
+ * command register decodes that kind (bit 0 I/O, bit 1 memory); 0 else. */
+static uint32_t nic_bar(const struct child *c, unsigned bar)
+{
+	const struct pcicfg_function *f = c->sw ? nic_function(c) : NULL;
+	uint32_t v, cmd;
+
+	if (!f)
+		return 0;
+	cmd = cfg32(f, PCI_COMMAND) & 0xffff;
+	v = cfg32(f, PCI_BAR0 + 4 * bar);
+	if (v & PCI_BAR_IO)
+		return (cmd & 1) ? v & ~3u : 0;
+	return (cmd & 2) ? v & ~0xfu : 0;
+}
+
+static const char *nic_attach(struct child *c)
+{
+	const struct partcfg_nic *n = &c->cfg.nics[0];
+	uint8_t config[256], wmask[256];
+	uint32_t sizes[6];
+
+	c->port = -1;
+	c->sw = switch_named(n->sw);
+	if (!c->sw)
+		return "no room or memory for another virtual switch";
+	c->port = vswitch_add_port(c->sw, c->cfg.name, n->mac, false);
+	if (c->port < 0) {
+		c->sw = NULL;
+		return "the virtual switch has no free port";
+	}
+	e1000_init(&c->nic, &c->plat, n->mac, NIC_IRQ,
+		   &(struct e1000_net){ c, nic_dma_read, nic_dma_write, nic_tx });
+	e1000_pci_header(config, wmask, sizes, NIC_MMIO_BASE, NIC_IO_BASE, NIC_IRQ);
+	if (pcicfg_add_device(&c->pci, NIC_PCI_DEV, 0, config, wmask, sizes))
+		return "registering the NIC's PCI function failed";
+	pm_log("%s: nic e1000 %02x:%02x:%02x:%02x:%02x:%02x on switch %s port %d "
+	       "(PCI 00:%02x.0, IRQ %u)", c->cfg.name, n->mac[0], n->mac[1], n->mac[2],
+	       n->mac[3], n->mac[4], n->mac[5], n->sw, c->port, NIC_PCI_DEV, NIC_IRQ);
+	return NULL;
+}
+
+/* The partition is over: its port goes, so nobody waits on it. */
+static void nic_detach(struct child *c)
+{
+	if (!c->sw || c->port < 0)
+		return;
+	pm_log("%s: nic: %lu frames sent, %lu received, %lu refused by the switch; "
+	       "the NIC dropped %lu tx and %lu rx, %lu DMA errors", c->cfg.name,
+	       c->sw->port[c->port].tx_frames, c->sw->port[c->port].rx_frames,
+	       c->sw->port[c->port].bad, c->nic.tx_dropped, c->nic.rx_dropped,
+	       c->nic.dma_errors);
+	vswitch_remove_port(c->sw, (unsigned)c->port);
+	c->port = -1;
+	c->sw = NULL;
+}
+
+/* Frames from the switch into the NIC's ring, and a transmit the switch
+ * had no room for, again once it made room. True when something moved. */
+static bool nic_poll(struct child *c)
+{
+	bool moved = false;
+
+	if (!c->sw || c->port < 0)
+		return false;
+	if (c->nic.tx_busy && vswitch_busy_gen(c->sw) != c->tx_gen) {
+		e1000_poll(&c->nic);
+		moved = true;
+	}
+	for (;;) {
+		if (!c->rx_len)
+			c->rx_len = vswitch_recv(c->sw, (unsigned)c->port, c->rx_frame,
+						 sizeof(c->rx_frame));
+		if (!c->rx_len || e1000_receive(&c->nic, c->rx_frame, c->rx_len))
+			break;
+		c->rx_len = 0;
+		moved = true;
+	}
+	return moved;
+}
+
 static const char *create_child(struct child *c)
 {
 	size_t size;
@@ -676,6 +856,8 @@ static const char *create_child(struct child *c)
 	acpipm_init(&c->pm, &c->plat, ACPIPM_BASE, acpi_sleep, c);
 	if (c->cfg.disk_mib && c->disk.sectors)
 		ata_init(&c->ata, &c->plat, &c->disk);
+	if (c->cfg.nic_count && (err = nic_attach(c)))
+		return err;
 	if (c->cfg.devices & PARTCFG_DEV_VMBUS) {
 		struct vmbus_host_config vc = {
 			.name = c->cfg.name, .id = c->id, .slot = (unsigned)(c - children),
@@ -737,6 +919,17 @@ static bool port_io(struct child *c, uint16_t port, unsigned size, bool write,
 	}
 	if ((dev & PARTCFG_DEV_PCI) && pcicfg_io(&c->pci, port, size, write, v))
 		return true;
+	if (c->sw) {
+		uint32_t io = nic_bar(c, 1);
+
+		if (io && port >= io && port - io < E1000_IO_SIZE) {
+			if (write)
+				e1000_io_write(&c->nic, port - io, size, *v);
+			else
+				*v = e1000_io_read(&c->nic, port - io, size);
+			return true;
+		}
+	}
 	if ((dev & PARTCFG_DEV_TESTEXIT) && testexit_io(&c->tx, port, size, write, v))
 		return true;
 	if (acpipm_io(&c->pm, port, size, write, v))
@@ -923,22 +1116,38 @@ static void mmio_string(struct child *c, const struct hv_x64_memory_intercept_me
 	set_regs(c, r, n);
 }
 
-/* The devices that live in a child's MMIO space: its I/O APIC. */
-static bool mmio_claimed;
-static uint32_t mmio_value;
+/* The devices that live in a child's MMIO space: its I/O APIC, and its
+ * NIC's BAR 0 where the guest put it. */
+static enum { MMIO_NONE, MMIO_IOAPIC, MMIO_NIC } mmio_claimed;
+static uint32_t mmio_value, mmio_nic_base;
 
 static bool mmio_device(struct child *c, uint64_t gpa, unsigned size)
 {
-	mmio_claimed = (c->cfg.devices & PARTCFG_DEV_PIC) &&
-		       gpa >= IOAPIC_BASE && gpa - IOAPIC_BASE < IOAPIC_SIZE && size <= 4;
+	mmio_claimed = MMIO_NONE;
 	mmio_value = 0;
-	return mmio_claimed;
+	if (size > 4)
+		return false;
+	if ((c->cfg.devices & PARTCFG_DEV_PIC) &&
+	    gpa >= IOAPIC_BASE && gpa - IOAPIC_BASE < IOAPIC_SIZE)
+		mmio_claimed = MMIO_IOAPIC;
+	else if (c->sw && (mmio_nic_base = nic_bar(c, 0)) && gpa >= mmio_nic_base &&
+		 gpa - mmio_nic_base < E1000_MMIO_SIZE)
+		mmio_claimed = MMIO_NIC;
+	return mmio_claimed != MMIO_NONE;
 }
 
 static void mmio_access(struct child *c, uint64_t gpa, unsigned size, bool write,
 			uint32_t *v)
 {
-	ioapic_mmio(&c->ioapic, (uint32_t)(gpa - IOAPIC_BASE), size, write, v);
+	if (mmio_claimed == MMIO_IOAPIC) {
+		ioapic_mmio(&c->ioapic, (uint32_t)(gpa - IOAPIC_BASE), size, write, v);
+		return;
+	}
+	if (write)
+		e1000_mmio_write(&c->nic, (uint32_t)(gpa - mmio_nic_base), size, *v);
+	else
+		*v = e1000_mmio_read(&c->nic, (uint32_t)(gpa - mmio_nic_base), size);
+	next_stale = true;
 }
 
 static void handle_mmio(struct child *c, const struct hv_x64_memory_intercept_message *m)
@@ -1119,6 +1328,10 @@ bool partmgr_poll(void)
 
 		if (c->started && !c->done && c->vmbus)
 			more |= vmbus_host_poll(c->vmbus);
+		if (c->sw && c->done)
+			nic_detach(c);
+		else if (c->sw && c->started)
+			more |= nic_poll(c);
 	}
 	/* A poll that served something, the last one included. */
 	if (more || polled_more)

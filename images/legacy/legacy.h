@@ -127,6 +127,8 @@ bool pci_mech1_present(void);
 
 /* ---- test mode (tests.c) ------------------------------------------------ */
 void legacy_tests(void);
+/* "net" on the command line (nic.c): the e1000 and the IPv4 checks. */
+void legacy_net_tests(void);
 
 /* The ATA pattern's fill and check (tests.c), shared with the bench. */
 struct pattern_run {

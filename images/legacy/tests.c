@@ -602,6 +602,11 @@ void legacy_tests(void)
 		legacy_bench();
 		return;
 	}
+	if (cmdline_has(boot.cmdline, "net")) {
+		check_pci();
+		legacy_net_tests();
+		return;
+	}
 	check_console();
 	check_identify();
 	check_pattern();

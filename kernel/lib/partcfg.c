@@ -86,6 +86,35 @@ static bool parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
 	return true;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* xx:xx:xx:xx:xx:xx, a unicast address that is not all zeros. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	uint8_t any = 0;
+
+	if (strlen(s) != 17)
+		return false;
+	for (unsigned i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+		any |= mac[i];
+	}
+	return any && !(mac[0] & 1);
+}
+
 static int fail(char *err, size_t errlen, unsigned line, const char *what,
 		const char *word)
 {
@@ -164,6 +193,10 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 					    cur->name);
 			if (cur->backing_mib && !cur->disk_mib)
 				return fail(err, errlen, c.line, "backing without a disk", cur->name);
+			if (cur->nic_count && (cur->devices & (PARTCFG_DEV_PCI | PARTCFG_DEV_PIC)) !=
+			    (PARTCFG_DEV_PCI | PARTCFG_DEV_PIC))
+				return fail(err, errlen, c.line, "an e1000 nic needs the pci and pic "
+					    "devices", cur->name);
 			cfg->count++;
 			cur = NULL;
 		} else if (!strcmp(w, "image") || !strcmp(w, "kernel")) {
@@ -235,6 +268,30 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 				return fail(err, errlen, c.line, "module arguments too long", NULL);
 			cur->module_count++;
 			continue;
+		} else if (!strcmp(w, "nic")) {
+			struct partcfg_nic *nic;
+
+			if (cur->nic_count == PARTCFG_NICS_MAX)
+				return fail(err, errlen, c.line, "too many nics", w);
+			nic = &cur->nics[cur->nic_count];
+			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
+				return fail(err, errlen, c.line, "bad switch name", w);
+			memcpy(nic->sw, w, strlen(w) + 1);
+			if (next_word(&c, w, sizeof(w)) != 1 || !parse_mac(w, nic->mac))
+				return fail(err, errlen, c.line, "bad MAC address (want a unicast "
+					    "xx:xx:xx:xx:xx:xx)", w);
+			for (unsigned i = 0; i <= cfg->count; i++)
+				for (unsigned k = 0; k < cfg->p[i].nic_count; k++)
+					if (!memcmp(cfg->p[i].nics[k].mac, nic->mac, 6))
+						return fail(err, errlen, c.line,
+							    "MAC address already used", w);
+			nic->model = PARTCFG_NIC_E1000;
+			r = next_word(&c, w, sizeof(w));
+			if (r < 0 || (r == 1 && strcmp(w, "e1000")))
+				return fail(err, errlen, c.line, "unknown nic model", w);
+			cur->nic_count++;
+			if (r != 1)
+				continue;       /* the line is consumed */
 		} else if (!strcmp(w, "args")) {
 			if (rest_of_line(&c, cur->args, sizeof(cur->args)))
 				return fail(err, errlen, c.line, "args too long", NULL);

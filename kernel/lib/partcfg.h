@@ -21,6 +21,12 @@
  *     disk 8                  MiB of disk (needs ata or storage), 0..1024
  *     backing 64              the disk is the physical disk's bytes from
  *                             this MiB on (default: memory, lost at exit)
+ *     nic lan0 02:00:00:00:00:01 e1000
+ *                             a NIC on virtual switch lan0 (a name as
+ *                             above; the switch exists once a NIC names
+ *                             it) with this unicast MAC, unique in the
+ *                             config; model e1000 (the default: an
+ *                             emulated 82540EM on PCI, needs pci and pic)
  *     args test               the guest's command line (rest of the line)
  *     timeout 300             seconds it may run, 1..3600 (default 300)
  *   end
@@ -38,6 +44,11 @@
 #define PARTCFG_ARGS_MAX 256
 #define PARTCFG_MODULES_MAX 4           /* "module" lines per partition */
 #define PARTCFG_MODARGS_MAX 64
+#define PARTCFG_NICS_MAX 1              /* "nic" lines per partition */
+
+enum partcfg_nic_model {
+	PARTCFG_NIC_E1000 = 1,
+};
 
 enum partcfg_device {
 	PARTCFG_DEV_UART = 1u << 0,
@@ -75,6 +86,12 @@ struct partcfg_partition {
 		char name[PARTCFG_NAME_MAX];
 		char args[PARTCFG_MODARGS_MAX];
 	} modules[PARTCFG_MODULES_MAX];
+	unsigned nic_count;
+	struct partcfg_nic {
+		char sw[PARTCFG_NAME_MAX];      /* the virtual switch */
+		uint8_t mac[6];
+		uint8_t model;                  /* enum partcfg_nic_model */
+	} nics[PARTCFG_NICS_MAX];
 };
 
 struct partcfg {

@@ -125,5 +125,39 @@ int main(void)
 	      "a module beside a Linux kernel refused (%s)", err);
 	CHECK(parse("partition m\nimage mb1\nmodule Bad!\nend\n") == -1,
 	      "a bad module name refused (%s)", err);
+	/* NICs on virtual switches. */
+#define NICDEV "devices uart pci pic\n"
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00:0a\nend\n"
+		    "partition b\nimage legacy\n" NICDEV "nic lan0 02:AB:cd:00:00:0B e1000\nend\n") == 0 &&
+	      cfg.p[0].nic_count == 1 && !strcmp(cfg.p[0].nics[0].sw, "lan0") &&
+	      cfg.p[0].nics[0].mac[0] == 2 && cfg.p[0].nics[0].mac[5] == 0x0a &&
+	      cfg.p[0].nics[0].model == PARTCFG_NIC_E1000 &&
+	      cfg.p[1].nics[0].mac[1] == 0xab && cfg.p[1].nics[0].mac[2] == 0xcd &&
+	      cfg.p[1].nics[0].mac[5] == 0x0b,
+	      "nic lines: switch, MAC (either case), model e1000 by default and by name (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00:0a\nend\n"
+		    "partition b\nimage legacy\n" NICDEV "nic lan1 02:00:00:00:00:0a\nend\n") == -1 &&
+	      strstr(err, "already used") && strstr(err, "line 9"),
+	      "a MAC used twice refused, naming the line (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 03:00:00:00:00:01\nend\n") == -1 &&
+	      strstr(err, "MAC"), "a multicast MAC refused (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 00:00:00:00:00:00\nend\n") == -1,
+	      "the all-zeros MAC refused (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00\nend\n") == -1 &&
+	      parse("partition a\nimage legacy\n" NICDEV "nic lan0 02-00-00-00-00-01\nend\n") == -1 &&
+	      parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00:0g\nend\n") == -1 &&
+	      parse("partition a\nimage legacy\n" NICDEV "nic lan0\nend\n") == -1,
+	      "short, wrongly separated, non-hex and missing MACs refused (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic Lan! 02:00:00:00:00:01\nend\n") == -1 &&
+	      strstr(err, "switch"), "a bad switch name refused (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00:01 rtl8139\nend\n") == -1 &&
+	      strstr(err, "model"), "an unknown nic model refused (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00:01 e1000 x\nend\n") == -1 &&
+	      strstr(err, "extra"), "words after the model refused (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV "nic lan0 02:00:00:00:00:01\n"
+		    "nic lan0 02:00:00:00:00:02\nend\n") == -1 && strstr(err, "too many nics"),
+	      "a second nic refused (one per partition) (%s)", err);
+	CHECK(parse("partition a\nimage legacy\ndevices uart pic\nnic lan0 02:00:00:00:00:01\nend\n") == -1 &&
+	      strstr(err, "pci"), "an e1000 without pci refused (%s)", err);
 	return done_testing();
 }
