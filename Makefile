@@ -199,6 +199,13 @@ $(O)/host/tools/diskcheck: tests/tools/diskcheck.c images/common/pattern.c
 
 unit: $(O)/host/tools/diskcheck
 
+# netpeer: the host at the far end of the network tests' uplink.
+$(O)/host/tools/netpeer: tests/tools/netpeer.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) -std=gnu11 -O2 $(WARN) -o $@ $<
+
+unit: $(O)/host/tools/netpeer
+
 # mkcpio writes the Linux child's initramfs (images/linux/build.sh).
 $(O)/host/tools/mkcpio: images/linux/mkcpio.c
 	@mkdir -p $(dir $@)

@@ -97,6 +97,21 @@ static const struct partsvc *ps;
 static struct vswitch *switches[MAX_SWITCHES];
 static unsigned switch_count;
 static struct platform switch_plat;
+
+/* A switch's uplink to the machine's NIC: a frame each way may wait
+ * (the switch or the NIC said busy); nothing is dropped here. */
+static struct uplink {
+	struct vswitch *sw;
+	int port;
+	const struct phys_nic *nic;
+	uint64_t gen;                   /* the switch's gen when it said busy */
+	bool in_busy;
+	size_t in_len, out_len;
+	uint8_t in[VSWITCH_FRAME_MAX];  /* from the NIC, for the switch */
+	uint8_t out[VSWITCH_FRAME_MAX]; /* from the switch, for the NIC */
+	uint64_t frames_in, frames_out;
+} uplinks[PARTCFG_SWITCHES_MAX];
+static unsigned uplink_count;
 /* partmgr_next_event_ns()'s answer, kept until something that can move a
  * deadline earlier happens (a PIT or RTC access, VMBus work, a tick): the
  * root asks before every dispatch, and a pass over every child's devices
@@ -711,6 +726,12 @@ static const char *nic_attach(struct child *c)
 		c->sw = NULL;
 		return "the virtual switch has no free port";
 	}
+	if (n->model == PARTCFG_NIC_NETVSC) {
+		pm_log("%s: nic netvsc %02x:%02x:%02x:%02x:%02x:%02x on switch %s port %d "
+		       "(VMBus)", c->cfg.name, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		       n->mac[4], n->mac[5], n->sw, c->port);
+		return NULL;
+	}
 	e1000_init(&c->nic, &c->plat, n->mac, NIC_IRQ,
 		   &(struct e1000_net){ c, nic_dma_read, nic_dma_write, nic_tx });
 	e1000_pci_header(config, wmask, sizes, NIC_MMIO_BASE, NIC_IO_BASE, NIC_IRQ);
@@ -720,6 +741,61 @@ static const char *nic_attach(struct child *c)
 	       "(PCI 00:%02x.0, IRQ %u)", c->cfg.name, n->mac[0], n->mac[1], n->mac[2],
 	       n->mac[3], n->mac[4], n->mac[5], n->sw, c->port, NIC_PCI_DEV, NIC_IRQ);
 	return NULL;
+}
+
+static void uplink_attach(const char *name)
+{
+	struct uplink *u = &uplinks[uplink_count];
+	const char *why = "this design has no NIC driver";
+
+	u->sw = switch_named(name);
+	u->nic = ps->phys_nic ? ps->phys_nic(&why) : NULL;
+	if (!u->sw || !u->nic) {
+		pm_log("switch %s: no uplink: %s", name, u->sw ? why : "no switch");
+		return;
+	}
+	u->port = vswitch_add_port(u->sw, "uplink", NULL, true);
+	if (u->port < 0) {
+		pm_log("switch %s: no uplink: the switch has no free port", name);
+		return;
+	}
+	pm_log("switch %s: uplink to the machine's NIC %02x:%02x:%02x:%02x:%02x:%02x "
+	       "(port %d)", name, u->nic->mac[0], u->nic->mac[1], u->nic->mac[2],
+	       u->nic->mac[3], u->nic->mac[4], u->nic->mac[5], u->port);
+	uplink_count++;
+}
+
+/* Frames between a switch and the machine's NIC, both ways. */
+static bool uplink_poll(struct uplink *u)
+{
+	bool moved = false;
+
+	for (unsigned budget = 0; budget < 64; budget++) {
+		if (!u->in_len)
+			u->in_len = u->nic->recv(u->nic->ctx, u->in, sizeof(u->in));
+		if (!u->in_len || (u->in_busy && vswitch_busy_gen(u->sw) == u->gen))
+			break;
+		if (vswitch_send(u->sw, (unsigned)u->port, u->in, u->in_len) == VSWITCH_BUSY) {
+			u->in_busy = true;
+			u->gen = vswitch_busy_gen(u->sw);
+			break;
+		}
+		/* Sent, or a bad frame from outside (the switch logged it). */
+		u->in_busy = false;
+		u->in_len = 0;
+		u->frames_in++;
+		moved = true;
+	}
+	for (unsigned budget = 0; budget < 64; budget++) {
+		if (!u->out_len)
+			u->out_len = vswitch_recv(u->sw, (unsigned)u->port, u->out, sizeof(u->out));
+		if (!u->out_len || u->nic->send(u->nic->ctx, u->out, u->out_len) == 1)
+			break;
+		u->out_len = 0;
+		u->frames_out++;
+		moved = true;
+	}
+	return moved;
 }
 
 /* The partition is over: its port goes, so nobody waits on it. */
@@ -743,17 +819,26 @@ static bool nic_poll(struct child *c)
 {
 	bool moved = false;
 
-	if (!c->sw || c->port < 0)
+	bool synthetic = c->cfg.nics[0].model == PARTCFG_NIC_NETVSC;
+
+	if (!c->sw || c->port < 0 || (synthetic && !c->vmbus))
 		return false;
-	if (c->nic.tx_busy && vswitch_busy_gen(c->sw) != c->tx_gen) {
-		e1000_poll(&c->nic);
-		moved = true;
+	if (vswitch_busy_gen(c->sw) != c->tx_gen) {
+		if (synthetic) {
+			moved |= vmbus_host_net_kick(c->vmbus);
+		} else if (c->nic.tx_busy) {
+			e1000_poll(&c->nic);
+			moved = true;
+		}
 	}
 	for (;;) {
 		if (!c->rx_len)
 			c->rx_len = vswitch_recv(c->sw, (unsigned)c->port, c->rx_frame,
 						 sizeof(c->rx_frame));
-		if (!c->rx_len || e1000_receive(&c->nic, c->rx_frame, c->rx_len))
+		if (!c->rx_len)
+			break;
+		if (synthetic ? vmbus_host_net_receive(c->vmbus, c->rx_frame, c->rx_len) :
+				e1000_receive(&c->nic, c->rx_frame, c->rx_len))
 			break;
 		c->rx_len = 0;
 		moved = true;
@@ -858,12 +943,19 @@ static const char *create_child(struct child *c)
 		ata_init(&c->ata, &c->plat, &c->disk);
 	if (c->cfg.nic_count && (err = nic_attach(c)))
 		return err;
-	if (c->cfg.devices & PARTCFG_DEV_VMBUS) {
+	if ((c->cfg.devices & PARTCFG_DEV_VMBUS) ||
+	    (c->cfg.nic_count && c->cfg.nics[0].model == PARTCFG_NIC_NETVSC)) {
 		struct vmbus_host_config vc = {
 			.name = c->cfg.name, .id = c->id, .slot = (unsigned)(c - children),
 			.memory_bytes = (uint64_t)c->cfg.memory_mib << 20,
 			.devices = c->cfg.devices, .disk = &c->disk,
 		};
+
+		if (c->cfg.nic_count && c->cfg.nics[0].model == PARTCFG_NIC_NETVSC) {
+			vc.nic_mac = c->cfg.nics[0].mac;
+			vc.nic_tx = nic_tx;
+			vc.nic_ctx = c;
+		}
 
 		/* No disk to put behind it: no storage offer, the guest skips. */
 		if (!c->disk.sectors)
@@ -1333,6 +1425,8 @@ bool partmgr_poll(void)
 		else if (c->sw && c->started)
 			more |= nic_poll(c);
 	}
+	for (unsigned i = 0; i < uplink_count; i++)
+		more |= uplink_poll(&uplinks[i]);
 	/* A poll that served something, the last one included. */
 	if (more || polled_more)
 		next_stale = true;
@@ -1421,6 +1515,8 @@ int partmgr_start(const struct partsvc *svc)
 		tapf(false, "partitions: the partition config parses (%s)", err);
 		return 0;
 	}
+	for (unsigned i = 0; i < cfg.uplink_count; i++)
+		uplink_attach(cfg.uplinks[i]);
 	for (unsigned i = 0; i < cfg.count; i++) {
 		struct child *c = &children[child_count++];
 		const char *why;
@@ -1482,6 +1578,7 @@ void partmgr_finish(void)
 			tapf(c->tap[t].ok, "%s %s", c->cfg.name, c->tap[t].desc);
 		if (c->vmbus)
 			vmbus_finish(c);
+		nic_detach(c);
 		tapf(c->done && !c->crashed && c->exit_code == 0 &&
 		     c->plan == c->tap_count && c->tap_count > 0,
 		     "%s: finished with exit code %u, %u of %u TAP results%s%s",

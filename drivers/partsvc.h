@@ -58,6 +58,17 @@ static inline bool child_ram_contains(uint64_t total, uint64_t gpa, uint64_t len
 /* Pages per dma_pages() call at most (one storvsp request's). */
 #define PARTSVC_DMA_PAGES 257u
 
+/* A physical NIC as the virtual switch's uplink sees it: polled. */
+struct phys_nic {
+	void *ctx;
+	uint8_t mac[6];
+	/* One frame (14..1514 bytes): 0 queued, 1 busy (keep it, retry
+	 * later), -1 refused. */
+	int (*send)(void *ctx, const void *frame, size_t len);
+	/* The next received frame into buf: its length, 0 when none. */
+	size_t (*recv)(void *ctx, void *buf, size_t cap);
+};
+
 struct partsvc {
 	/* Create and initialize a partition with `vps` VPs (all suspended;
 	 * VP 0 is started by the partition manager, the others by the guest
@@ -128,6 +139,9 @@ struct partsvc {
 	/* The physical disk partitions' virtual disks live on, or NULL with
 	 * the reason in *why. */
 	const struct block_backend *(*phys_disk)(const char **why);
+	/* The machine's NIC, a virtual switch's uplink, or NULL with the
+	 * reason in *why. May itself be NULL (no NIC driver). */
+	const struct phys_nic *(*phys_nic)(const char **why);
 };
 
 /* Parse the config module, create and start its partitions. The number

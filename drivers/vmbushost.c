@@ -39,6 +39,7 @@
 #include "server.h"
 #include "scsidisk.h"
 #include "storvsp.h"
+#include "netvsp.h"
 #include "ic.h"
 #include "vmbushost.h"
 
@@ -50,9 +51,11 @@
 #define HEARTBEAT_PERIOD_NS     1000000000ull
 #define HEARTBEAT_LOST_NS       5000000000ull
 
-enum hchan_kind { HCHAN_STORAGE, HCHAN_HEARTBEAT, HCHAN_SHUTDOWN, HCHAN_COUNT };
+enum hchan_kind { HCHAN_STORAGE, HCHAN_HEARTBEAT, HCHAN_SHUTDOWN, HCHAN_NETWORK,
+		  HCHAN_COUNT };
 
-static const char *const kind_name[HCHAN_COUNT] = { "storage", "heartbeat", "shutdown" };
+static const char *const kind_name[HCHAN_COUNT] = { "storage", "heartbeat", "shutdown",
+						     "network" };
 
 /* One channel as the host serves it. */
 struct hchan {
@@ -95,6 +98,8 @@ struct vmbus_host {
 	/* storage */
 	struct scsidisk disk;
 	struct storvsp sp;
+	/* network: netvsp, its frames to and from the switch (partmgr) */
+	struct netvsp np;
 	/* heartbeat */
 	uint64_t hb_seq, hb_next_ns, hb_last_answer_ns;
 	uint32_t hb_answered, hb_losses;
@@ -215,6 +220,8 @@ static void signal_guest(struct hchan *c)
 
 static void unmap_ring(struct hchan *c)
 {
+	if (c->kind == HCHAN_NETWORK && c->open)
+		netvsp_detach(&c->h->np);
 	c->repoll = false;
 	for (uint32_t i = 0; i < c->npages; i++)
 		c->h->ps->unmap_page(c->h->cfg.id, c->pages[i]);
@@ -253,6 +260,8 @@ static int vsp_open(void *vsp_ctx, const struct vmbus_open_request *req)
 	c->negotiated = c->request_out = false;
 	if (c->kind == HCHAN_STORAGE)
 		storvsp_attach(&h->sp, &c->in, &c->out);
+	if (c->kind == HCHAN_NETWORK)
+		netvsp_attach(&h->np, &c->in, &c->out);
 	hlog(h, "%s channel %u open: %u ring pages", kind_name[c->kind], c->relid, n);
 	return 0;
 }
@@ -414,6 +423,14 @@ static void serve(struct hchan *c)
 			close_bad_channel(c, "storvsp protocol violation or corrupt ring");
 		return;
 	}
+	if (c->kind == HCHAN_NETWORK) {
+		int r = netvsp_poll(&c->h->np);
+
+		c->repoll = r == NETVSP_POLL_MORE;
+		if (r < 0)
+			close_bad_channel(c, "netvsp protocol violation or corrupt ring");
+		return;
+	}
 	drain_ic(c);
 	if (c->open && !c->negotiated && !c->request_out)
 		ic_start(c);
@@ -446,8 +463,8 @@ static void act_on_message(struct vmbus_host *h, const void *msg, size_t len)
 {
 	vmbus_server_receive(&h->server, msg, len);
 	/* An open just happened: start the ICs' negotiation. */
-	for (unsigned k = 0; k < HCHAN_COUNT; k++)
-		if (h->chan[k].open && h->chan[k].kind != HCHAN_STORAGE &&
+	for (unsigned k = HCHAN_HEARTBEAT; k <= HCHAN_SHUTDOWN; k++)
+		if (h->chan[k].open &&
 		    !h->chan[k].negotiated && !h->chan[k].request_out)
 			ic_start(&h->chan[k]);
 	flush_outq(h);
@@ -663,6 +680,54 @@ static const struct storvsp_ops sp_ops_copy = {
 	.log = sp_log,
 };
 
+static void np_signal(void *ctx)
+{
+	struct vmbus_host *h = ctx;
+
+	signal_guest(&h->chan[HCHAN_NETWORK]);
+}
+
+static bool np_gpadl(void *ctx, uint32_t handle, const uint64_t **pfns, uint32_t *npfns)
+{
+	struct vmbus_host *h = ctx;
+
+	return vmbus_server_gpadl(&h->server, h->chan[HCHAN_NETWORK].relid, handle, pfns,
+				  npfns);
+}
+
+static int np_tx(void *ctx, const void *frame, size_t len)
+{
+	struct vmbus_host *h = ctx;
+
+	return h->cfg.nic_tx(h->cfg.nic_ctx, frame, len);
+}
+
+static const struct netvsp_ops np_ops = {
+	.copy_from_guest = sp_copy_from,
+	.copy_to_guest = sp_copy_to,
+	.signal_guest = np_signal,
+	.log = sp_log,
+	.gpadl = np_gpadl,
+	.tx = np_tx,
+};
+
+int vmbus_host_net_receive(struct vmbus_host *h, const void *frame, size_t len)
+{
+	if (!h->chan[HCHAN_NETWORK].open)
+		return -1;
+	return netvsp_receive(&h->np, frame, len);
+}
+
+bool vmbus_host_net_kick(struct vmbus_host *h)
+{
+	struct hchan *c = &h->chan[HCHAN_NETWORK];
+
+	if (!c->open || !netvsp_tx_blocked(&h->np))
+		return false;
+	serve(c);
+	return true;
+}
+
 /* ---- setting up ------------------------------------------------------------------- */
 
 /* Class GUIDs in Hyper-V's byte order (the first three fields little
@@ -670,6 +735,10 @@ static const struct storvsp_ops sp_ops_copy = {
 static const struct vmbus_guid scsi_class = { {
 	0xd9, 0x63, 0x61, 0xba, 0xa1, 0x04, 0x29, 0x4d,
 	0xb6, 0x05, 0x72, 0xe2, 0xff, 0xb1, 0xdc, 0x7f } };
+/* f8615163-df3e-46c5-913f-f2d2f965ed0e: the synthetic network adapter. */
+static const struct vmbus_guid net_class = { {
+	0x63, 0x51, 0x61, 0xf8, 0x3e, 0xdf, 0xc5, 0x46,
+	0x91, 0x3f, 0xf2, 0xd2, 0xf9, 0x65, 0xed, 0x0e } };
 
 static int add_channel(struct vmbus_host *h, enum hchan_kind k, const struct vmbus_guid *type)
 {
@@ -714,6 +783,11 @@ struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
 		if (add_channel(h, HCHAN_STORAGE, &scsi_class))
 			return NULL;
 	}
+	if (cfg->nic_mac) {
+		if (!cfg->nic_tx || netvsp_init(&h->np, cfg->nic_mac, &np_ops, h) ||
+		    add_channel(h, HCHAN_NETWORK, &net_class))
+			return NULL;
+	}
 	if ((cfg->devices & PARTCFG_DEV_HEARTBEAT) &&
 	    add_channel(h, HCHAN_HEARTBEAT, &ic_heartbeat_guid))
 		return NULL;
@@ -745,4 +819,7 @@ void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)
 	r->rejected = h->server.stats.rejected;
 	r->channels_closed = h->channels_closed;
 	r->messages_held = h->msgs_held;
+	r->net_open = h->chan[HCHAN_NETWORK].open;
+	r->net_tx_frames = h->np.stats.tx_frames;
+	r->net_rx_frames = h->np.stats.rx_frames;
 }

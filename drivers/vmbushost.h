@@ -25,6 +25,12 @@ struct vmbus_host_config {
 	uint64_t memory_bytes;          /* the child's RAM (partsvc.h's layout) */
 	uint32_t devices;
 	const struct block_backend *disk;       /* storage: the virtual disk */
+	/* network (netvsp), when nic_mac is not NULL: the NIC's address
+	 * and where its frames go (a virtual switch port: 0 sent, 1 busy,
+	 * -1 refused). */
+	const uint8_t *nic_mac;
+	int (*nic_tx)(void *ctx, const void *frame, size_t len);
+	void *nic_ctx;
 };
 
 /* NULL when there is no memory for it or the transport refused. */
@@ -51,6 +57,12 @@ uint64_t vmbus_host_next_ns(const struct vmbus_host *h, uint64_t now_ns);
 /* Ask the guest to shut down through the shutdown IC: false when it has
  * no open shutdown channel. */
 bool vmbus_host_request_shutdown(struct vmbus_host *h);
+/* A frame from the switch for the guest's synthetic NIC: 0 taken (or
+ * dropped as a NIC would), -1 not now (the caller keeps it). */
+int vmbus_host_net_receive(struct vmbus_host *h, const void *frame, size_t len);
+/* The switch has room again: serve the network channel if the guest's
+ * frame waits for it. True when it did. */
+bool vmbus_host_net_kick(struct vmbus_host *h);
 /* Stop touching the guest's pages (before the child is deleted). */
 void vmbus_host_stop(struct vmbus_host *h);
 
@@ -65,6 +77,8 @@ struct vmbus_host_report {
 	uint32_t channels_closed;       /* closed by us for bad input */
 	uint32_t messages_held;         /* channel messages that waited for
 					 * room for their answers */
+	bool net_open;
+	uint64_t net_tx_frames, net_rx_frames;
 };
 void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r);
 

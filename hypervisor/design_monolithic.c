@@ -344,6 +344,7 @@ static const struct partsvc hv_partsvc = {
 	.unmap_page = svc_unmap_page,
 	.dma_pages = svc_dma_pages,
 	.phys_disk = physdisk_get,
+	.phys_nic = physnic_get,
 };
 
 void design_intercept(struct vp *vp, const struct hv_message *m)

@@ -13,6 +13,8 @@
 #include "platform.h"
 #include "partcfg.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
+#include "partsvc.h"
 #include "x86/pci.h"
 
 #define TEST_LBA        2048
@@ -174,6 +176,60 @@ const struct block_backend *root_phys_disk(const char **why)
 		return NULL;
 	}
 	return &disk_backend;
+}
+
+/* ---- the physical NIC: a virtual switch's uplink (virtio-net, polled) ------- */
+
+static const struct vblk_hw root_vnet_hw = {
+	.pci_read32 = pci_read32,
+	.pci_write32 = pci_write32,
+	.map_bar = map_bar,
+	.dma_alloc = dma_alloc,
+};
+
+static struct vnet nic;
+static int nic_state;           /* 0 not probed, 1 ready, -1 none */
+static const char *nic_why = "not probed";
+static struct phys_nic nic_ops;
+
+static int nic_send(void *ctx, const void *frame, size_t len)
+{
+	return vnet_send(&nic, frame, len);
+}
+
+static size_t nic_recv(void *ctx, void *buf, size_t cap)
+{
+	return vnet_recv(&nic, buf, cap);
+}
+
+/* Find and start the virtio-net device once; NULL (and why) without one. */
+const struct phys_nic *root_phys_nic(const char **why)
+{
+	int bdf, err;
+
+	if (!nic_state) {
+		nic_state = -1;
+		bdf = vnet_find(&root_vnet_hw);
+		if (bdf < 0) {
+			nic_why = "no virtio-net device attached";
+		} else if ((err = vnet_init(&nic, &root_vnet_hw, (uint32_t)bdf))) {
+			nic_why = err == VNET_ERR_UNMAPPED ? "virtio-net BAR outside the identity map" :
+							      nic.err;
+		} else {
+			klog("net: virtio-net at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+			     "link %s, polled", bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, nic.mac[0],
+			     nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5],
+			     vnet_link_up(&nic) ? "up" : "down");
+			nic_ops = (struct phys_nic){ .ctx = NULL, .send = nic_send, .recv = nic_recv };
+			memcpy(nic_ops.mac, nic.mac, 6);
+			nic_state = 1;
+		}
+	}
+	if (nic_state < 0) {
+		*why = nic_why;
+		return NULL;
+	}
+	return &nic_ops;
 }
 
 static void buf_free(void *p, size_t bytes)

@@ -807,6 +807,7 @@ static const struct partsvc root_partsvc = {
 	.unmap_page = svc_unmap_page,
 	.dma_pages = svc_dma_pages,
 	.phys_disk = root_phys_disk,
+	.phys_nic = root_phys_nic,
 };
 
 static void sint_handler(struct cpu_regs *r)

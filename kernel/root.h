@@ -203,6 +203,8 @@ struct block_backend;
 /* The physical disk (virtio-blk) children's virtual disks live on, or
  * NULL with the reason. */
 const struct block_backend *root_phys_disk(const char **why);
+struct phys_nic;
+const struct phys_nic *root_phys_nic(const char **why);
 void tap_skip(const char *why, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Prints the plan and the final line; true when every result was ok. */

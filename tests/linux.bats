@@ -59,7 +59,7 @@ assert_linux_common() {
 # The enlightened run: our offers bound by Linux's own drivers, the disk
 # pattern through hv_storvsc, the heartbeat answered, the shutdown IC's
 # request obeyed; then the pattern is on the host's disk image at the
-# partition's range (MiB 64 on), byte for byte.
+# partition's range (MiB 64 on), byte for byte; and its synthetic NIC.
 assert_linux_enlightened() {
 	local src=$1
 	assert_linux_common "$src" 1
@@ -75,7 +75,15 @@ assert_linux_enlightened() {
 	assert_line --regexp '^linux: \[ *[0-9.]+\] hv_utils: Shutdown request received - graceful shutdown initiated$'
 	assert_line --regexp "^$src: ok [0-9]+ - linux: heartbeat IC answered [1-9][0-9]* heartbeats, stopped 0 times$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux: shut down cleanly through the shutdown IC$"
-	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 10 of 10 TAP results$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 12 of 12 TAP results$"
+	# The network: Linux's hv_netvsc on our netvsp, the e1000 guest on
+	# the same switch; each pings the other.
+	assert_line --regexp '^linux: \[ *[0-9.]+\] hv_vmbus: registering driver hv_netvsc$'
+	assert_line --regexp "^$src: linux vmbus: network channel [0-9]+ open: [0-9]+ ring pages$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux linux netvsc: eth0 is hv_netvsc's with MAC 02:15:00:00:00:10 \(want hv_netvsc, 02:15:00:00:00:10\)$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux linux netvsc: pings of the e1000 guest 10\.0\.0\.1 through the switch: 5 of 5 answered$"
+	assert_line --regexp "^e1kpeer: ok [0-9]+ - legacy net: 10 pings of 10\.0\.0\.16 answered with their payloads \(156-1056 bytes\): 10 ok; "
+	assert_line --regexp "^$src: ok [0-9]+ - e1kpeer: finished with exit code 0, 6 of 6 TAP results$"
 	seq 1 3000000 | head -c 16777216 | cmp - <(dd if="$img" bs=1M skip=64 count=16 2>/dev/null) ||
 		fail "the 16 MiB pattern is not at MiB 64 of the disk image"
 }

@@ -11,6 +11,46 @@ load helpers
 setup_file() {
 	base_iso net-micro 1 0 "" "" "$TOP/tests/net.cfg" >/dev/null
 	base_iso net-mono 5 0 "" "" "$TOP/tests/net.cfg" >/dev/null
+	base_iso net-up-micro 1 0 "" "" "$TOP/tests/net-uplink.cfg" >/dev/null
+	base_iso net-up-mono 5 0 "" "" "$TOP/tests/net-uplink.cfg" >/dev/null
+}
+
+# The outside host (tests/tools/netpeer) on a free pair of UDP ports;
+# sets PEER_LOG and QEMU's -netdev arguments in NETDEV.
+start_peer() {
+	local name=$1 peer qport
+	peer=$((20000 + RANDOM % 20000))
+	qport=$((peer + 1))
+	PEER_LOG=$LOGDIR/$name.netpeer.log
+	mkdir -p "$LOGDIR"
+	"$O/host/tools/netpeer" "$peer" "$qport" "$PEER_LOG" 900 &
+	PEER_PID=$!
+	NETDEV="socket,id=n0,udp=127.0.0.1:$peer,localaddr=127.0.0.1:$qport"
+}
+
+stop_peer() {
+	kill "$PEER_PID" 2>/dev/null || true
+	wait "$PEER_PID" 2>/dev/null || true
+}
+
+assert_outside() {
+	local g
+	assert_boot_passed
+	refute_line --regexp '^(root|hv): not ok'
+	assert_line --regexp "^(root|hv): switch lan0: uplink to the machine's NIC 52:54:00:12:34:5[67] \(port [0-9]+\)$"
+	assert_line --regexp "^(root|hv): net: virtio-net at "
+	for g in neta netb; do
+		assert_line --regexp "^$g: ok [0-9]+ - legacy net: the outside host 10\.0\.0\.254 \(ARP resolved in [0-9]+ ms\) answered 5 of 5 pings and echoed 100 of 100 UDP datagrams intact \(0 wrong\)$"
+		assert_line --regexp "^$g: ok [0-9]+ - legacy net: UDP each way, in order and complete: sent 1048576 bytes"
+		assert_line --regexp "^(root|hv): ok [0-9]+ - $g: finished with exit code 0, ([0-9]+) of \2 TAP results$"
+	done
+	# The far end saw both guests' frames.
+	run grep -c "^frame src 02:15:00:00:00:01 " "$PEER_LOG"
+	[ "$output" -ge 100 ] || fail "netpeer saw $output frames from neta"
+	run grep -c "^frame src 02:15:00:00:00:02 " "$PEER_LOG"
+	[ "$output" -ge 100 ] || fail "netpeer saw $output frames from netb"
+	run grep "^netpeer: .* ARP replies" "$PEER_LOG"
+	assert_output --regexp "[1-9][0-9]* echo replies, [1-9][0-9]* UDP echoes, 0 bad$"
 }
 
 assert_net_run() {
@@ -38,4 +78,20 @@ assert_net_run() {
 @test "net: e1000 guests ping and stream 16 MiB each way, monolithic, uefi, qemu64 with svm" {
 	boot net-mono-uefi "$O/tests/net-mono.iso" --uefi -- -cpu qemu64,+svm,+npt -smp 2 -m 512M
 	assert_net_run
+}
+
+@test "net: the uplink to the outside, microkernel, bios, modern virtio-net (1041)" {
+	start_peer net-up-micro
+	boot net-up-micro "$O/tests/net-up-micro.iso" -- -cpu max -smp 2 -m 512M \
+		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+	stop_peer
+	assert_outside
+}
+
+@test "net: the uplink to the outside, monolithic, uefi, transitional virtio-net (1000)" {
+	start_peer net-up-mono
+	boot net-up-mono-uefi "$O/tests/net-up-mono.iso" --uefi -- -cpu qemu64,+svm,+npt -smp 2 -m 512M \
+		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57
+	stop_peer
+	assert_outside
 }

@@ -4,9 +4,14 @@
  * tiny IPv4 stack (kernel/lib/net.c) on top. Nothing here knows whether
  * the NIC is isovisor's model or a real one.
  *
- *   net ip=N peer=M [bytes=B]
+ *   net ip=N peer=M [bytes=B] [outside=O]
  *     our address 10.0.0.N, the peer 10.0.0.M on the same link; B bytes
- *     (default 16 MiB) of UDP each way
+ *     (default 16 MiB) of UDP each way; with O, a host 10.0.0.O outside
+ *     (beyond the switch's uplink: tests/tools/netpeer) that answers ARP
+ *     and pings and echoes UDP port 7
+ *   stream=0 serve=P
+ *     no UDP stream (a peer that does not speak it, such as Linux): after
+ *     the pings, answer until the peer has pinged us P times
  *
  * The checks, one TAP result each: the NIC and its EEPROM; ARP for the
  * peer; 10 pings to the peer with their payloads; the UDP stream both
@@ -83,6 +88,12 @@ static unsigned rx_next, tx_tail, tx_clean;
 static volatile uint64_t nic_irqs, nic_icr_causes;
 static struct net_if nif;
 static uint8_t peer_ip[4] = { 10, 0, 0, 0 };
+static uint8_t outside_ip[4] = { 10, 0, 0, 0 };
+#define ECHO_PORT     7
+#define ECHO_LOCAL    5007
+#define ECHO_COUNT    100
+static unsigned echo_ok, echo_bad;
+static uint32_t echo_want;
 
 /* Register accesses are ordered with the descriptor and buffer stores
  * and loads around them (x86 keeps stores in order; the compiler must
@@ -232,6 +243,19 @@ static void udp_in(struct net_if *n, const uint8_t src[4], uint16_t sport, uint1
 {
 	const uint8_t *d = data;
 
+	if (!memcmp(src, outside_ip, 4) && sport == ECHO_PORT && dport == ECHO_LOCAL) {
+		uint8_t want[NET_UDP_MAX];
+
+		if (len >= 4 && len <= sizeof(want) && get32(d) == echo_want) {
+			stream_payload(echo_want + 1000000, want, len - 4);
+			if (!memcmp(d + 4, want, len - 4))
+				echo_ok++;
+			else
+				echo_bad++;
+			echo_want = ~0u;
+		}
+		return;
+	}
 	if (memcmp(src, peer_ip, 4))
 		return;
 	if (dport == STREAM_PORT && len >= 4) {
@@ -292,6 +316,53 @@ static bool stream_ended(void)
 static bool peer_done(void)
 {
 	return in.peer_done;
+}
+
+static bool outside_known(void)
+{
+	uint8_t mac[6];
+
+	return net_arp_lookup(&nif, outside_ip, mac);
+}
+
+static bool echo_came(void)
+{
+	return echo_want == ~0u;
+}
+
+/* The host beyond the uplink: ARP, 5 pings, ECHO_COUNT UDP echoes of
+ * growing sizes, each checked byte for byte. */
+static void check_outside(void)
+{
+	uint8_t dgram[NET_UDP_MAX];
+	uint64_t t0 = ms_now(), arp_ms;
+	unsigned pings = 0;
+
+	while (!outside_known() && ms_now() - t0 < 20000) {
+		net_arp_request(&nif, outside_ip);
+		wait_for(outside_known, 100);
+	}
+	arp_ms = ms_now() - t0;
+	for (uint16_t s = 1; outside_known() && s <= 5; s++) {
+		net_ping(&nif, outside_ip, 0x4321, s, 64 * s);
+		if (wait_for(echo_back, NIC_IRQ_BUDGET) && nif.echo_data_ok && nif.echo_seq == s)
+			pings++;
+	}
+	for (uint32_t i = 0; outside_known() && i < ECHO_COUNT; i++) {
+		size_t n = 4 + (i * 97) % (NET_UDP_MAX - 4);
+
+		echo_want = i;
+		put32(dgram, i);
+		stream_payload(i + 1000000, dgram + 4, n - 4);
+		if (net_udp_send(&nif, outside_ip, ECHO_LOCAL, ECHO_PORT, dgram, n))
+			break;
+		wait_for(echo_came, NIC_IRQ_BUDGET);
+	}
+	tap_result(outside_known() && pings == 5 && echo_ok == ECHO_COUNT && !echo_bad,
+		   "legacy net: the outside host 10.0.0.%u (ARP %s in %lu ms) answered %u of "
+		   "5 pings and echoed %u of %u UDP datagrams intact (%u wrong)", outside_ip[3],
+		   outside_known() ? "resolved" : "not resolved", arp_ms, pings, echo_ok,
+		   ECHO_COUNT, echo_bad);
 }
 
 static unsigned nic_dev = 32;
@@ -385,6 +456,7 @@ void legacy_net_tests(void)
 	ip[3] = (uint8_t)cmdline_u64(boot.cmdline, "ip=", 1);
 	peer_ip[3] = (uint8_t)cmdline_u64(boot.cmdline, "peer=", 2);
 	stream_bytes = cmdline_u64(boot.cmdline, "bytes=", 16 * MiB);
+	outside_ip[3] = (uint8_t)cmdline_u64(boot.cmdline, "outside=", 0);
 	if (!check_nic())
 		return;
 	net_init(&nif, nif.mac, ip, nic_send, NULL);
@@ -396,7 +468,7 @@ void legacy_net_tests(void)
 
 	/* ARP: ask every 100 ms; the peer may still be booting. */
 	t0 = ms_now();
-	while (!arp_known() && ms_now() - t0 < 20000) {
+	while (!arp_known() && ms_now() - t0 < cmdline_u64(boot.cmdline, "arpwait=", 20000)) {
 		net_arp_request(&nif, peer_ip);
 		wait_for(arp_known, 100);
 	}
@@ -420,6 +492,20 @@ void legacy_net_tests(void)
 	tap_result(pings_ok == 10, "legacy net: 10 pings of 10.0.0.%u answered with "
 		   "their payloads (156-1056 bytes): %u ok; we answered %lu of the peer's",
 		   peer_ip[3], pings_ok, nif.echo_requests_answered);
+
+	if (outside_ip[3])
+		check_outside();
+	if (!cmdline_u64(boot.cmdline, "stream=", 1)) {
+		uint64_t want = cmdline_u64(boot.cmdline, "serve=", 0);
+
+		t0 = ms_now();
+		while (nif.echo_requests_answered < want && ms_now() - t0 < 240000)
+			wait_for(echo_back, 100);
+		tap_result(nif.echo_requests_answered >= want, "legacy net: the peer pinged us "
+			   "%lu times (want %lu) in %lu ms", nif.echo_requests_answered, want,
+			   ms_now() - t0);
+		goto out_checks;
+	}
 
 	/* The stream, both ways at once: each datagram a sequence number
 	 * and the pattern; then END with the byte count and crc32. */
@@ -453,12 +539,14 @@ void legacy_net_tests(void)
 		   "says; %u out of order; %lu ms", sent, seq, out_crc, in.bytes,
 		   in.next_seq, in.crc, in.out_of_order, ms_now() - t0);
 
+out_checks:
 	tap_result(nic_irqs > 0 && (nic_icr_causes & ICR_RXT0) && (nic_icr_causes & ICR_TXDW),
 		   "legacy nic: %lu interrupts on IRQ 11, causes %#lx (RXT0 and TXDW seen)",
 		   nic_irqs, nic_icr_causes);
 
 	/* Keep answering until the peer is done too. */
-	for (unsigned i = 0; i < 50 && !in.peer_done; i++) {
+	for (unsigned i = 0; stream_bytes && cmdline_u64(boot.cmdline, "stream=", 1) &&
+			     i < 50 && !in.peer_done; i++) {
 		send_ctrl("DONE", 4);
 		wait_for(peer_done, 200);
 	}

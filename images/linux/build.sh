@@ -14,7 +14,7 @@ LINUX_PKG=linux-image-6.1.0-57-amd64
 LINUX_VER=6.1.192-3
 # The modules the /init loads and their dependency closure is computed
 # from each module's .modinfo `depends=` (the package has no modules.dep).
-WANT_MODULES="hv_vmbus hv_utils hv_storvsc sd_mod"
+WANT_MODULES="hv_vmbus hv_utils hv_storvsc sd_mod hv_netvsc"
 
 here=$(cd "$(dirname "$0")" && pwd)
 O=${O:?O must name the build output folder}

@@ -174,6 +174,18 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			cur->memory_mib = 16;
 			cur->vps = 1;
 			cur->timeout_s = 300;
+		} else if (!cur && !strcmp(w, "switch")) {
+			if (cfg->uplink_count == PARTCFG_SWITCHES_MAX)
+				return fail(err, errlen, c.line, "too many switches with an uplink", NULL);
+			if (next_word(&c, w, sizeof(w)) != 1 || !valid_name(w))
+				return fail(err, errlen, c.line, "bad switch name", w);
+			for (unsigned i = 0; i < cfg->uplink_count; i++)
+				if (!strcmp(cfg->uplinks[i], w))
+					return fail(err, errlen, c.line, "a second switch line for", w);
+			memcpy(cfg->uplinks[cfg->uplink_count], w, strlen(w) + 1);
+			if (next_word(&c, w, sizeof(w)) != 1 || strcmp(w, "uplink"))
+				return fail(err, errlen, c.line, "a switch line says \"uplink\"", NULL);
+			cfg->uplink_count++;
 		} else if (!cur) {
 			return fail(err, errlen, c.line, "keyword outside a partition", w);
 		} else if (!strcmp(w, "end")) {
@@ -193,7 +205,8 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 					    cur->name);
 			if (cur->backing_mib && !cur->disk_mib)
 				return fail(err, errlen, c.line, "backing without a disk", cur->name);
-			if (cur->nic_count && (cur->devices & (PARTCFG_DEV_PCI | PARTCFG_DEV_PIC)) !=
+			if (cur->nic_count && cur->nics[0].model == PARTCFG_NIC_E1000 &&
+			    (cur->devices & (PARTCFG_DEV_PCI | PARTCFG_DEV_PIC)) !=
 			    (PARTCFG_DEV_PCI | PARTCFG_DEV_PIC))
 				return fail(err, errlen, c.line, "an e1000 nic needs the pci and pic "
 					    "devices", cur->name);
@@ -287,7 +300,9 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 							    "MAC address already used", w);
 			nic->model = PARTCFG_NIC_E1000;
 			r = next_word(&c, w, sizeof(w));
-			if (r < 0 || (r == 1 && strcmp(w, "e1000")))
+			if (r == 1 && !strcmp(w, "netvsc"))
+				nic->model = PARTCFG_NIC_NETVSC;
+			else if (r < 0 || (r == 1 && strcmp(w, "e1000")))
 				return fail(err, errlen, c.line, "unknown nic model", w);
 			cur->nic_count++;
 			if (r != 1)

@@ -27,9 +27,12 @@
  *                             it) with this unicast MAC, unique in the
  *                             config; model e1000 (the default: an
  *                             emulated 82540EM on PCI, needs pci and pic)
+ *                             or netvsc (synthetic, over VMBus: netvsp)
  *     args test               the guest's command line (rest of the line)
  *     timeout 300             seconds it may run, 1..3600 (default 300)
  *   end
+ *   switch lan0 uplink        (outside a partition) virtual switch lan0's
+ *                             uplink is the machine's physical NIC
  */
 #ifndef KLIB_PARTCFG_H
 #define KLIB_PARTCFG_H
@@ -48,6 +51,7 @@
 
 enum partcfg_nic_model {
 	PARTCFG_NIC_E1000 = 1,
+	PARTCFG_NIC_NETVSC = 2,
 };
 
 enum partcfg_device {
@@ -94,9 +98,14 @@ struct partcfg_partition {
 	} nics[PARTCFG_NICS_MAX];
 };
 
+#define PARTCFG_SWITCHES_MAX 4
+
 struct partcfg {
 	struct partcfg_partition p[PARTCFG_MAX];
 	unsigned count;
+	/* Switches with an uplink ("switch NAME uplink"). */
+	unsigned uplink_count;
+	char uplinks[PARTCFG_SWITCHES_MAX][PARTCFG_NAME_MAX];
 };
 
 /* 0, or -1 with a message (naming the line) in err[0..errlen). */

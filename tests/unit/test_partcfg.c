@@ -159,5 +159,20 @@ int main(void)
 	      "a second nic refused (one per partition) (%s)", err);
 	CHECK(parse("partition a\nimage legacy\ndevices uart pic\nnic lan0 02:00:00:00:00:01\nend\n") == -1 &&
 	      strstr(err, "pci"), "an e1000 without pci refused (%s)", err);
+	CHECK(parse("switch lan0 uplink\npartition a\nimage legacy\n" NICDEV
+		    "nic lan0 02:00:00:00:00:01\nend\nswitch lan1 uplink\n") == 0 &&
+	      cfg.uplink_count == 2 && !strcmp(cfg.uplinks[0], "lan0") &&
+	      !strcmp(cfg.uplinks[1], "lan1"), "switch lines: uplinks, before and after "
+	      "partitions (%s)", err);
+	CHECK(parse("switch lan0\n") == -1 && strstr(err, "uplink") &&
+	      parse("switch lan0 uplink x\n") == -1 && strstr(err, "extra") &&
+	      parse("switch lan0 uplink\nswitch lan0 uplink\n") == -1 &&
+	      parse("switch Lan0 uplink\n") == -1 &&
+	      parse("partition a\nimage x\nswitch lan0 uplink\nend\n") == -1,
+	      "a switch line without uplink, with extra words, twice, with a bad name, "
+	      "inside a partition: refused (%s)", err);
+	CHECK(parse("partition a\nimage enlightened\ndevices uart\nnic lan0 02:00:00:00:00:01 netvsc\nend\n") == 0 &&
+	      cfg.p[0].nics[0].model == PARTCFG_NIC_NETVSC,
+	      "a netvsc nic needs neither pci nor pic (%s)", err);
 	return done_testing();
 }
