@@ -14,6 +14,7 @@
 #include "partcfg.h"
 #include "virtio_blk.h"
 #include "virtio_net.h"
+#include "e1000e_nic.h"
 #include "partsvc.h"
 #include "x86/pci.h"
 
@@ -188,6 +189,7 @@ static const struct vblk_hw root_vnet_hw = {
 };
 
 static struct vnet nic;
+static struct e1ke e1ke;
 static int nic_state;           /* 0 not probed, 1 ready, -1 none */
 static const char *nic_why = "not probed";
 static struct phys_nic nic_ops;
@@ -202,6 +204,37 @@ static size_t nic_recv(void *ctx, void *buf, size_t cap)
 	return vnet_recv(&nic, buf, cap);
 }
 
+static int e1ke_tx(void *ctx, const void *frame, size_t len)
+{
+	return e1ke_send(&e1ke, frame, len);
+}
+
+static size_t e1ke_rx(void *ctx, void *buf, size_t cap)
+{
+	return e1ke_recv(&e1ke, buf, cap);
+}
+
+/* No virtio-net: an Intel 82574L (e1000e) or 8254x, polled. */
+static void e1ke_probe(void)
+{
+	int bdf = e1ke_find(&root_vnet_hw), err;
+
+	if (bdf < 0)
+		return;
+	err = e1ke_init(&e1ke, &root_vnet_hw, (uint32_t)bdf);
+	if (err) {
+		nic_why = err == E1KE_ERR_UNMAPPED ? "e1000e BAR outside the identity map" : e1ke.err;
+		return;
+	}
+	klog("net: Intel %04x at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+	     "link %s, polled", e1ke.device, bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, e1ke.mac[0],
+	     e1ke.mac[1], e1ke.mac[2], e1ke.mac[3], e1ke.mac[4], e1ke.mac[5],
+	     e1ke_link_up(&e1ke) ? "up" : "down");
+	nic_ops = (struct phys_nic){ .ctx = NULL, .send = e1ke_tx, .recv = e1ke_rx };
+	memcpy(nic_ops.mac, e1ke.mac, 6);
+	nic_state = 1;
+}
+
 /* Find and start the virtio-net device once; NULL (and why) without one. */
 const struct phys_nic *root_phys_nic(const char **why)
 {
@@ -211,7 +244,8 @@ const struct phys_nic *root_phys_nic(const char **why)
 		nic_state = -1;
 		bdf = vnet_find(&root_vnet_hw);
 		if (bdf < 0) {
-			nic_why = "no virtio-net device attached";
+			nic_why = "no virtio-net or e1000e NIC attached";
+			e1ke_probe();
 		} else if ((err = vnet_init(&nic, &root_vnet_hw, (uint32_t)bdf))) {
 			nic_why = err == VNET_ERR_UNMAPPED ? "virtio-net BAR outside the identity map" :
 							      nic.err;
