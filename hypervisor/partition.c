@@ -615,7 +615,7 @@ uint16_t hc_assert_virtual_interrupt(struct hc_ctx *c)
 		if (!vp)
 			return status;
 		if (!vapic_post_extint(vp, (uint8_t)in->vector))
-			return HV_STATUS_INVALID_VP_STATE;      /* LINT0 masked */
+			return HV_STATUS_INVALID_VP_STATE;      /* LINT0 masked, or busy */
 		return HV_STATUS_SUCCESS;
 	}
 	p = child_by_id(in->partition_id);

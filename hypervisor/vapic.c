@@ -212,14 +212,22 @@ bool vapic_post(struct vp *vp, uint8_t vector, bool level, bool auto_eoi)
 	return true;
 }
 
+static int extint_pending(const struct vp *vp);
+
 bool vapic_post_extint(struct vp *vp, uint8_t vector)
 {
 	bool ok;
 
-	/* Refused while LINT0 does not take ExtINT: the 8259 model keeps
-	 * its request and asks again (drivers/partmgr.c). */
+	/* Refused while LINT0 does not take ExtINT, and while the VP has
+	 * not taken the 8259's last vector yet: a PIC raises INTR for one
+	 * vector and acknowledges it at the INTA. Two acknowledged at once
+	 * would both be in service, and the guest's non-specific EOI after
+	 * the lower-priority one would end the higher one's instead, leaving
+	 * the other in service for good (seen: IRQ 11 stuck behind IRQ 0).
+	 * The 8259 model keeps its request and asks again at the guest's
+	 * EOI or its retry (drivers/partmgr.c). */
 	spin_lock(&vp->apic_lock);
-	ok = vlapic_extint_allowed(&vp->apic);
+	ok = vlapic_extint_allowed(&vp->apic) && extint_pending(vp) < 0;
 	spin_unlock(&vp->apic_lock);
 	if (!ok)
 		return false;

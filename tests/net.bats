@@ -13,6 +13,8 @@ setup_file() {
 	base_iso net-mono 5 0 "" "" "$TOP/tests/net.cfg" >/dev/null
 	base_iso net-up-micro 1 0 "" "" "$TOP/tests/net-uplink.cfg" >/dev/null
 	base_iso net-up-mono 5 0 "" "" "$TOP/tests/net-uplink.cfg" >/dev/null
+	base_iso net-syn-micro 1 0 "" "" "$TOP/tests/net-syn.cfg" >/dev/null
+	base_iso net-syn-mono 5 0 "" "" "$TOP/tests/net-syn.cfg" >/dev/null
 }
 
 # The outside host (tests/tools/netpeer) on a free pair of UDP ports;
@@ -94,4 +96,45 @@ assert_net_run() {
 		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57
 	stop_peer
 	assert_outside
+}
+
+# Both NIC kinds on one switch (tests/net-syn.cfg): the enlightened
+# guest's netvsc against the control function's netvsp, the legacy
+# guest's e1000; the same test as above, each stream's crc32 as sent by
+# one the crc32 the other got.
+assert_syn_run() {
+	local enl_sent enl_got leg_sent leg_got
+	assert_boot_passed
+	refute_line --regexp '^(root|hv): not ok'
+	assert_line --regexp "^(root|hv): enl: nic netvsc 02:15:00:00:00:21 on switch lan0 port [0-9]+ \(VMBus\)$"
+	assert_line --regexp "^(root|hv): leg: nic e1000 02:15:00:00:00:22 on switch lan0 port [0-9]+ \(PCI 00:03.0, IRQ 11\)$"
+	assert_line --regexp "^(root|hv): enl vmbus: network channel [0-9]+ open: 32 ring pages$"
+	assert_line --regexp "^enl: ok [0-9]+ - enlightened netvsc: NVSP version 0x60001, MAC 02:15:00:00:00:21 from RNDIS, link up \(channel [0-9]+, 128 KiB ring, 170 send sections of 6144 bytes\)$"
+	assert_line --regexp "^enl: ok [0-9]+ - enlightened net: ARP resolves the peer 10\.0\.0\.22 "
+	assert_line --regexp "^enl: ok [0-9]+ - enlightened net: 10 pings of 10\.0\.0\.22 answered with their payloads \(156-1056 bytes\): 10 ok; we answered [0-9]+ of the peer's$"
+	assert_line --regexp "^enl: ok [0-9]+ - enlightened net: UDP each way, in order and complete: sent 16777216 bytes \(11429 datagrams, crc32 [0-9a-f]{8}\), got 16777216 \(11429, crc32 [0-9a-f]{8}\) as the peer.s END says; 0 out of order; "
+	assert_line --regexp "^enl: ok [0-9]+ - enlightened netvsc: [1-9][0-9]* frames sent, [1-9][0-9]* received; every send section back \(0 out\); 0 host packets refused$"
+	assert_line --regexp "^leg: ok [0-9]+ - legacy nic: e1000 at 00:03.0, BAR0 0xfebc0000, MAC 02:15:00:00:00:22 from the EEPROM \(checksum 0xbaba, want 0xbaba\) as in RAL0/RAH0, link up$"
+	assert_line --regexp "^leg: ok [0-9]+ - legacy net: ARP resolves the peer 10\.0\.0\.21 "
+	assert_line --regexp "^leg: ok [0-9]+ - legacy net: 10 pings of 10\.0\.0\.21 answered with their payloads \(156-1056 bytes\): 10 ok; we answered [0-9]+ of the peer's$"
+	assert_line --regexp "^leg: ok [0-9]+ - legacy net: UDP each way, in order and complete: sent 16777216 bytes \(11429 datagrams, crc32 [0-9a-f]{8}\), got 16777216 \(11429, crc32 [0-9a-f]{8}\) as the peer.s END says; 0 out of order; "
+	assert_line --regexp "^leg: ok [0-9]+ - legacy nic: [1-9][0-9]* interrupts on IRQ 11"
+	assert_line --regexp "^(root|hv): ok [0-9]+ - enl: finished with exit code 0, ([0-9]+) of \2 TAP results$"
+	assert_line --regexp "^(root|hv): ok [0-9]+ - leg: finished with exit code 0, ([0-9]+) of \2 TAP results$"
+	enl_sent=$(sed -n 's/^enl: ok [0-9]* - enlightened net: UDP .* crc32 \([0-9a-f]*\)), got .*/\1/p' <<<"$output")
+	enl_got=$(sed -n 's/^enl: ok [0-9]* - enlightened net: UDP .* got 16777216 (11429, crc32 \([0-9a-f]*\)).*/\1/p' <<<"$output")
+	leg_sent=$(sed -n 's/^leg: ok [0-9]* - legacy net: UDP .* crc32 \([0-9a-f]*\)), got .*/\1/p' <<<"$output")
+	leg_got=$(sed -n 's/^leg: ok [0-9]* - legacy net: UDP .* got 16777216 (11429, crc32 \([0-9a-f]*\)).*/\1/p' <<<"$output")
+	[ -n "$enl_sent" ] && [ "$enl_sent" = "$leg_got" ] && [ "$leg_sent" = "$enl_got" ] ||
+		fail "crc32s do not cross: enl sent $enl_sent got $enl_got, leg sent $leg_sent got $leg_got"
+}
+
+@test "net: netvsc and e1000 guests ping and stream 16 MiB each way, microkernel, bios" {
+	boot net-syn-micro "$O/tests/net-syn-micro.iso" -- -cpu max -smp 2 -m 512M
+	assert_syn_run
+}
+
+@test "net: netvsc and e1000 guests ping and stream 16 MiB each way, monolithic, uefi, qemu64 with svm" {
+	boot net-syn-mono-uefi "$O/tests/net-syn-mono.iso" --uefi -- -cpu qemu64,+svm,+npt -smp 2 -m 512M
+	assert_syn_run
 }

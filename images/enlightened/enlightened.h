@@ -164,7 +164,7 @@ void synic_interrupt(void);
 /* Interrupts on vectors nobody expects (a bug, or a hostile host). */
 extern volatile uint64_t irq_unexpected;
 
-/* ---- test mode (tests.c, vmbus_tests.c) --------------------------------- */
+/* ---- test mode (tests.c, vmbus_tests.c, net.c) ------------------------- */
 void enlightened_tests(void);
 /* The VMBus checks (offer, open, storvsc I/O, IC framing): the
  * integrator's, after the platform checks passed. */
@@ -172,6 +172,9 @@ void enlightened_vmbus_tests(void);
 /* The heartbeat channel is open: the host interrupts us once a second,
  * so a wait that halts wakes to look again. */
 bool enlightened_vmbus_heartbeat_open(void);
+/* "net": the synthetic NIC through netvsc and the shared network test
+ * (net.c), instead of the VMBus checks. */
+void enlightened_net_tests(void);
 /* After the TAP plan: wait for the host's shutdown IC request, if any. */
 void enlightened_vmbus_wait_shutdown(void);
 

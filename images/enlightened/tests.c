@@ -5,8 +5,8 @@
  * bits, the SynIC, HvPostMessage and HvSignalEvent to a connection nobody
  * made, an empty message slot and event flags, the reference counter,
  * the exit counters, the page pool; then the VMBus checks
- * (vmbus_tests.c), with "vps=N" the other VPs' (smp.c), and a "# exits"
- * line for the bench.
+ * (vmbus_tests.c), or with "net" the network's instead (net.c); with
+ * "vps=N" the other VPs' (smp.c), and a "# exits" line for the bench.
  *
  * Each check that needs what an earlier one brought up is skipped when
  * that is missing: the earlier check already failed (under isovisor), or
@@ -273,7 +273,10 @@ void enlightened_tests(void)
 	check_time();
 	check_exit_counters();
 	check_pages();
-	enlightened_vmbus_tests();
+	if (cmdline_has(boot.cmdline, "net"))
+		enlightened_net_tests();
+	else
+		enlightened_vmbus_tests();
 	enlightened_smp_tests(hc_up ? NULL : why_not(hc_up));
 	report_exits();
 	if (irq_unexpected)

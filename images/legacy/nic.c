@@ -1,27 +1,18 @@
 /*
  * The legacy guest's network checks ("net" on the command line): an
- * Intel 82540EM (e1000) driven as its datasheet says, with the library's
- * tiny IPv4 stack (kernel/lib/net.c) on top. Nothing here knows whether
- * the NIC is isovisor's model or a real one.
+ * Intel 82540EM (e1000) driven as its datasheet says, under the shared
+ * network test (../common/nettest.c: ARP, pings, the outside host, the
+ * UDP stream each way) and the library's tiny IPv4 stack. Nothing here
+ * knows whether the NIC is isovisor's model or a real one.
  *
- *   net ip=N peer=M [bytes=B] [outside=O]
- *     our address 10.0.0.N, the peer 10.0.0.M on the same link; B bytes
- *     (default 16 MiB) of UDP each way; with O, a host 10.0.0.O outside
- *     (beyond the switch's uplink: tests/tools/netpeer) that answers ARP
- *     and pings and echoes UDP port 7
- *   stream=0 serve=P
- *     no UDP stream (a peer that does not speak it, such as Linux): after
- *     the pings, answer until the peer has pinged us P times
- *
- * The checks, one TAP result each: the NIC and its EEPROM; ARP for the
- * peer; 10 pings to the peer with their payloads; the UDP stream both
- * ways, in order, nothing missing, crc32 equal; the NIC's interrupts. At
- * the end both sides wait for each other's "done" so that neither stops
- * answering while the other still asks.
+ * The e1000's own checks, one TAP result each: the NIC and its EEPROM
+ * first; after the shared ones, the NIC's interrupts (IRQ 11, RXT0 and
+ * TXDW seen). The command line's words are nettest.h's.
  */
 #include "legacy.h"
 #include <string.h>
 #include "net.h"
+#include "../common/nettest.h"
 
 #define E1000_VENDOR  0x8086
 #define E1000_DEVICE  0x100e
@@ -61,9 +52,6 @@
 
 #define RING          32                /* descriptors per ring */
 #define BUF           2048
-#define NIC_IRQ_BUDGET 5000             /* ms of PIT ticks for a phase */
-#define STREAM_PORT   5001
-#define CTRL_PORT     5000
 
 struct rx_desc {
 	uint64_t addr;
@@ -87,13 +75,6 @@ static volatile uint32_t *regs;
 static unsigned rx_next, tx_tail, tx_clean;
 static volatile uint64_t nic_irqs, nic_icr_causes;
 static struct net_if nif;
-static uint8_t peer_ip[4] = { 10, 0, 0, 0 };
-static uint8_t outside_ip[4] = { 10, 0, 0, 0 };
-#define ECHO_PORT     7
-#define ECHO_LOCAL    5007
-#define ECHO_COUNT    100
-static unsigned echo_ok, echo_bad;
-static uint32_t echo_want;
 
 /* Register accesses are ordered with the descriptor and buffer stores
  * and loads around them (x86 keeps stores in order; the compiler must
@@ -182,97 +163,37 @@ static int nic_send(void *ctx, const void *frame, size_t len)
 /* Hand every received frame to the stack, then give the buffers back. */
 static void rx_poll(void)
 {
+	/* Reentrant: a reply sent from net_input() may find the transmit
+	 * ring full and poll again (nic_send). Each frame is copied out and
+	 * its descriptor handed back before the stack sees it, so a nested
+	 * poll takes the next one; two levels at most. */
+	static unsigned depth;
+	uint8_t frame[BUF];
 	unsigned given = 0;
 
+	if (depth >= 2)
+		return;
+	depth++;
 	while (((volatile struct rx_desc *)rxd)[rx_next].status & 1) {
 		struct rx_desc d;
+		unsigned i = rx_next;
 
 		__asm__ volatile("" ::: "memory");     /* the status before the rest */
-		d = rxd[rx_next];
-
+		d = rxd[i];
 		if ((d.status & 2) && d.length <= BUF)
-			net_input(&nif, rxbuf[rx_next], d.length);
-		rxd[rx_next].status = 0;
-		rx_next = (rx_next + 1) % RING;
-		given++;
+			memcpy(frame, rxbuf[i], d.length);
+		rxd[i].status = 0;
+		rx_next = (i + 1) % RING;
+		/* Its buffer is free once copied: hand back every 8. The
+		 * tail is the last descriptor the NIC may fill. */
+		if (++given % 8 == 0)
+			wr(REG_RDT, i);
+		if ((d.status & 2) && d.length <= BUF)
+			net_input(&nif, frame, d.length);
 	}
-	if (given)      /* the tail is the last descriptor the NIC may fill */
+	if (given % 8)
 		wr(REG_RDT, (rx_next + RING - 1) % RING);
-}
-
-/* ---- the UDP stream -------------------------------------------------------- */
-
-static uint64_t stream_bytes;
-static struct {
-	uint32_t next_seq, crc, out_of_order;
-	uint64_t bytes;
-	bool end_seen;
-	uint32_t end_crc;
-	uint64_t end_bytes;
-	bool peer_done;
-} in;
-
-static void stream_payload(uint32_t seq, uint8_t *p, size_t len)
-{
-	uint64_t x = 0x9e3779b97f4a7c15ull * (seq + 1) ^ nif.ip[3];
-
-	for (size_t i = 0; i < len; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		p[i] = (uint8_t)x;
-	}
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void udp_in(struct net_if *n, const uint8_t src[4], uint16_t sport, uint16_t dport,
-		   const void *data, size_t len)
-{
-	const uint8_t *d = data;
-
-	if (!memcmp(src, outside_ip, 4) && sport == ECHO_PORT && dport == ECHO_LOCAL) {
-		uint8_t want[NET_UDP_MAX];
-
-		if (len >= 4 && len <= sizeof(want) && get32(d) == echo_want) {
-			stream_payload(echo_want + 1000000, want, len - 4);
-			if (!memcmp(d + 4, want, len - 4))
-				echo_ok++;
-			else
-				echo_bad++;
-			echo_want = ~0u;
-		}
-		return;
-	}
-	if (memcmp(src, peer_ip, 4))
-		return;
-	if (dport == STREAM_PORT && len >= 4) {
-		uint32_t seq = get32(d);
-
-		if (seq != in.next_seq)
-			in.out_of_order++;
-		in.next_seq = seq + 1;
-		in.crc = crc32_update(in.crc, d + 4, len - 4);
-		in.bytes += len - 4;
-	} else if (dport == CTRL_PORT && len == 16 && !memcmp(d, "END ", 4)) {
-		in.end_seen = true;
-		in.end_crc = get32(d + 4);
-		in.end_bytes = (uint64_t)get32(d + 8) | (uint64_t)get32(d + 12) << 32;
-	} else if (dport == CTRL_PORT && len == 4 && !memcmp(d, "DONE", 4)) {
-		in.peer_done = true;
-	}
+	depth--;
 }
 
 /* ---- the checks -------------------------------------------------------------- */
@@ -280,89 +201,6 @@ static void udp_in(struct net_if *n, const uint8_t src[4], uint16_t sport, uint1
 static uint64_t ms_now(void)
 {
 	return pit_ticks * 10;          /* the PIT runs at 100 Hz here */
-}
-
-/* Poll for `ms` or until done() says so. */
-static bool wait_for(bool (*done)(void), uint64_t ms)
-{
-	uint64_t end = ms_now() + ms;
-
-	while (ms_now() < end) {
-		rx_poll();
-		if (done())
-			return true;
-		cpu_relax();
-	}
-	return done();
-}
-
-static bool arp_known(void)
-{
-	uint8_t mac[6];
-
-	return net_arp_lookup(&nif, peer_ip, mac);
-}
-
-static bool echo_back(void)
-{
-	return nif.echo_seen;
-}
-
-static bool stream_ended(void)
-{
-	return in.end_seen;
-}
-
-static bool peer_done(void)
-{
-	return in.peer_done;
-}
-
-static bool outside_known(void)
-{
-	uint8_t mac[6];
-
-	return net_arp_lookup(&nif, outside_ip, mac);
-}
-
-static bool echo_came(void)
-{
-	return echo_want == ~0u;
-}
-
-/* The host beyond the uplink: ARP, 5 pings, ECHO_COUNT UDP echoes of
- * growing sizes, each checked byte for byte. */
-static void check_outside(void)
-{
-	uint8_t dgram[NET_UDP_MAX];
-	uint64_t t0 = ms_now(), arp_ms;
-	unsigned pings = 0;
-
-	while (!outside_known() && ms_now() - t0 < 20000) {
-		net_arp_request(&nif, outside_ip);
-		wait_for(outside_known, 100);
-	}
-	arp_ms = ms_now() - t0;
-	for (uint16_t s = 1; outside_known() && s <= 5; s++) {
-		net_ping(&nif, outside_ip, 0x4321, s, 64 * s);
-		if (wait_for(echo_back, NIC_IRQ_BUDGET) && nif.echo_data_ok && nif.echo_seq == s)
-			pings++;
-	}
-	for (uint32_t i = 0; outside_known() && i < ECHO_COUNT; i++) {
-		size_t n = 4 + (i * 97) % (NET_UDP_MAX - 4);
-
-		echo_want = i;
-		put32(dgram, i);
-		stream_payload(i + 1000000, dgram + 4, n - 4);
-		if (net_udp_send(&nif, outside_ip, ECHO_LOCAL, ECHO_PORT, dgram, n))
-			break;
-		wait_for(echo_came, NIC_IRQ_BUDGET);
-	}
-	tap_result(outside_known() && pings == 5 && echo_ok == ECHO_COUNT && !echo_bad,
-		   "legacy net: the outside host 10.0.0.%u (ARP %s in %lu ms) answered %u of "
-		   "5 pings and echoed %u of %u UDP datagrams intact (%u wrong)", outside_ip[3],
-		   outside_known() ? "resolved" : "not resolved", arp_ms, pings, echo_ok,
-		   ECHO_COUNT, echo_bad);
 }
 
 static unsigned nic_dev = 32;
@@ -440,122 +278,41 @@ static void nic_up(void)
 	wr(REG_IMS, ICR_RXT0 | ICR_TXDW | ICR_LSC);
 }
 
-static void send_ctrl(const void *msg, size_t len)
+static void nic_arp_failed(void)
 {
-	net_udp_send(&nif, peer_ip, CTRL_PORT, CTRL_PORT, msg, len);
+	kprint("# nic: TDH %u TDT %u TCTL %#x RDH %u RDT %u RCTL %#x ICR causes %#lx; "
+	       "stack: %lu frames out, %lu tx errors, %lu in",
+	       rd(REG_TDH), rd(REG_TDT), rd(REG_TCTL), rd(REG_RDH), rd(REG_RDT),
+	       rd(REG_RCTL), nic_icr_causes, nif.tx_frames, nif.tx_errors, nif.rx_frames);
+}
+
+static void nic_irq_check(void)
+{
+	tap_result(nic_irqs > 0 && (nic_icr_causes & ICR_RXT0) && (nic_icr_causes & ICR_TXDW),
+		   "legacy nic: %lu interrupts on IRQ 11, causes %#lx (RXT0 and TXDW seen)",
+		   nic_irqs, nic_icr_causes);
+}
+
+static void nic_stop(void)
+{
+	wr(REG_IMC, 0xffffffff);
+	irq_disable();
+	pit_stop();
 }
 
 void legacy_net_tests(void)
 {
-	uint8_t ip[4] = { 10, 0, 0, 0 };
-	uint8_t dgram[NET_UDP_MAX];
-	uint32_t seq = 0, out_crc = 0;
-	uint64_t sent = 0, t0;
-	unsigned pings_ok = 0;
+	static const struct nettest_nic e1000 = {
+		.kind = "legacy", .nif = &nif, .mac = nif.mac, .send = nic_send,
+		.poll = rx_poll, .ms_now = ms_now, .arp_failed = nic_arp_failed,
+		.final_check = nic_irq_check, .stop = nic_stop,
+	};
 
-	ip[3] = (uint8_t)cmdline_u64(boot.cmdline, "ip=", 1);
-	peer_ip[3] = (uint8_t)cmdline_u64(boot.cmdline, "peer=", 2);
-	stream_bytes = cmdline_u64(boot.cmdline, "bytes=", 16 * MiB);
-	outside_ip[3] = (uint8_t)cmdline_u64(boot.cmdline, "outside=", 0);
 	if (!check_nic())
 		return;
-	net_init(&nif, nif.mac, ip, nic_send, NULL);
-	nif.udp = udp_in;
 	pit_ticks = 0;
 	pit_start(100);
 	irq_enable();
 	nic_up();
-
-	/* ARP: ask every 100 ms; the peer may still be booting. */
-	t0 = ms_now();
-	while (!arp_known() && ms_now() - t0 < cmdline_u64(boot.cmdline, "arpwait=", 20000)) {
-		net_arp_request(&nif, peer_ip);
-		wait_for(arp_known, 100);
-	}
-	tap_result(arp_known(), "legacy net: ARP resolves the peer 10.0.0.%u (%lu ms; "
-		   "%lu requests of the peer answered)", peer_ip[3], ms_now() - t0,
-		   nif.arp_requests_answered);
-	if (!arp_known()) {
-		kprint("# nic: TDH %u TDT %u TCTL %#x RDH %u RDT %u RCTL %#x ICR causes %#lx; "
-		       "stack: %lu frames out, %lu tx errors, %lu in",
-		       rd(REG_TDH), rd(REG_TDT), rd(REG_TCTL), rd(REG_RDH), rd(REG_RDT),
-		       rd(REG_RCTL), nic_icr_causes, nif.tx_frames, nif.tx_errors, nif.rx_frames);
-		return;
-	}
-
-	for (uint16_t s = 1; s <= 10; s++) {
-		net_ping(&nif, peer_ip, 0x1234, s, 56 + 100 * s);
-		if (wait_for(echo_back, NIC_IRQ_BUDGET) && nif.echo_data_ok &&
-		    nif.echo_seq == s)
-			pings_ok++;
-	}
-	tap_result(pings_ok == 10, "legacy net: 10 pings of 10.0.0.%u answered with "
-		   "their payloads (156-1056 bytes): %u ok; we answered %lu of the peer's",
-		   peer_ip[3], pings_ok, nif.echo_requests_answered);
-
-	if (outside_ip[3])
-		check_outside();
-	if (!cmdline_u64(boot.cmdline, "stream=", 1)) {
-		uint64_t want = cmdline_u64(boot.cmdline, "serve=", 0);
-
-		t0 = ms_now();
-		while (nif.echo_requests_answered < want && ms_now() - t0 < 240000)
-			wait_for(echo_back, 100);
-		tap_result(nif.echo_requests_answered >= want, "legacy net: the peer pinged us "
-			   "%lu times (want %lu) in %lu ms", nif.echo_requests_answered, want,
-			   ms_now() - t0);
-		goto out_checks;
-	}
-
-	/* The stream, both ways at once: each datagram a sequence number
-	 * and the pattern; then END with the byte count and crc32. */
-	t0 = ms_now();
-	while (sent < stream_bytes) {
-		size_t n = stream_bytes - sent < NET_UDP_MAX - 4 ? stream_bytes - sent :
-								   NET_UDP_MAX - 4;
-
-		put32(dgram, seq);
-		stream_payload(seq, dgram + 4, n);
-		out_crc = crc32_update(out_crc, dgram + 4, n);
-		if (net_udp_send(&nif, peer_ip, STREAM_PORT, STREAM_PORT, dgram, n + 4))
-			break;
-		seq++;
-		sent += n;
-		rx_poll();
-	}
-	{
-		uint8_t end[16] = "END ";
-
-		put32(end + 4, out_crc);
-		put32(end + 8, (uint32_t)sent);
-		put32(end + 12, (uint32_t)(sent >> 32));
-		send_ctrl(end, sizeof(end));
-	}
-	wait_for(stream_ended, 120000);
-	tap_result(in.end_seen && in.end_bytes == in.bytes && in.end_crc == in.crc &&
-		   !in.out_of_order && in.bytes == stream_bytes && sent == stream_bytes,
-		   "legacy net: UDP each way, in order and complete: sent %lu bytes (%u "
-		   "datagrams, crc32 %08x), got %lu (%u, crc32 %08x) as the peer's END "
-		   "says; %u out of order; %lu ms", sent, seq, out_crc, in.bytes,
-		   in.next_seq, in.crc, in.out_of_order, ms_now() - t0);
-
-out_checks:
-	tap_result(nic_irqs > 0 && (nic_icr_causes & ICR_RXT0) && (nic_icr_causes & ICR_TXDW),
-		   "legacy nic: %lu interrupts on IRQ 11, causes %#lx (RXT0 and TXDW seen)",
-		   nic_irqs, nic_icr_causes);
-
-	/* Keep answering until the peer is done too. */
-	for (unsigned i = 0; stream_bytes && cmdline_u64(boot.cmdline, "stream=", 1) &&
-			     i < 50 && !in.peer_done; i++) {
-		send_ctrl("DONE", 4);
-		wait_for(peer_done, 200);
-	}
-	send_ctrl("DONE", 4);
-	wait_for(peer_done, 500);
-	wr(REG_IMC, 0xffffffff);
-	irq_disable();
-	pit_stop();
-	kprint("# net: %lu frames in, %lu out, %lu bad, %lu ignored; peer done: %s",
-	       nif.rx_frames, nif.tx_frames, nif.bad, nif.ignored,
-	       in.peer_done ? "yes" : "no");
+	nettest_run(&e1000);
 }
