@@ -39,8 +39,8 @@ assert_outside() {
 	local g
 	assert_boot_passed
 	refute_line --regexp '^(root|hv): not ok'
-	assert_line --regexp "^(root|hv): switch lan0: uplink to the machine's NIC 52:54:00:12:34:5[67] \(port [0-9]+\)$"
-	assert_line --regexp "^(root|hv): net: virtio-net at "
+	assert_line --regexp "^(root|hv): switch lan0: uplink to the machine's NIC 52:54:00:12:34:5[678] \(port [0-9]+\)$"
+	assert_line --regexp "^(root|hv): net: (virtio-net|Intel 10d3) at "
 	for g in neta netb; do
 		assert_line --regexp "^$g: ok [0-9]+ - legacy net: the outside host 10\.0\.0\.254 \(ARP resolved in [0-9]+ ms\) answered 5 of 5 pings and echoed 100 of 100 UDP datagrams intact \(0 wrong\)$"
 		assert_line --regexp "^$g: ok [0-9]+ - legacy net: UDP each way, in order and complete: sent 1048576 bytes"
@@ -95,6 +95,15 @@ assert_net_run() {
 	boot net-up-mono-uefi "$O/tests/net-up-mono.iso" --uefi -- -cpu qemu64,+svm,+npt -smp 2 -m 512M \
 		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57
 	stop_peer
+	assert_outside
+}
+
+@test "net: the uplink to the outside, microkernel, q35 bios, Intel 82574L (e1000e)" {
+	start_peer net-up-e1000e
+	boot net-up-e1000e "$O/tests/net-up-micro.iso" -- -machine q35 -cpu max -smp 2 -m 512M \
+		-netdev "$NETDEV" -device e1000e,netdev=n0,mac=52:54:00:12:34:58
+	stop_peer
+	assert_line --regexp "^root: net: Intel 10d3 at [0-9a-f:.]+, MAC 52:54:00:12:34:58, link up, polled$"
 	assert_outside
 }
 
