@@ -9,6 +9,9 @@
 #     only, the second VP started by INIT/SIPI, ACPI S5 at the end.
 # A legacy guest runs beside it every time.
 
+# A Linux boot under TCG on a busy 2-core machine can take minutes to
+# reach /init (141 s seen under load, 9-19 s on a quiet one).
+export BOOT_TIMEOUT=${BOOT_TIMEOUT:-600}
 load helpers
 
 setup_file() {

@@ -278,6 +278,100 @@ static void nic_up(void)
 	wr(REG_IMS, ICR_RXT0 | ICR_TXDW | ICR_LSC);
 }
 
+/* The rings back as nic_up() leaves them (after a hostile test). */
+static void rings_reset(void)
+{
+	for (unsigned i = 0; i < RING; i++) {
+		rxd[i] = (struct rx_desc){ .addr = (uint64_t)(uintptr_t)rxbuf[i] };
+		txd[i] = (struct tx_desc){ 0 };
+	}
+	rx_next = tx_tail = tx_clean = 0;
+	wr(REG_RDBAL, (uint32_t)(uintptr_t)rxd);
+	wr(REG_RDH, 0);
+	wr(REG_RDT, RING - 1);
+	wr(REG_TDBAL, (uint32_t)(uintptr_t)txd);
+	wr(REG_TDH, 0);
+	wr(REG_TDT, 0);
+}
+
+static void spin_ms(uint64_t ms)
+{
+	uint64_t end = ms_now() + ms;
+
+	while (ms_now() < end)
+		cpu_relax();
+}
+
+/*
+ * "hostile": what a guest may do to its own NIC, each of which the NIC
+ * must refuse (the host logs it) and survive: a frame longer than 1514
+ * bytes over three descriptors; a transmit ring and then a receive ring
+ * placed outside its RAM (0xf0000000). After each the rings are put back
+ * and the NIC must work again: the checks that follow prove it.
+ */
+static void nic_hostile(void)
+{
+	const uint32_t outside = 0xf0000000u;
+	uint32_t tdh0, tdh1, tdh2, rdh0, rdh1;
+	bool dd = true;
+
+	/* 1. 3 x 1000 bytes, EOP on the last only: dropped as oversized. */
+	tdh0 = rd(REG_TDH);
+	for (unsigned k = 0; k < 3; k++) {
+		memset(txbuf[tx_tail], 0xa5, 1000);
+		txd[tx_tail] = (struct tx_desc){ .addr = (uint64_t)(uintptr_t)txbuf[tx_tail],
+						 .length = 1000,
+						 .cmd = (uint8_t)((k == 2 ? 0x01 : 0) | 0x02 | 0x08) };
+		tx_tail = (tx_tail + 1) % RING;
+	}
+	wr(REG_TDT, tx_tail);
+	spin_ms(50);
+	tdh1 = rd(REG_TDH);
+	for (unsigned k = 0; k < 3; k++)
+		dd &= (((volatile struct tx_desc *)txd)[(tdh0 + k) % RING].status & 1) != 0;
+	/* 2. The transmit ring outside our RAM: the NIC stops it. */
+	wr(REG_TDBAL, outside);
+	wr(REG_TDT, (rd(REG_TDH) + 1) % RING);
+	spin_ms(50);
+	tdh2 = rd(REG_TDH);
+	rings_reset();
+	/* 3. The receive ring outside our RAM: what arrives is dropped. */
+	wr(REG_RDBAL, outside);
+	wr(REG_RDH, 0);                 /* room for what comes: it must try */
+	wr(REG_RDT, RING - 1);
+	rdh0 = rd(REG_RDH);
+	spin_ms(2000);                  /* the peer's ARP requests come */
+	rdh1 = rd(REG_RDH);
+	rings_reset();
+	tap_result(tdh1 == (tdh0 + 3) % RING && dd && tdh2 == tdh1 && rdh1 == rdh0,
+		   "legacy hostile: a 3000-byte frame over 3 descriptors consumed (TDH %u -> %u, "
+		   "DD %s), a transmit ring outside RAM stopped (TDH stays %u), a receive ring "
+		   "outside RAM takes nothing (RDH %u -> %u); the rings put back",
+		   tdh0, tdh1, dd ? "set" : "missing", tdh2, rdh0, rdh1);
+}
+
+/* "flood=N": N broadcast frames as fast as the switch takes them, then
+ * the end; the other guests' checks on the same switch must not suffer. */
+static void nic_flood(uint64_t n)
+{
+	uint8_t f[1514];
+	uint64_t t0 = ms_now(), sent = 0;
+
+	memset(f, 0xff, 6);
+	memcpy(f + 6, nif.mac, 6);
+	f[12] = 0x88;                   /* IEEE 802 local experimental type */
+	f[13] = 0xb5;
+	for (uint64_t i = 0; i < n; i++) {
+		memset(f + 14, (int)i, sizeof(f) - 14);
+		if (nic_send(NULL, f, sizeof(f)))
+			break;
+		sent++;
+		rx_poll();
+	}
+	tap_result(sent == n, "legacy hostile: flooded %lu of %lu broadcast frames of 1514 bytes "
+		   "in %lu ms", sent, n, ms_now() - t0);
+}
+
 static void nic_arp_failed(void)
 {
 	kprint("# nic: TDH %u TDT %u TCTL %#x RDH %u RDT %u RCTL %#x ICR causes %#lx; "
@@ -314,5 +408,13 @@ void legacy_net_tests(void)
 	pit_start(100);
 	irq_enable();
 	nic_up();
+	if (cmdline_u64(boot.cmdline, "flood=", 0)) {
+		net_init(&nif, nif.mac, (const uint8_t[4]){ 10, 0, 0, 99 }, nic_send, NULL);
+		nic_flood(cmdline_u64(boot.cmdline, "flood=", 0));
+		nic_stop();
+		return;
+	}
+	if (cmdline_has(boot.cmdline, "hostile"))
+		nic_hostile();
 	nettest_run(&e1000);
 }
