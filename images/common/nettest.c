@@ -110,7 +110,10 @@ static bool wait_for(bool (*done)(void), uint64_t ms)
 		nic->poll();
 		if (done())
 			return true;
-		cpu_relax();
+		if (nic->idle)
+			nic->idle();
+		else
+			cpu_relax();
 	}
 	return done();
 }

@@ -46,6 +46,9 @@ struct nettest_nic {
 	/* The NIC's own TAP check(s), before the final DONE exchange. May
 	 * be NULL. */
 	void (*final_check)(void);
+	/* Waiting for the peer: give the CPU away until an interrupt (the
+	 * NIC's or a timer's) may have brought something. NULL: spin. */
+	void (*idle)(void);
 	/* After the DONE exchange: the NIC quiet again. May be NULL. */
 	void (*stop)(void);
 };
