@@ -13,9 +13,7 @@
 #include "platform.h"
 #include "partcfg.h"
 #include "virtio_blk.h"
-#include "virtio_net.h"
-#include "e1000e_nic.h"
-#include "partsvc.h"
+#include "physnic.h"
 #include "x86/pci.h"
 
 #define TEST_LBA        2048
@@ -179,7 +177,7 @@ const struct block_backend *root_phys_disk(const char **why)
 	return &disk_backend;
 }
 
-/* ---- the physical NIC: a virtual switch's uplink (virtio-net, polled) ------- */
+/* ---- the physical NIC: a virtual switch's uplink (drivers/physnic.c) ------- */
 
 static const struct vblk_hw root_vnet_hw = {
 	.pci_read32 = pci_read32,
@@ -188,82 +186,14 @@ static const struct vblk_hw root_vnet_hw = {
 	.dma_alloc = dma_alloc,
 };
 
-static struct vnet nic;
-static struct e1ke e1ke;
-static int nic_state;           /* 0 not probed, 1 ready, -1 none */
-static const char *nic_why = "not probed";
-static struct phys_nic nic_ops;
-
-static int nic_send(void *ctx, const void *frame, size_t len)
+static void nic_log(const char *line)
 {
-	return vnet_send(&nic, frame, len);
+	klog("%s", line);
 }
 
-static size_t nic_recv(void *ctx, void *buf, size_t cap)
-{
-	return vnet_recv(&nic, buf, cap);
-}
-
-static int e1ke_tx(void *ctx, const void *frame, size_t len)
-{
-	return e1ke_send(&e1ke, frame, len);
-}
-
-static size_t e1ke_rx(void *ctx, void *buf, size_t cap)
-{
-	return e1ke_recv(&e1ke, buf, cap);
-}
-
-/* No virtio-net: an Intel 82574L (e1000e) or 8254x, polled. */
-static void e1ke_probe(void)
-{
-	int bdf = e1ke_find(&root_vnet_hw), err;
-
-	if (bdf < 0)
-		return;
-	err = e1ke_init(&e1ke, &root_vnet_hw, (uint32_t)bdf);
-	if (err) {
-		nic_why = err == E1KE_ERR_UNMAPPED ? "e1000e BAR outside the identity map" : e1ke.err;
-		return;
-	}
-	klog("net: Intel %04x at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
-	     "link %s, polled", e1ke.device, bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, e1ke.mac[0],
-	     e1ke.mac[1], e1ke.mac[2], e1ke.mac[3], e1ke.mac[4], e1ke.mac[5],
-	     e1ke_link_up(&e1ke) ? "up" : "down");
-	nic_ops = (struct phys_nic){ .ctx = NULL, .send = e1ke_tx, .recv = e1ke_rx };
-	memcpy(nic_ops.mac, e1ke.mac, 6);
-	nic_state = 1;
-}
-
-/* Find and start the virtio-net device once; NULL (and why) without one. */
 const struct phys_nic *root_phys_nic(const char **why)
 {
-	int bdf, err;
-
-	if (!nic_state) {
-		nic_state = -1;
-		bdf = vnet_find(&root_vnet_hw);
-		if (bdf < 0) {
-			nic_why = "no virtio-net or e1000e NIC attached";
-			e1ke_probe();
-		} else if ((err = vnet_init(&nic, &root_vnet_hw, (uint32_t)bdf))) {
-			nic_why = err == VNET_ERR_UNMAPPED ? "virtio-net BAR outside the identity map" :
-							      nic.err;
-		} else {
-			klog("net: virtio-net at %02x:%02x.%x, MAC %02x:%02x:%02x:%02x:%02x:%02x, "
-			     "link %s, polled", bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, nic.mac[0],
-			     nic.mac[1], nic.mac[2], nic.mac[3], nic.mac[4], nic.mac[5],
-			     vnet_link_up(&nic) ? "up" : "down");
-			nic_ops = (struct phys_nic){ .ctx = NULL, .send = nic_send, .recv = nic_recv };
-			memcpy(nic_ops.mac, nic.mac, 6);
-			nic_state = 1;
-		}
-	}
-	if (nic_state < 0) {
-		*why = nic_why;
-		return NULL;
-	}
-	return &nic_ops;
+	return physnic_probe(&root_vnet_hw, nic_log, why);
 }
 
 static void buf_free(void *p, size_t bytes)
