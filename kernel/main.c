@@ -128,6 +128,8 @@ void boot_main(uint32_t magic, uint64_t info)
 	tap_begin();
 	if (cmdline_has(boot.cmdline, "bench"))
 		blk_bench();
+	if (cmdline_u64(boot.cmdline, "netbench=", 0))
+		net_bench();
 	partmgr_run();
 	tap_end();
 	power_off();

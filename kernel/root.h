@@ -221,6 +221,8 @@ void test_synic_ports(void);
 void test_virtio_blk(void);
 /* "bench": the physical disk's write and read throughput (blk.c). */
 void blk_bench(void);
+/* "netbench=BYTES": the NIC's echo throughput to the outside host (netbench.c). */
+void net_bench(void);
 /* Run the partition config's children; their TAP joins the stream. */
 void partmgr_run(void);
 void test_hv_hypercall_errors(void);

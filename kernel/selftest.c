@@ -383,6 +383,8 @@ void root_selftests(void)
 	/* Before any child runs: the disk to itself. */
 	if (cmdline_has(boot.cmdline, "bench"))
 		blk_bench();
+	if (cmdline_u64(boot.cmdline, "netbench=", 0))
+		net_bench();
 	test_child_partition();
 	test_partition_churn();
 	test_hlt_timer();

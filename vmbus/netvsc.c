@@ -105,9 +105,24 @@ static int put(struct netvsc *nc, const struct vmbus_iov *iov, unsigned n)
 		return NETVSC_BUSY;
 	if (err)
 		return broken(nc, "outbound");
-	if (sig)
+	/* Inside a poll or a corked burst the signal waits for its end:
+	 * one for the batch, as the ring was empty before its first packet. */
+	if (sig && (nc->corked || nc->depth))
+		nc->sig_pending = true;
+	else if (sig)
 		signal_host(nc);
 	return 0;
+}
+
+void netvsc_flush(struct netvsc *nc)
+{
+	if (!nc)
+		return;
+	nc->corked = false;
+	if (nc->sig_pending && !nc->depth) {
+		nc->sig_pending = false;
+		signal_host(nc);
+	}
 }
 
 /* An inband NVSP message (the whole 40 bytes, as Linux sends them). */
@@ -224,6 +239,15 @@ static int send_section(struct netvsc *nc, const void *a, uint32_t alen, const v
 
 int netvsc_send(struct netvsc *nc, const void *frame, size_t len)
 {
+	int r = netvsc_send_more(nc, frame, len);
+
+	if (nc && nc->corked)
+		netvsc_flush(nc);
+	return r;
+}
+
+int netvsc_send_more(struct netvsc *nc, const void *frame, size_t len)
+{
 	struct {
 		struct rndis_msg_header h;
 		struct rndis_packet p;
@@ -234,6 +258,7 @@ int netvsc_send(struct netvsc *nc, const void *frame, size_t len)
 	if (!nc || !nc->ready || nc->broken || !frame || len < NETVSC_FRAME_MIN ||
 	    len > NETVSC_FRAME_MAX)
 		return -1;
+	nc->corked = true;
 	if (flush_comps(nc))
 		return -1;
 	memset(&hdr, 0, sizeof(hdr));
@@ -243,8 +268,11 @@ int netvsc_send(struct netvsc *nc, const void *frame, size_t len)
 	hdr.p.data_len = (uint32_t)len;
 	r = send_section(nc, &hdr, sizeof(hdr), frame, (uint32_t)len,
 			 NVSP_CHANNEL_TYPE_DATA, &tid);
-	if (r == NETVSC_BUSY)
+	if (r == NETVSC_BUSY) {
+		/* Out of sections or ring: the host must see the batch. */
+		netvsc_flush(nc);
 		return NETVSC_BUSY;
+	}
 	if (r)
 		return -1;
 	nc->stats.tx_frames++;
@@ -535,6 +563,10 @@ int netvsc_poll(struct netvsc *nc)
 	vmbus_ring_reader_done(&nc->in, &more);
 out:
 	nc->depth--;
+	if (!nc->depth && !nc->corked && nc->sig_pending) {
+		nc->sig_pending = false;
+		signal_host(nc);
+	}
 	return frames;
 corrupt:
 	nc->depth--;

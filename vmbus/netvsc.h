@@ -143,6 +143,8 @@ struct netvsc {
 	bool broken;                    /* a ring is corrupt: all calls fail */
 	bool rx_open;                   /* frames go to ops->rx */
 	bool ready;                     /* bring-up done: netvsc_send works */
+	bool corked;                    /* netvsc_send_more: signal at the flush */
+	bool sig_pending;               /* a write the host must be told of */
 
 	uint32_t version;               /* NVSP, agreed */
 	uint32_t ndis_version;          /* major << 16 | minor, as sent */
@@ -204,9 +206,21 @@ int netvsc_init(struct netvsc *nc, const struct netvsc_config *cfg,
 int netvsc_send(struct netvsc *nc, const void *frame, size_t len);
 
 /*
+ * The same, but the host is not signalled yet (Linux's xmit_more): a
+ * burst of sends costs one signal, at netvsc_flush, or when a send finds
+ * no room (then the host must work, and netvsc_send_more flushes before
+ * it returns NETVSC_BUSY). The caller flushes before it waits for
+ * anything the host must do.
+ */
+int netvsc_send_more(struct netvsc *nc, const void *frame, size_t len);
+void netvsc_flush(struct netvsc *nc);
+
+/*
  * Take what the host sent (up to NETVSC_POLL_BUDGET packets): frames to
  * ops->rx, sections back, every transfer-page packet completed (or
- * queued for ring room). Returns the frames delivered, or NETVSC_EIO.
+ * queued for ring room), the host signalled once at the end when the
+ * completions need it (not while corked). Returns the frames delivered,
+ * or NETVSC_EIO.
  */
 int netvsc_poll(struct netvsc *nc);
 

@@ -36,46 +36,6 @@ static void cpu_tables_init(void)
 	idt_load();
 }
 
-static bool is_digit(char c, unsigned base)
-{
-	return (c >= '0' && c <= '9') ||
-	       (base == 16 && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
-}
-
-uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def)
-{
-	size_t klen = strlen(key);
-
-	for (const char *p = cmdline; p && *p;) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, key, klen)) {
-			const char *v = p + klen;
-			unsigned base = 10;
-			uint64_t n = 0;
-
-			if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-				base = 16;
-				v += 2;
-			}
-			if (!is_digit(*v, base))
-				return def;
-			for (; is_digit(*v, base); v++) {
-				unsigned d = *v <= '9' ? (unsigned)(*v - '0') :
-					     (unsigned)((*v | 0x20) - 'a' + 10);
-
-				if (n > (UINT64_MAX - d) / base)
-					return def;     /* overflow */
-				n = n * base + d;
-			}
-			return *v == ' ' || *v == '\0' ? n : def;
-		}
-		while (*p && *p != ' ')
-			p++;
-	}
-	return def;
-}
-
 void test_exit(bool pass)
 {
 	outb(TEST_EXIT_PORT, pass ? 0 : 1);

@@ -60,9 +60,6 @@ void guest_run(const char *image, const char *kind, void (*tests)(void),
 	const char boot_msg_no_long_mode[] =                               \
 		prefix "panic: this CPU has no long mode (x86-64)\r\n"
 
-/* The value of `key` (e.g. "seed=") as a whole word of the command line,
- * decimal or 0x-hex; `def` when absent or malformed. */
-uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def);
 
 /* Port 0xf4: 0 pass, 1 fail (QEMU's isa-debug-exit, or the root's
  * test-exit device); then halt, in case neither is there. */

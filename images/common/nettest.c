@@ -12,6 +12,7 @@
 #include <string.h>
 #include "guest.h"
 #include "nettest.h"
+#include "netecho.h"
 
 #define NIC_IRQ_BUDGET 5000             /* ms to wait for one answer */
 #define STREAM_PORT   5001
@@ -19,6 +20,8 @@
 #define ECHO_PORT     7
 #define ECHO_LOCAL    5007
 #define ECHO_COUNT    100
+#define ECHO_STREAM_PORT 5008
+#define ECHO_QUIET_MS 200           /* no echo for this long: resend */
 
 static const struct nettest_nic *nic;
 static struct net_if *nif;
@@ -27,24 +30,28 @@ static uint8_t outside_ip[4] = { 10, 0, 0, 0 };
 static unsigned echo_ok, echo_bad;
 static uint32_t echo_want;
 static uint64_t stream_bytes;
+static struct net_echo echo_stream;
+static bool echo_stream_on;
 static struct {
 	uint32_t next_seq, crc, out_of_order;
 	uint64_t bytes;
 	bool end_seen;
 	uint32_t end_crc;
 	uint64_t end_bytes;
-	bool peer_done;
+	bool peer_done, peer_ready;
 } in;
 
 static void stream_payload(uint32_t seq, uint8_t *p, size_t len)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull * (seq + 1) ^ nif->ip[3];
 
-	for (size_t i = 0; i < len; i++) {
+	/* Eight bytes a step: the test moves data, it should not spend its
+	 * time making it. */
+	for (size_t i = 0; i < len; i += 8) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		p[i] = (uint8_t)x;
+		memcpy(p + i, &x, len - i < 8 ? len - i : 8);
 	}
 }
 
@@ -67,6 +74,8 @@ static void udp_in(struct net_if *n, const uint8_t src[4], uint16_t sport, uint1
 {
 	const uint8_t *d = data;
 
+	if (echo_stream_on && net_echo_input(&echo_stream, src, sport, dport, data, len))
+		return;
 	if (!memcmp(src, outside_ip, 4) && sport == ECHO_PORT && dport == ECHO_LOCAL) {
 		uint8_t want[NET_UDP_MAX];
 
@@ -96,6 +105,8 @@ static void udp_in(struct net_if *n, const uint8_t src[4], uint16_t sport, uint1
 		in.end_bytes = (uint64_t)get32(d + 8) | (uint64_t)get32(d + 12) << 32;
 	} else if (dport == CTRL_PORT && len == 4 && !memcmp(d, "DONE", 4)) {
 		in.peer_done = true;
+	} else if (dport == CTRL_PORT && len == 4 && !memcmp(d, "RDY ", 4)) {
+		in.peer_ready = true;
 	}
 }
 
@@ -106,6 +117,8 @@ static bool wait_for(bool (*done)(void), uint64_t ms)
 {
 	uint64_t end = nic->ms_now() + ms;
 
+	if (nic->flush)
+		nic->flush();
 	while (nic->ms_now() < end) {
 		nic->poll();
 		if (done())
@@ -138,6 +151,11 @@ static bool stream_ended(void)
 static bool peer_done(void)
 {
 	return in.peer_done;
+}
+
+static bool peer_ready(void)
+{
+	return in.peer_ready;
 }
 
 static bool outside_known(void)
@@ -239,6 +257,16 @@ static void send_ctrl(const void *msg, size_t len)
 	net_udp_send(nif, peer_ip, CTRL_PORT, CTRL_PORT, msg, len);
 }
 
+/* One "# bench" line: cycles, bytes moved, and exits when we can ask. */
+static void bench_line(const char *name, uint64_t cycles, uint64_t bytes, uint64_t exits0)
+{
+	if (nic->exits)
+		kprint("# bench %s %lu cycles bytes=%lu exits=%lu", name, cycles, bytes,
+		       nic->exits() - exits0);
+	else
+		kprint("# bench %s %lu cycles bytes=%lu", name, cycles, bytes);
+}
+
 /* The stream, both ways at once: each datagram a sequence number and
  * the pattern; then END with the byte count and crc32. */
 static void check_stream(void)
@@ -246,7 +274,18 @@ static void check_stream(void)
 	uint8_t dgram[NET_UDP_MAX];
 	uint8_t end[16] = "END ";
 	uint32_t seq = 0, out_crc = 0;
-	uint64_t sent = 0, t0 = nic->ms_now();
+	uint64_t sent = 0, t0, x0, c0;
+
+	/* Both sides start within a round trip of each other, so the
+	 * time each measures is the exchange's, not the other's late start. */
+	for (t0 = nic->ms_now(); !in.peer_ready && nic->ms_now() - t0 < 60000;) {
+		send_ctrl("RDY ", 4);
+		wait_for(peer_ready, 10);
+	}
+	send_ctrl("RDY ", 4);
+	t0 = nic->ms_now();
+	x0 = nic->exits ? nic->exits() : 0;
+	c0 = guest_tsc();
 
 	while (sent < stream_bytes) {
 		size_t n = stream_bytes - sent < NET_UDP_MAX - 4 ? stream_bytes - sent :
@@ -266,12 +305,48 @@ static void check_stream(void)
 	put32(end + 12, (uint32_t)(sent >> 32));
 	send_ctrl(end, sizeof(end));
 	wait_for(stream_ended, 120000);
+	if (stream_ended())
+		bench_line("net_pair_cycles", guest_tsc() - c0, sent + in.bytes, x0);
 	tap_result(in.end_seen && in.end_bytes == in.bytes && in.end_crc == in.crc &&
 		   !in.out_of_order && in.bytes == stream_bytes && sent == stream_bytes,
 		   "%s net: UDP each way, in order and complete: sent %lu bytes (%u "
 		   "datagrams, crc32 %08x), got %lu (%u, crc32 %08x) as the peer's END "
 		   "says; %u out of order; %lu ms", nic->kind, sent, seq, out_crc, in.bytes,
 		   in.next_seq, in.crc, in.out_of_order, nic->ms_now() - t0);
+}
+
+/* The echo stream to the outside host: what the bench calls guest to
+ * peer; the root runs the same stream natively (kernel/netbench.c). */
+static void check_echo_stream(uint64_t bytes)
+{
+	unsigned window = (unsigned)cmdline_u64(boot.cmdline, "outwin=", 64);
+	uint64_t t0 = nic->ms_now(), quiet = t0, got = 0;
+	uint64_t x0 = nic->exits ? nic->exits() : 0, c0 = guest_tsc();
+	struct net_echo *e = &echo_stream;
+
+	net_echo_init(e, nif, outside_ip, ECHO_STREAM_PORT, bytes, 0, window, nif->ip[3]);
+	echo_stream_on = true;
+	while (!net_echo_done(e) && nic->ms_now() - t0 < 120000) {
+		if (net_echo_pump(e) && nic->flush)
+			nic->flush();
+		nic->poll();
+		if (e->echoed != got) {
+			got = e->echoed;
+			quiet = nic->ms_now();
+		} else if (nic->ms_now() - quiet > ECHO_QUIET_MS) {
+			net_echo_resend(e);
+			quiet = nic->ms_now();
+		}
+	}
+	if (net_echo_done(e))
+		bench_line("net_out_cycles", guest_tsc() - c0, 2 * e->echoed, x0);
+	echo_stream_on = false;
+	tap_result(net_echo_done(e) && !e->bad,
+		   "%s net: %lu bytes to the outside host and back, every echo checked "
+		   "(%lu datagrams, window %u; %lu resent, %lu duplicates, %lu gaps, %lu "
+		   "bad, %lu refused by the NIC); %lu ms", nic->kind, e->echoed,
+		   e->datagrams_sent, window, e->resends, e->dups, e->gaps, e->bad,
+		   e->send_errors, nic->ms_now() - t0);
 }
 
 void nettest_run(const struct nettest_nic *n)
@@ -297,6 +372,8 @@ void nettest_run(const struct nettest_nic *n)
 		check_stream();
 	else
 		check_serve(cmdline_u64(boot.cmdline, "serve=", 0));
+	if (outside_ip[3] && cmdline_u64(boot.cmdline, "outbytes=", 0))
+		check_echo_stream(cmdline_u64(boot.cmdline, "outbytes=", 0));
 	if (n->final_check)
 		n->final_check();
 

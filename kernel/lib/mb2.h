@@ -77,5 +77,8 @@ const struct mb2_module *mb2_find_module(const struct mb2_info *mi,
 
 /* True when `word` appears as a whole space-separated word in cmdline. */
 bool cmdline_has(const char *cmdline, const char *word);
+/* The value of `key` (e.g. "seed=") as a whole word of the command line,
+ * decimal or 0x-hex; `def` when absent or malformed. */
+uint64_t cmdline_u64(const char *cmdline, const char *key, uint64_t def);
 
 #endif

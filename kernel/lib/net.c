@@ -64,16 +64,36 @@ static uint8_t echo_byte(uint16_t id, uint16_t seq, size_t i)
 uint32_t net_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
-	size_t i;
+	uint64_t acc = 0;
+	uint32_t w;
+	size_t i = 0;
 
-	for (i = 0; i + 1 < len; i += 2) {
-		sum += get16(p + i);
-		/* Fold early so any length fits 32 bits. */
-		if (sum & 0x80000000u)
-			sum = (sum & 0xffff) + (sum >> 16);
+	/* The one's-complement sum does not care about byte order as long
+	 * as it is the same throughout (RFC 1071, 2.B): add the data as
+	 * 32-bit words of the CPU's order, fold, swap the bytes of the
+	 * 16-bit result if the CPU is little-endian, and add it to `sum`.
+	 * 2^32 words cannot overflow 64 bits. */
+	for (; i + 4 <= len; i += 4) {
+		memcpy(&w, p + i, 4);
+		acc += w;
 	}
+	for (; i + 1 < len; i += 2) {
+		uint16_t h;
+
+		memcpy(&h, p + i, 2);
+		acc += h;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	acc = (acc >> 8 | acc << 8) & 0xffff;
+#endif
 	if (i < len)
-		sum += (uint32_t)p[i] << 8;
+		acc += (uint32_t)p[i] << 8;     /* the odd last byte: a high half */
+	sum += (uint32_t)acc;
+	/* Fold early so any number of chunks fits 32 bits. */
+	if (sum & 0x80000000u)
+		sum = (sum & 0xffff) + (sum >> 16);
 	return sum;
 }
 
