@@ -680,6 +680,14 @@ static int nic_tx(void *ctx, const void *frame, size_t len)
 	}
 }
 
+/* A netvsc guest's new address (its nic allows macchange). */
+static int nic_set_mac(void *ctx, const uint8_t mac[6])
+{
+	struct child *c = ctx;
+
+	return vswitch_set_port_mac(c->sw, (unsigned)c->port, mac);
+}
+
 static const struct pcicfg_function *nic_function(const struct child *c)
 {
 	for (unsigned i = 0; i < PCICFG_MAX_FUNCTIONS; i++)
@@ -955,6 +963,8 @@ static const char *create_child(struct child *c)
 			vc.nic_mac = c->cfg.nics[0].mac;
 			vc.nic_tx = nic_tx;
 			vc.nic_ctx = c;
+			if (c->cfg.nics[0].macchange)
+				vc.nic_set_mac = nic_set_mac;
 		}
 
 		/* No disk to put behind it: no storage offer, the guest skips. */

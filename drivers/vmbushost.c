@@ -702,6 +702,13 @@ static int np_tx(void *ctx, const void *frame, size_t len)
 	return h->cfg.nic_tx(h->cfg.nic_ctx, frame, len);
 }
 
+static int np_set_mac(void *ctx, const uint8_t mac[6])
+{
+	struct vmbus_host *h = ctx;
+
+	return h->cfg.nic_set_mac(h->cfg.nic_ctx, mac);
+}
+
 static const struct netvsp_ops np_ops = {
 	.copy_from_guest = sp_copy_from,
 	.copy_to_guest = sp_copy_to,
@@ -787,6 +794,8 @@ struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
 		if (!cfg->nic_tx || netvsp_init(&h->np, cfg->nic_mac, &np_ops, h) ||
 		    add_channel(h, HCHAN_NETWORK, &net_class))
 			return NULL;
+		if (cfg->nic_set_mac)
+			netvsp_allow_mac_change(&h->np, np_set_mac);
 	}
 	if ((cfg->devices & PARTCFG_DEV_HEARTBEAT) &&
 	    add_channel(h, HCHAN_HEARTBEAT, &ic_heartbeat_guid))

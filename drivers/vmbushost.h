@@ -30,6 +30,9 @@ struct vmbus_host_config {
 	 * -1 refused). */
 	const uint8_t *nic_mac;
 	int (*nic_tx)(void *ctx, const void *frame, size_t len);
+	/* The guest may change its address: the port moves (0) or the
+	 * switch refuses (-1). NULL: every change is refused. */
+	int (*nic_set_mac)(void *ctx, const uint8_t mac[6]);
 	void *nic_ctx;
 };
 

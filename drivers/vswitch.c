@@ -278,6 +278,35 @@ void vswitch_remove_port(struct vswitch *s, unsigned i)
 	s->gen++;
 }
 
+int vswitch_set_port_mac(struct vswitch *s, unsigned i, const uint8_t *mac)
+{
+	static const uint8_t zero[ETH_ALEN];
+	struct vswitch_port *port = port_at(s, i);
+	struct vswitch_entry *e;
+
+	if (!port || !port->has_mac || !mac) {
+		log_port(s, port, "an address change for a port without a configured "
+			 "address (refused)");
+		return -1;
+	}
+	if (multicast(mac) || mac_eq(mac, zero)) {
+		log_port(s, port, "an address change to a multicast or zero address (refused)");
+		return -1;
+	}
+	for (unsigned k = 0; k < VSWITCH_PORTS; k++)
+		if (k != i && s->port[k].used && s->port[k].has_mac &&
+		    mac_eq(s->port[k].mac, mac)) {
+			log_port(s, port, "an address change to another port's address (refused)");
+			return -1;
+		}
+	e = find(s, port->mac);
+	if (e && e->port == i)
+		delete_at(s, (unsigned)(e - s->table));
+	memcpy(port->mac, mac, ETH_ALEN);
+	log_port(s, port, "its address changed");
+	return 0;
+}
+
 /* ---- stalls ---- */
 
 static void start_stall_clock(struct vswitch_port *port, uint64_t t)

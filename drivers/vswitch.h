@@ -111,6 +111,15 @@ void vswitch_init(struct vswitch *s, const struct platform *p, const char *name)
  * address, which no frame could carry as its source). */
 int vswitch_add_port(struct vswitch *s, const char *name, const uint8_t *mac, bool uplink);
 
+/* Child port `port`'s device now uses address `mac` (a NIC whose policy
+ * lets the guest change it): the source check follows the port to the
+ * new address, and what was learned for the old one on this port is
+ * forgotten, so frames for it are flooded, not sent here. 0, or -1
+ * (logged, nothing changed) when `port` is not a child port in use,
+ * `mac` is multicast or all zeros, or another port is configured with
+ * it (a guest may not take over a neighbour's address). */
+int vswitch_set_port_mac(struct vswitch *s, unsigned port, const uint8_t *mac);
+
 /* The port is gone (its partition ended): its queue is dropped, the
  * addresses learned on it are forgotten, and senders waiting on it are
  * released (gen is bumped). */

@@ -1,5 +1,7 @@
 /*
- * netvsp: the host side of NVSP and RNDIS (see netvsp.h).
+ * netvsp: the host side of NVSP and RNDIS (see netvsp.h): the transport
+ * (rings, buffers, chunks) and the data path here, the RNDIS control
+ * messages and their OIDs in netvsp_rndis.c.
  *
  * Untrusted input: everything the guest wrote (the ring, each packet's
  * descriptor, page ranges and nvsp_message, its send buffer sections,
@@ -38,7 +40,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "format.h"
-#include "netvsp.h"
+#include "netvsp_rndis.h"
 
 #define PAGE_SIZE       4096u
 #define PAGE_SHIFT      12
@@ -54,8 +56,7 @@
 /* deliver() results */
 enum { DELIVERED = 0, NO_CHUNK, NO_ROOM, GUEST_FAULT };
 
-static void __attribute__((format(printf, 2, 3)))
-nvlog(struct netvsp *sp, const char *fmt, ...)
+void netvsp_log(struct netvsp *sp, const char *fmt, ...)
 {
 	char line[160] = "netvsp: ";
 	va_list ap;
@@ -68,9 +69,6 @@ nvlog(struct netvsp *sp, const char *fmt, ...)
 	sp->ops->log(sp->ctx, line);
 }
 
-/* A guest request we will not carry out: counted, logged, answered. */
-#define reject(sp, ...) \
-	do { (sp)->stats.rejected++; nvlog((sp), __VA_ARGS__); } while (0)
 
 static const uint32_t versions[] = {    /* newest first */
 	NVSP_PROTOCOL_VERSION_61, NVSP_PROTOCOL_VERSION_6,
@@ -100,9 +98,7 @@ static void reset_channel(struct netvsp *sp)
 	memset(&sp->recv, 0, sizeof(sp->recv));
 	memset(&sp->send, 0, sizeof(sp->send));
 	sp->rndis = NETVSP_RNDIS_UNINITIALIZED;
-	sp->filter = 0;
-	sp->link_told = false;
-	sp->indicate = false;
+	netvsp_rndis_reset(sp);
 	sp->held = false;
 	sp->stalled = false;
 	sp->reply_head = sp->reply_count = 0;
@@ -120,13 +116,22 @@ int netvsp_init(struct netvsp *sp, const uint8_t mac[6],
 	sp->in = sp->out = NULL;
 	sp->ops = ops;
 	sp->ctx = ctx;
+	/* The current address outlives channels and RNDIS restarts: only
+	 * a NetworkAddress SET changes it. */
+	memcpy(sp->perm_mac, mac, 6);
 	memcpy(sp->mac, mac, 6);
+	sp->set_mac = NULL;
 	sp->link_up = true;
 	sp->state = NETVSP_DETACHED;
 	sp->budget = NETVSP_POLL_BUDGET;
 	sp->gen_next = 0;
 	reset_channel(sp);
 	return 0;
+}
+
+void netvsp_allow_mac_change(struct netvsp *sp, netvsp_set_mac_fn *set_mac)
+{
+	sp->set_mac = set_mac;
 }
 
 void netvsp_attach(struct netvsp *sp, struct vmbus_ring *in,
@@ -145,9 +150,9 @@ void netvsp_detach(struct netvsp *sp)
 	reset_channel(sp);
 }
 
-static int close_channel(struct netvsp *sp, const char *why)
+int netvsp_close_channel(struct netvsp *sp, const char *why)
 {
-	nvlog(sp, "closing the channel: %s", why);
+	netvsp_log(sp, "closing the channel: %s", why);
 	sp->state = NETVSP_CLOSED;
 	return -1;
 }
@@ -234,7 +239,7 @@ static int ring_put(struct netvsp *sp, const struct vmbus_iov *iov, unsigned n,
 	if (err == VMBUS_RING_AGAIN)
 		return 1;
 	if (err)
-		return close_channel(sp, "host->guest ring corrupt");
+		return netvsp_close_channel(sp, "host->guest ring corrupt");
 	*signal |= sig;
 	return 0;
 }
@@ -332,9 +337,8 @@ static bool data_initialized(const struct netvsp *sp)
 	return sp->rndis == NETVSP_RNDIS_INITIALIZED && sp->filter;
 }
 
-/* Queue a reply: the header, then body[0..blen), then extra[0..elen)
- * (the caller checked a slot is free). */
-static void queue_reply(struct netvsp *sp, uint32_t type, const void *body,
+/* See netvsp_rndis.h. */
+void netvsp_queue_reply(struct netvsp *sp, uint32_t type, const void *body,
 			uint32_t blen, const void *extra, uint32_t elen)
 {
 	struct netvsp_reply *r =
@@ -359,7 +363,7 @@ static void queue_indication(struct netvsp *sp)
 
 	if (!sp->indicate || sp->reply_count == NETVSP_REPLY_SLOTS)
 		return;
-	queue_reply(sp, RNDIS_MSG_INDICATE, &st, sizeof(st), NULL, 0);
+	netvsp_queue_reply(sp, RNDIS_MSG_INDICATE, &st, sizeof(st), NULL, 0);
 	sp->indicate = false;
 }
 
@@ -382,7 +386,7 @@ static int flush_replies(struct netvsp *sp, bool *signal)
 			/* Its own receive buffer is not the guest's: this
 			 * reply can never be delivered. */
 			sp->stats.guest_faults++;
-			nvlog(sp, "receive buffer not in guest memory: reply dropped");
+			netvsp_log(sp, "receive buffer not in guest memory: reply dropped");
 		} else if (get32(r->msg) == RNDIS_MSG_INDICATE) {
 			sp->stats.indications++;
 		} else {
@@ -393,166 +397,6 @@ static int flush_replies(struct netvsp *sp, bool *signal)
 		queue_indication(sp);
 	}
 	return 0;
-}
-
-/* ---- RNDIS control messages --------------------------------------------- */
-
-static void rndis_init(struct netvsp *sp, const uint8_t *p)
-{
-	struct rndis_initialize_complete c = {
-		.req_id = get32(p + RNDIS_HEADER_SIZE),
-		.status = RNDIS_STATUS_SUCCESS,
-		.major_ver = RNDIS_MAJOR_VERSION,
-		.minor_ver = RNDIS_MINOR_VERSION,
-		.dev_flags = RNDIS_DF_CONNECTIONLESS,
-		.medium = RNDIS_MEDIUM_802_3,
-		/* One message per SEND_RNDIS_PKT: Linux then never batches
-		 * frames into a section (its max_pkt). */
-		.max_pkt_per_msg = 1,
-		.max_xfer_size = NETVSP_MAX_MSG,
-		.pkt_alignment_factor = 3,      /* 8 bytes */
-	};
-
-	/* Also a restart: a second INIT starts the device over. */
-	sp->rndis = NETVSP_RNDIS_INITIALIZED;
-	sp->filter = 0;
-	sp->link_told = false;
-	sp->indicate = false;
-	queue_reply(sp, RNDIS_MSG_INIT_C, &c, sizeof(c), NULL, 0);
-}
-
-/* The value of a QUERY for oid into val (room for a struct ndis_offload):
- * its length, or -1 when we do not support the OID. */
-static int query_value(struct netvsp *sp, uint32_t oid, uint8_t *val)
-{
-	uint32_t v;
-	struct ndis_offload caps;
-
-	switch (oid) {
-	case RNDIS_OID_GEN_MAXIMUM_FRAME_SIZE:  /* without the header: the MTU */
-	case RNDIS_OID_GEN_MAXIMUM_LOOKAHEAD:
-	case RNDIS_OID_GEN_CURRENT_LOOKAHEAD:
-		v = NETVSP_MTU;
-		break;
-	case RNDIS_OID_GEN_MAXIMUM_TOTAL_SIZE:
-		v = NETVSP_FRAME_MAX;
-		break;
-	case RNDIS_OID_GEN_LINK_SPEED:
-		v = NETVSP_LINK_SPEED;
-		break;
-	case RNDIS_OID_GEN_MEDIA_CONNECT_STATUS:
-		v = sp->link_up ? RNDIS_MEDIA_STATE_CONNECTED : RNDIS_MEDIA_STATE_DISCONNECTED;
-		break;
-	case RNDIS_OID_GEN_MEDIA_SUPPORTED:
-	case RNDIS_OID_GEN_MEDIA_IN_USE:
-		v = RNDIS_MEDIUM_802_3;
-		break;
-	case RNDIS_OID_GEN_MAXIMUM_SEND_PACKETS:
-		v = 1;
-		break;
-	case RNDIS_OID_GEN_CURRENT_PACKET_FILTER:
-		v = sp->filter;
-		break;
-	case RNDIS_OID_802_3_PERMANENT_ADDRESS:
-	case RNDIS_OID_802_3_CURRENT_ADDRESS:
-		memcpy(val, sp->mac, 6);
-		return 6;
-	case OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES:
-		/* No offload at all, in the revision Linux asks for its NVSP
-		 * version (it refuses the device on a failed query). */
-		memset(&caps, 0, sizeof(caps));
-		caps.header.type = NDIS_OBJECT_TYPE_OFFLOAD;
-		if (sp->version >= NVSP_PROTOCOL_VERSION_5) {
-			caps.header.revision = NDIS_OFFLOAD_PARAMETERS_REVISION_3;
-			caps.header.size = NDIS_OFFLOAD_SIZE;
-		} else if (sp->version >= NVSP_PROTOCOL_VERSION_4) {
-			caps.header.revision = NDIS_OFFLOAD_PARAMETERS_REVISION_2;
-			caps.header.size = NDIS_OFFLOAD_SIZE_6_1;
-		} else {
-			caps.header.revision = NDIS_OFFLOAD_PARAMETERS_REVISION_1;
-			caps.header.size = NDIS_OFFLOAD_SIZE_6_0;
-		}
-		memcpy(val, &caps, caps.header.size);
-		return caps.header.size;
-	default:
-		/* Friendly name, RSS capabilities and the rest: Linux takes
-		 * an empty answer as "not set". */
-		return -1;
-	}
-	memcpy(val, &v, sizeof(v));
-	return (int)sizeof(v);
-}
-
-/* Whether a QUERY/SET's information buffer lies within the len-byte
- * message (offsets are from req_id, right after the header). */
-static bool info_in_message(const struct rndis_query_request *q, uint32_t len)
-{
-	uint32_t body = len - RNDIS_HEADER_SIZE;
-
-	if (!q->info_buflen)
-		return true;
-	return q->info_buf_offset >= sizeof(*q) && q->info_buf_offset <= body &&
-	       q->info_buflen <= body - q->info_buf_offset;
-}
-
-static void rndis_query(struct netvsp *sp, const uint8_t *p, uint32_t len)
-{
-	struct rndis_query_request q;
-	struct rndis_query_complete c = { .info_buf_offset = sizeof(c) };
-	uint8_t val[sizeof(struct ndis_offload)];
-	int n = 0;
-
-	memcpy(&q, p + RNDIS_HEADER_SIZE, sizeof(q));
-	c.req_id = q.req_id;
-	if (!info_in_message(&q, len)) {
-		reject(sp, "QUERY 0x%x: info buffer %u at %u out of the message",
-		       q.oid, q.info_buflen, q.info_buf_offset);
-		c.status = RNDIS_STATUS_INVALID_DATA;
-	} else if ((n = query_value(sp, q.oid, val)) < 0) {
-		c.status = RNDIS_STATUS_NOT_SUPPORTED;
-		n = 0;
-	}
-	c.info_buflen = (uint32_t)n;
-	queue_reply(sp, RNDIS_MSG_QUERY_C, &c, sizeof(c), val, (uint32_t)n);
-}
-
-static void rndis_set(struct netvsp *sp, const uint8_t *p, uint32_t len)
-{
-	struct rndis_set_request q;
-	struct rndis_set_complete c = { .status = RNDIS_STATUS_SUCCESS };
-
-	memcpy(&q, p + RNDIS_HEADER_SIZE, sizeof(q));
-	c.req_id = q.req_id;
-	if (!info_in_message(&q, len)) {
-		reject(sp, "SET 0x%x: info buffer %u at %u out of the message",
-		       q.oid, q.info_buflen, q.info_buf_offset);
-		c.status = RNDIS_STATUS_INVALID_DATA;
-	} else {
-		switch (q.oid) {
-		case RNDIS_OID_GEN_CURRENT_PACKET_FILTER:
-			if (q.info_buflen < 4) {
-				c.status = RNDIS_STATUS_INVALID_LENGTH;
-				break;
-			}
-			sp->filter = get32(p + RNDIS_HEADER_SIZE + q.info_buf_offset);
-			/* The first filter opens the device: tell the link
-			 * state once (Linux's carrier follows it). */
-			if (sp->filter && !sp->link_told &&
-			    sp->rndis == NETVSP_RNDIS_INITIALIZED) {
-				sp->link_told = true;
-				sp->indicate = true;
-			}
-			break;
-		case OID_TCP_OFFLOAD_PARAMETERS:        /* we offered none */
-		case RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER:
-		case RNDIS_OID_802_3_MULTICAST_LIST:    /* ALL_MULTICAST anyway */
-			break;
-		default:
-			c.status = RNDIS_STATUS_NOT_SUPPORTED;
-			break;
-		}
-	}
-	queue_reply(sp, RNDIS_MSG_SET_C, &c, sizeof(c), NULL, 0);
 }
 
 /* ---- RNDIS data ---------------------------------------------------------- */
@@ -599,17 +443,17 @@ static int rndis_data(struct netvsp *sp, const uint8_t *p, uint32_t len)
 	int vlan, r;
 
 	if (blen < sizeof(rp))
-		return close_channel(sp, "RNDIS packet message truncated");
+		return netvsp_close_channel(sp, "RNDIS packet message truncated");
 	memcpy(&rp, body, sizeof(rp));
 	if (rp.data_offset < sizeof(rp) || rp.data_offset > blen ||
 	    rp.data_len > blen - rp.data_offset) {
-		nvlog(sp, "RNDIS packet: %u bytes at %u in a %u-byte message",
+		netvsp_log(sp, "RNDIS packet: %u bytes at %u in a %u-byte message",
 		      rp.data_len, rp.data_offset, len);
-		return close_channel(sp, "RNDIS packet data out of its message");
+		return netvsp_close_channel(sp, "RNDIS packet data out of its message");
 	}
 	vlan = check_ppi(body, blen, &rp);
 	if (vlan < 0)
-		return close_channel(sp, "RNDIS per-packet info malformed");
+		return netvsp_close_channel(sp, "RNDIS per-packet info malformed");
 	if (sp->rndis != NETVSP_RNDIS_INITIALIZED || vlan ||
 	    rp.data_len < NETVSP_FRAME_MIN || rp.data_len > NETVSP_FRAME_MAX) {
 		/* A VLAN tag we cannot put on the switch's untagged wire;
@@ -635,61 +479,9 @@ static int rndis_data(struct netvsp *sp, const uint8_t *p, uint32_t len)
  * (switch busy or reply queue full: try again later), -1 close. */
 static int rndis_message(struct netvsp *sp, const uint8_t *p, uint32_t len)
 {
-	uint32_t type = get32(p);
-	static const uint32_t min_len[] = {
-		[RNDIS_MSG_INIT] = sizeof(struct rndis_initialize_request),
-		[RNDIS_MSG_HALT] = 4,
-		[RNDIS_MSG_QUERY] = sizeof(struct rndis_query_request),
-		[RNDIS_MSG_SET] = sizeof(struct rndis_set_request),
-		[RNDIS_MSG_RESET] = sizeof(struct rndis_reset_request),
-		[RNDIS_MSG_KEEPALIVE] = sizeof(struct rndis_keepalive_request),
-	};
-
-	if (type == RNDIS_MSG_PACKET)
+	if (get32(p) == RNDIS_MSG_PACKET)
 		return rndis_data(sp, p, len);
-	if (type >= sizeof(min_len) / sizeof(min_len[0]) || !min_len[type]) {
-		/* Completions, indications, CoNDIS: nothing a host takes. */
-		reject(sp, "RNDIS message type 0x%x ignored", type);
-		return 0;
-	}
-	if (len - RNDIS_HEADER_SIZE < min_len[type])
-		return close_channel(sp, "RNDIS control message truncated");
-	if (type == RNDIS_MSG_HALT) {
-		sp->rndis = NETVSP_RNDIS_UNINITIALIZED;
-		sp->filter = 0;
-		sp->link_told = false;
-		sp->indicate = false;
-		return 0;
-	}
-	if (sp->reply_count == NETVSP_REPLY_SLOTS)
-		return 1;
-	switch (type) {
-	case RNDIS_MSG_INIT:
-		rndis_init(sp, p);
-		break;
-	case RNDIS_MSG_QUERY:
-		rndis_query(sp, p, len);
-		break;
-	case RNDIS_MSG_SET:
-		rndis_set(sp, p, len);
-		break;
-	case RNDIS_MSG_RESET: {
-		/* Nothing is in flight to abort; addresses stay. */
-		struct rndis_reset_complete c = { RNDIS_STATUS_SUCCESS, 0 };
-
-		queue_reply(sp, RNDIS_MSG_RESET_C, &c, sizeof(c), NULL, 0);
-		break;
-	}
-	default: {      /* RNDIS_MSG_KEEPALIVE */
-		struct rndis_keepalive_complete c = {
-			get32(p + RNDIS_HEADER_SIZE), RNDIS_STATUS_SUCCESS,
-		};
-
-		queue_reply(sp, RNDIS_MSG_KEEPALIVE_C, &c, sizeof(c), NULL, 0);
-		break;
-	}
-	}
-	return 0;
+	return netvsp_rndis_control(sp, p, len);
 }
 
 /* Work through the held packet's messages from msg_off; complete it when
@@ -703,11 +495,11 @@ static int run_held(struct netvsp *sp, bool *signal)
 		int r;
 
 		if (left < RNDIS_HEADER_SIZE)
-			return close_channel(sp, "RNDIS message truncated");
+			return netvsp_close_channel(sp, "RNDIS message truncated");
 		len = get32(m + sp->msg_off + 4);
 		if (len < RNDIS_HEADER_SIZE || len > left) {
-			nvlog(sp, "RNDIS message of %u bytes, %u there", len, left);
-			return close_channel(sp, "RNDIS message length");
+			netvsp_log(sp, "RNDIS message of %u bytes, %u there", len, left);
+			return netvsp_close_channel(sp, "RNDIS message length");
 		}
 		r = rndis_message(sp, m + sp->msg_off, len);
 		if (r)
@@ -754,7 +546,7 @@ static int nvsp_init(struct netvsp *sp, const struct nvsp_req *rq, bool *signal)
 
 	c.init_complete.status = NVSP_STAT_FAIL;
 	if (sp->recv.present || sp->send.present) {
-		reject(sp, "INIT with buffers in place");
+		netvsp_reject(sp, "INIT with buffers in place");
 	} else {
 		for (unsigned i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 			if (versions[i] < lo || versions[i] > hi)
@@ -764,7 +556,7 @@ static int nvsp_init(struct netvsp *sp, const struct nvsp_req *rq, bool *signal)
 			sp->state = NETVSP_READY;
 			c.init_complete.negotiated_protocol_ver = versions[i];
 			c.init_complete.status = NVSP_STAT_SUCCESS;
-			nvlog(sp, "NVSP protocol 0x%x", versions[i]);
+			netvsp_log(sp, "NVSP protocol 0x%x", versions[i]);
 			break;
 		}
 	}
@@ -783,12 +575,12 @@ static int nvsp_buffer(struct netvsp *sp, const struct nvsp_req *rq, bool recv,
 	const uint64_t *pfns = NULL;
 
 	if (sp->state != NETVSP_READY || b->present) {
-		reject(sp, "%s buffer %s", recv ? "receive" : "send",
+		netvsp_reject(sp, "%s buffer %s", recv ? "receive" : "send",
 		       b->present ? "given twice" : "before INIT");
 	} else if (!sp->ops->gpadl(sp->ctx, handle, &pfns, &npfns) || !pfns) {
-		reject(sp, "%s buffer: no gpadl 0x%x", recv ? "receive" : "send", handle);
+		netvsp_reject(sp, "%s buffer: no gpadl 0x%x", recv ? "receive" : "send", handle);
 	} else if (npfns > MAX_BUF_PFNS || (uint64_t)npfns * PAGE_SIZE < unit) {
-		reject(sp, "%s buffer of %u pages", recv ? "receive" : "send", npfns);
+		netvsp_reject(sp, "%s buffer of %u pages", recv ? "receive" : "send", npfns);
 	} else {
 		b->present = true;
 		b->id = rq->m.send_buf.id;
@@ -825,7 +617,7 @@ static void nvsp_revoke(struct netvsp *sp, const struct nvsp_req *rq, bool recv)
 	struct netvsp_buffer *b = recv ? &sp->recv : &sp->send;
 
 	if (!b->present || b->id != rq->m.revoke_buf.id) {
-		reject(sp, "revoke of %s buffer %u we do not have",
+		netvsp_reject(sp, "revoke of %s buffer %u we do not have",
 		       recv ? "receive" : "send", rq->m.revoke_buf.id);
 		return;
 	}
@@ -848,15 +640,15 @@ static int64_t copy_ranges(struct netvsp *sp, const struct nvsp_req *rq, uint32_
 		const uint8_t *pfn_at;
 
 		if (end - at < 8)
-			return close_channel(sp, "GPA direct ranges beyond the packet");
+			return netvsp_close_channel(sp, "GPA direct ranges beyond the packet");
 		count = get32(at);
 		offset = get32(at + 4);
 		if (offset >= PAGE_SIZE)
-			return close_channel(sp, "GPA direct range offset beyond its page");
+			return netvsp_close_channel(sp, "GPA direct range offset beyond its page");
 		pages = (uint32_t)(((uint64_t)offset + count + PAGE_SIZE - 1) / PAGE_SIZE);
 		pfn_at = at + 8;
 		if ((uint64_t)(end - pfn_at) < (uint64_t)pages * 8)
-			return close_channel(sp, "GPA direct pfns beyond the packet");
+			return netvsp_close_channel(sp, "GPA direct pfns beyond the packet");
 		at = pfn_at + (size_t)pages * 8;
 		if (status)
 			continue;       /* still checking the rest of the packet */
@@ -893,7 +685,7 @@ static int nvsp_rndis(struct netvsp *sp, const struct nvsp_req *rq, bool *signal
 	int64_t got;
 
 	if (sp->state != NETVSP_READY) {
-		reject(sp, "RNDIS packet before INIT");
+		netvsp_reject(sp, "RNDIS packet before INIT");
 		c.send_rndis_pkt_complete.status = NVSP_STAT_FAIL;
 		return reply(sp, rq, &c, signal);
 	}
@@ -901,23 +693,23 @@ static int nvsp_rndis(struct netvsp *sp, const struct nvsp_req *rq, bool *signal
 		const uint64_t *pfns;
 
 		if (!sp->send.present)
-			return close_channel(sp, "send buffer section without a send buffer");
+			return netvsp_close_channel(sp, "send buffer section without a send buffer");
 		if (s->send_buf_section_index >= sp->send.count ||
 		    !s->send_buf_section_size ||
 		    s->send_buf_section_size > NETVSP_SEND_SECTION) {
-			nvlog(sp, "send section %u (%u bytes) of %u", s->send_buf_section_index,
+			netvsp_log(sp, "send section %u (%u bytes) of %u", s->send_buf_section_index,
 			      s->send_buf_section_size, sp->send.count);
-			return close_channel(sp, "send buffer section out of range");
+			return netvsp_close_channel(sp, "send buffer section out of range");
 		}
 		if (buffer_pfns(sp, &sp->send, &pfns))
-			return close_channel(sp, "send buffer gpadl gone");
+			return netvsp_close_channel(sp, "send buffer gpadl gone");
 		if (buffer_copy(sp, pfns, s->send_buf_section_index * NETVSP_SEND_SECTION,
 				msg_bytes(sp), s->send_buf_section_size, false))
 			total = UINT32_MAX;     /* a foreign page */
 		else
 			total = s->send_buf_section_size;
 	} else if (!rq->ranges) {
-		return close_channel(sp, "RNDIS packet with no message");
+		return netvsp_close_channel(sp, "RNDIS packet with no message");
 	}
 	got = total;
 	if (rq->ranges && total != UINT32_MAX) {
@@ -927,16 +719,16 @@ static int nvsp_rndis(struct netvsp *sp, const struct nvsp_req *rq, bool *signal
 	}
 	if (total == UINT32_MAX || got == -2 || got == -3) {
 		if (got == -3) {
-			reject(sp, "RNDIS message over %u bytes", NETVSP_MAX_MSG);
+			netvsp_reject(sp, "RNDIS message over %u bytes", NETVSP_MAX_MSG);
 		} else {
 			sp->stats.guest_faults++;
-			nvlog(sp, "RNDIS message not in guest memory");
+			netvsp_log(sp, "RNDIS message not in guest memory");
 		}
 		c.send_rndis_pkt_complete.status = NVSP_STAT_FAIL;
 		return reply(sp, rq, &c, signal);
 	}
 	if (!got)
-		return close_channel(sp, "empty RNDIS message");
+		return netvsp_close_channel(sp, "empty RNDIS message");
 	sp->held = true;
 	sp->held_comp = rq->d.flags & VMBUS_PKT_FLAG_COMPLETION_REQUESTED;
 	sp->held_tid = rq->d.trans_id;
@@ -953,10 +745,10 @@ static int guest_completion(struct netvsp *sp, const struct nvsp_req *rq)
 	uint32_t i = (uint32_t)(tid & 0xffff);
 
 	if (rq->plen < NVSP_HDR || rq->m.msg_type != NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE)
-		return close_channel(sp, "completion that is not an RNDIS packet's");
+		return netvsp_close_channel(sp, "completion that is not an RNDIS packet's");
 	if (gen >> 32 || i >= NETVSP_MAX_CHUNKS || !sp->busy[i] || sp->gen[i] != gen) {
-		nvlog(sp, "completion id 0x%llx", (unsigned long long)tid);
-		return close_channel(sp, "completion for a transfer we did not start");
+		netvsp_log(sp, "completion id 0x%llx", (unsigned long long)tid);
+		return netvsp_close_channel(sp, "completion for a transfer we did not start");
 	}
 	chunk_release(sp, i);
 	return 0;
@@ -986,11 +778,11 @@ static int nvsp_message(struct netvsp *sp, const struct nvsp_req *rq, bool *sign
 	struct nvsp_message c = { .msg_type = type };
 
 	if (rq->plen - NVSP_HDR < nvsp_min_len(type)) {
-		nvlog(sp, "NVSP message %u of %u bytes", type, rq->plen);
-		return close_channel(sp, "NVSP message too short");
+		netvsp_log(sp, "NVSP message %u of %u bytes", type, rq->plen);
+		return netvsp_close_channel(sp, "NVSP message too short");
 	}
 	if (rq->ranges && type != NVSP_MSG1_TYPE_SEND_RNDIS_PKT)
-		return close_channel(sp, "page ranges on a message that has none");
+		return netvsp_close_channel(sp, "page ranges on a message that has none");
 	switch (type) {
 	case NVSP_MSG_TYPE_INIT:
 		return nvsp_init(sp, rq, signal);
@@ -1021,7 +813,7 @@ static int nvsp_message(struct netvsp *sp, const struct nvsp_req *rq, bool *sign
 		 * waits for a completion without payload. */
 		return reply(sp, rq, NULL, signal);
 	default:
-		reject(sp, "NVSP message type %u not supported", type);
+		netvsp_reject(sp, "NVSP message type %u not supported", type);
 		return 0;
 	}
 }
@@ -1046,16 +838,16 @@ static int handle_packet(struct netvsp *sp, uint32_t len, bool *signal)
 		return guest_completion(sp, &rq);
 	if (rq.d.type == VMBUS_PKT_DATA_USING_GPA_DIRECT) {
 		if (off < sizeof(struct vmbus_pkt_gpa_direct) - 8)
-			return close_channel(sp, "GPA direct packet too short");
+			return netvsp_close_channel(sp, "GPA direct packet too short");
 		rq.rangecount = get32(pkt + 20);
 		rq.ranges = pkt + 24;
 		rq.ranges_len = off - 24;
 	} else if (rq.d.type != VMBUS_PKT_DATA_INBAND) {
-		nvlog(sp, "packet type %u", rq.d.type);
-		return close_channel(sp, "packet type netvsc never sends");
+		netvsp_log(sp, "packet type %u", rq.d.type);
+		return netvsp_close_channel(sp, "packet type netvsc never sends");
 	}
 	if (rq.plen < NVSP_HDR)
-		return close_channel(sp, "packet without an NVSP message");
+		return netvsp_close_channel(sp, "packet without an NVSP message");
 	return nvsp_message(sp, &rq, signal);
 }
 
@@ -1095,12 +887,12 @@ int netvsp_poll(struct netvsp *sp)
 			continue;
 		}
 		if (len == VMBUS_RING_TOOBIG)
-			return close_channel(sp, "packet longer than any netvsc sends");
+			return netvsp_close_channel(sp, "packet longer than any netvsc sends");
 		if (len < 0)
-			return close_channel(sp, "guest->host ring corrupt");
+			return netvsp_close_channel(sp, "guest->host ring corrupt");
 		/* Consumed before it is handled: the copy is all we use. */
 		if (vmbus_ring_consume(sp->in, (uint32_t)len, &sig))
-			return close_channel(sp, "guest->host ring corrupt");
+			return netvsp_close_channel(sp, "guest->host ring corrupt");
 		signal |= sig;
 		sp->stats.packets++;
 		taken++;
@@ -1122,20 +914,6 @@ int netvsp_poll(struct netvsp *sp)
 }
 
 /* ---- frames from the switch --------------------------------------------- */
-
-static bool filter_pass(const struct netvsp *sp, const uint8_t *dst)
-{
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	uint32_t f = sp->filter;
-
-	if (f & NDIS_PACKET_TYPE_PROMISCUOUS)
-		return true;
-	if (!memcmp(dst, bcast, 6))
-		return f & NDIS_PACKET_TYPE_BROADCAST;
-	if (dst[0] & 1)         /* no list kept: MULTICAST is ALL_MULTICAST */
-		return f & (NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_ALL_MULTICAST);
-	return (f & NDIS_PACKET_TYPE_DIRECTED) && !memcmp(dst, sp->mac, 6);
-}
 
 bool netvsp_can_receive(const struct netvsp *sp)
 {
@@ -1169,7 +947,7 @@ int netvsp_receive(struct netvsp *sp, const void *frame, size_t len)
 		sp->stats.rx_dropped++;
 		return 0;
 	}
-	if (!filter_pass(sp, frame)) {
+	if (!netvsp_filter_pass(sp, frame)) {
 		sp->stats.rx_filtered++;
 		return 0;
 	}
@@ -1210,7 +988,7 @@ void netvsp_set_link(struct netvsp *sp, bool up)
 	if (up == sp->link_up)
 		return;
 	sp->link_up = up;
-	nvlog(sp, "link %s", up ? "up" : "down");
+	netvsp_log(sp, "link %s", up ? "up" : "down");
 	if (sp->rndis != NETVSP_RNDIS_INITIALIZED || !sp->link_told)
 		return;         /* the first packet filter tells it */
 	sp->indicate = true;

@@ -1,7 +1,10 @@
 /*
  * netvsp: the network VSP, the host side of NVSP and RNDIS
  * (include/isovisor/nvsp.h) for one channel: one synthetic NIC with a
- * fixed MAC, a port of the virtual switch. Transport-agnostic like
+ * configured MAC, a port of the virtual switch. The guest may ask for
+ * another address (RNDIS "NetworkAddress"); that is refused unless the
+ * caller allowed it (netvsp_allow_mac_change) and the switch moved the
+ * port. Transport-agnostic like
  * storvsp: the caller attaches the two ring views when the guest opens
  * the channel, calls netvsp_poll() whenever the guest signals it, hands
  * it frames from the switch with netvsp_receive(), and supplies guest
@@ -65,6 +68,9 @@
 #define NETVSP_FRAME_MIN        14u
 #define NETVSP_FRAME_MAX        1514u
 #define NETVSP_MTU              1500u
+/* Multicast addresses the guest may list (OID_802_3_MAXIMUM_LIST_SIZE);
+ * a longer list is refused with RNDIS_STATUS_MULTICAST_FULL. */
+#define NETVSP_MCAST_MAX        32u
 /* RNDIS_OID_GEN_LINK_SPEED, in units of 100 bit/s: 10 Gbit/s. */
 #define NETVSP_LINK_SPEED       100000000u
 
@@ -103,6 +109,11 @@ struct netvsp_ops {
 	int (*tx)(void *ctx, const void *frame, size_t len);
 };
 
+/* The guest's new unicast address, already validated, for the switch
+ * (ctx is the ops' ctx): 0 when its port now carries frames from `mac`
+ * and no longer from the old one, -1 refused. */
+typedef int netvsp_set_mac_fn(void *ctx, const uint8_t mac[6]);
+
 struct netvsp_stats {
 	uint64_t packets;               /* taken off the guest->host ring */
 	uint64_t rndis_msgs;            /* RNDIS messages from the guest */
@@ -122,6 +133,7 @@ struct netvsp_stats {
 	uint64_t ring_full;             /* a completion waited for room */
 	uint64_t signals;               /* events raised in the guest */
 	uint64_t budget_stops;          /* polls that returned NETVSP_POLL_MORE */
+	uint64_t mac_changes;           /* NetworkAddress SETs carried out */
 };
 
 enum netvsp_state {
@@ -155,7 +167,9 @@ struct netvsp {
 	struct vmbus_ring *out;         /* host -> guest, we write */
 	const struct netvsp_ops *ops;
 	void *ctx;
-	uint8_t mac[6];
+	uint8_t perm_mac[6];            /* configured: PERMANENT_ADDRESS */
+	uint8_t mac[6];                 /* current: frames from and to it */
+	netvsp_set_mac_fn *set_mac;     /* NULL: NetworkAddress SETs refused */
 	bool link_up;
 	enum netvsp_state state;
 	uint32_t version;               /* NVSP_PROTOCOL_VERSION_*, once agreed */
@@ -166,6 +180,10 @@ struct netvsp {
 	struct netvsp_buffer recv, send;
 	enum netvsp_rndis_state rndis;
 	uint32_t filter;                /* RNDIS_OID_GEN_CURRENT_PACKET_FILTER */
+	/* OID_802_3_MULTICAST_LIST: what NDIS_PACKET_TYPE_MULTICAST (without
+	 * ALL_MULTICAST) lets through. Cleared by INIT and HALT. */
+	uint32_t mcast_count;
+	uint8_t mcast[NETVSP_MCAST_MAX][6];
 	bool link_told;                 /* the guest heard the link state */
 	bool indicate;                  /* a link indication is due */
 	struct netvsp_stats stats;
@@ -212,6 +230,12 @@ struct netvsp {
  */
 int netvsp_init(struct netvsp *sp, const uint8_t mac[6],
 		const struct netvsp_ops *ops, void *ctx);
+
+/* Let the guest change its address (the nic's config; none may at
+ * init): each change first moves the switch port through set_mac
+ * (NULL: changes refused again), then lasts until netvsp_init, across
+ * channels and RNDIS restarts, since Linux keeps using it. */
+void netvsp_allow_mac_change(struct netvsp *sp, netvsp_set_mac_fn *set_mac);
 
 /*
  * The guest opened the channel: serve it over `in` and `out`, views kept

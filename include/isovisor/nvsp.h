@@ -262,6 +262,7 @@ _Static_assert(sizeof(struct vmbus_xfer_page_range) == 8, "xfer page range");
 #define RNDIS_STATUS_SUCCESS            0x00000000u
 #define RNDIS_STATUS_FAILURE            0xc0000001u
 #define RNDIS_STATUS_NOT_SUPPORTED      0xc00000bbu
+#define RNDIS_STATUS_MULTICAST_FULL     0xc0010009u
 #define RNDIS_STATUS_INVALID_LENGTH     0xc0010014u
 #define RNDIS_STATUS_INVALID_DATA       0xc0010015u
 #define RNDIS_STATUS_MEDIA_CONNECT      0x4001000bu
@@ -412,6 +413,24 @@ struct rndis_per_packet_info {
 #define RNDIS_PPI_IEEE_8021Q            6
 #define RNDIS_PPI_NBL_HASH_VALUE        8
 
+/*
+ * RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER's SET buffer: one named parameter,
+ * its name and value at offsets from the struct's first byte. Linux
+ * (rndis_filter_set_device_mac) sends only "NetworkAddress", a STRING of
+ * 12 hex digits, both as UTF-16LE without a terminating NUL: name at 20
+ * (28 bytes), value at 48 (24 bytes).
+ */
+struct rndis_config_parameter_info {
+	uint32_t name_offset;
+	uint32_t name_length;           /* bytes */
+	uint32_t type;                  /* RNDIS_CONFIG_PARAM_TYPE_* */
+	uint32_t value_offset;
+	uint32_t value_length;          /* bytes */
+} __attribute__((packed));
+
+#define RNDIS_CONFIG_PARAM_TYPE_INTEGER 0
+#define RNDIS_CONFIG_PARAM_TYPE_STRING  2
+
 #define RNDIS_HEADER_SIZE               ((uint32_t)sizeof(struct rndis_msg_header))
 
 _Static_assert(sizeof(struct rndis_msg_header) == 8, "rndis header");
@@ -425,6 +444,7 @@ _Static_assert(sizeof(struct rndis_indicate_status) == 12, "rndis indicate");
 _Static_assert(sizeof(struct rndis_keepalive_complete) == 8, "rndis keepalive_c");
 _Static_assert(sizeof(struct rndis_packet) == 36, "rndis packet");
 _Static_assert(sizeof(struct rndis_per_packet_info) == 12, "rndis ppi");
+_Static_assert(sizeof(struct rndis_config_parameter_info) == 20, "rndis config parameter");
 
 /* ---- NDIS offload objects (OID_TCP_OFFLOAD_*) --------------------------- */
 #define NDIS_OBJECT_TYPE_DEFAULT        0x80
@@ -508,6 +528,14 @@ struct ndis_offload_params {
 };
 
 #define VERSION_4_OFFLOAD_SIZE          22
+
+/* Values of its checksum, LSO, IPsec, connection and RSC fields: 0
+ * leaves the setting, 1 turns it off, anything larger turns something
+ * on (Linux sends ip_v4_csum 1 and zeros when no offload is offered). */
+#define NDIS_OFFLOAD_PARAMETERS_NO_CHANGE       0
+#define NDIS_OFFLOAD_PARAMETERS_DISABLED        1
+/* encapsulated_packet_task_offload: NDIS_OFFLOAD_SET_ON */
+#define NDIS_OFFLOAD_SET_ON                     1
 
 _Static_assert(__builtin_offsetof(struct ndis_offload_params, flags) == 16,
 	       "ndis_offload_params.flags");

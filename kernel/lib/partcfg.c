@@ -283,6 +283,7 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 			continue;
 		} else if (!strcmp(w, "nic")) {
 			struct partcfg_nic *nic;
+			bool named;
 
 			if (cur->nic_count == PARTCFG_NICS_MAX)
 				return fail(err, errlen, c.line, "too many nics", w);
@@ -300,13 +301,25 @@ int partcfg_parse(const char *text, size_t len, struct partcfg *cfg,
 							    "MAC address already used", w);
 			nic->model = PARTCFG_NIC_E1000;
 			r = next_word(&c, w, sizeof(w));
-			if (r == 1 && !strcmp(w, "netvsc"))
-				nic->model = PARTCFG_NIC_NETVSC;
-			else if (r < 0 || (r == 1 && strcmp(w, "e1000")))
-				return fail(err, errlen, c.line, "unknown nic model", w);
+			named = r == 1 && (!strcmp(w, "netvsc") || !strcmp(w, "e1000"));
+			if (named) {
+				nic->model = w[0] == 'n' ? PARTCFG_NIC_NETVSC : PARTCFG_NIC_E1000;
+				r = next_word(&c, w, sizeof(w));
+			}
+			if (r == 1 && !strcmp(w, "macchange")) {
+				if (nic->model != PARTCFG_NIC_NETVSC)
+					return fail(err, errlen, c.line, "macchange needs the netvsc "
+						    "model", NULL);
+				nic->macchange = 1;
+				r = next_word(&c, w, sizeof(w));
+			}
+			if (r < 0)
+				return fail(err, errlen, c.line, "word too long", NULL);
+			if (r == 1)
+				return fail(err, errlen, c.line, named || nic->macchange ?
+					    "extra words" : "unknown nic model", w);
 			cur->nic_count++;
-			if (r != 1)
-				continue;       /* the line is consumed */
+			continue;       /* the line is consumed */
 		} else if (!strcmp(w, "args")) {
 			if (rest_of_line(&c, cur->args, sizeof(cur->args)))
 				return fail(err, errlen, c.line, "args too long", NULL);

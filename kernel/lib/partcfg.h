@@ -28,6 +28,14 @@
  *                             config; model e1000 (the default: an
  *                             emulated 82540EM on PCI, needs pci and pic)
  *                             or netvsc (synthetic, over VMBus: netvsp)
+ *     nic lan0 02:00:00:00:00:01 netvsc macchange
+ *                             the same, and the guest may change its MAC
+ *                             (Linux: ip link set ... address): its
+ *                             switch port follows it to any unicast
+ *                             address no other nic is configured with.
+ *                             Without macchange a change is refused, as
+ *                             Hyper-V's MAC address spoofing "off";
+ *                             netvsc only
  *     args test               the guest's command line (rest of the line)
  *     timeout 300             seconds it may run, 1..3600 (default 300)
  *   end
@@ -95,6 +103,7 @@ struct partcfg_partition {
 		char sw[PARTCFG_NAME_MAX];      /* the virtual switch */
 		uint8_t mac[6];
 		uint8_t model;                  /* enum partcfg_nic_model */
+		uint8_t macchange;              /* the guest may change mac */
 	} nics[PARTCFG_NICS_MAX];
 };
 

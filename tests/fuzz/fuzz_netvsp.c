@@ -18,7 +18,9 @@
  *    send buffer or in pages), a frame from the switch, the switch's
  *    mood (taking, busy, refusing), the link going down or up.
  * FLAG_READY runs Linux's bring-up first (NVSP version from the settings
- * byte), so the RNDIS paths are reached.
+ * byte), so the RNDIS paths are reached. FLAG_MACCHANGE lets the guest
+ * change its address (NetworkAddress config parameters reach the
+ * switch hook); FLAG_SW_REFUSES makes that hook say no.
  *
  * Invariants beyond ASan/UBSan: poll returns -1, DONE or MORE, -1
  * sticks until the next attach, the interrupt mask follows the
@@ -44,6 +46,8 @@
 
 #define FLAG_RAW        1u
 #define FLAG_READY      2u
+#define FLAG_MACCHANGE  4u
+#define FLAG_SW_REFUSES 8u
 
 static uint8_t *gpage[GPAGES];
 static const uint64_t recv_pfns[] = { 4, 5, 6, 7 };
@@ -60,6 +64,7 @@ struct rig {
 	struct netvsp *sp;
 	unsigned tx_busy, tx_mode;
 	uint64_t last_tid;
+	bool sw_refuses;
 };
 
 static struct rig g;
@@ -133,6 +138,16 @@ static int tx(void *ctx, const void *frame, size_t len)
 		return NETVSP_TX_BUSY;
 	}
 	return g.tx_mode == 2 ? NETVSP_TX_REFUSED : NETVSP_TX_SENT;
+}
+
+/* netvsp hands the switch only unicast, non-zero addresses it parsed. */
+static int set_mac(void *ctx, const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	if ((mac[0] & 1) || !memcmp(mac, zero, 6) || !g.sp->set_mac)
+		abort();
+	return g.sw_refuses ? -1 : 0;
 }
 
 static const struct netvsp_ops ops = {
@@ -403,9 +418,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			g.out_data[i] = page();
 		for (unsigned i = 0; i < GPAGES; i++)
 			gpage[i] = page();
-		if (netvsp_init(g.sp, MAC, &ops, NULL))
-			abort();
 	}
+	/* Each input from the configured address (a change outlives the
+	 * channel), with its own MAC policy. */
+	if (netvsp_init(g.sp, MAC, &ops, NULL))
+		abort();
+	netvsp_allow_mac_change(g.sp, data[0] & FLAG_MACCHANGE ? set_mac : NULL);
+	g.sw_refuses = data[0] & FLAG_SW_REFUSES;
 	header_init(g.in_hdr);
 	header_init(g.out_hdr);
 	if (vmbus_ring_init_pages(&g.h_in, g.in_hdr, g.in_data, IN_PAGES) ||
@@ -426,6 +445,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	netvsp_detach(g.sp);
 	if (netvsp_poll(g.sp) != -1 || netvsp_receive(g.sp, data, size) != -1)
 		abort();
+	if (g.sp->mcast_count > NETVSP_MCAST_MAX || (g.sp->mac[0] & 1) ||
+	    (!(data[0] & FLAG_MACCHANGE) && memcmp(g.sp->mac, MAC, 6)) ||
+	    ((data[0] & FLAG_SW_REFUSES) && memcmp(g.sp->mac, MAC, 6)))
+		abort();        /* an address only the policy and the switch allow */
 	return 0;
 }
 
@@ -467,6 +490,94 @@ static size_t mem_rec(uint8_t *buf, size_t n, uint8_t pg, uint16_t off, const ui
 	return put_rec(buf, n, 4, tmp, (uint16_t)(3 + len));
 }
 
+/* An RNDIS control message at page pg, then the GPA direct packet that
+ * names it. */
+static size_t ctrl_rec(uint8_t *buf, size_t n, uint8_t pg, const uint8_t *msg, uint32_t len)
+{
+	struct nvsp_message m = { .msg_type = NVSP_MSG1_TYPE_SEND_RNDIS_PKT };
+	uint8_t g1[1 + 8 + 16 + sizeof(m)] = { 0 };
+	uint32_t one = 1;
+	uint64_t pfn = pg;
+
+	m.send_rndis_pkt.channel_type = NVSP_CHANNEL_TYPE_CONTROL;
+	m.send_rndis_pkt.send_buf_section_index = NVSP_INVALID_SECTION_INDEX;
+	n = mem_rec(buf, n, pg, 0, msg, len);
+	g1[0] = 3;              /* offset8 5: one range of one page */
+	memcpy(g1 + 1 + 4, &one, 4);
+	memcpy(g1 + 1 + 8, &len, 4);
+	memcpy(g1 + 1 + 16, &pfn, 8);
+	memcpy(g1 + 1 + 24, &m, sizeof(m));
+	n = put_rec(buf, n, 1, g1, sizeof(g1));
+	n = put_rec(buf, n, 2, NULL, 0);
+	return put_rec(buf, n, 3, NULL, 0);
+}
+
+/* A SET of oid with val[0..len) into b: its length. */
+static uint32_t rndis_set_msg(uint8_t *b, uint32_t oid, const void *val, uint32_t len)
+{
+	uint32_t h[7] = { RNDIS_MSG_SET, 28 + len, 77, oid, len, 20, 0 };
+
+	memcpy(b, h, sizeof(h));
+	memcpy(b + 28, val, len);
+	return 28 + len;
+}
+
+/* Linux's NetworkAddress parameter (rndis_filter_set_device_mac). */
+static uint32_t netaddr(uint8_t *b, const char *hex)
+{
+	static const char name[] = "NetworkAddress";
+	struct rndis_config_parameter_info ci = { 20, 28, RNDIS_CONFIG_PARAM_TYPE_STRING, 48, 24 };
+
+	memcpy(b, &ci, sizeof(ci));
+	for (unsigned k = 0; k < 14; k++)
+		b[20 + 2 * k] = (uint8_t)name[k], b[21 + 2 * k] = 0;
+	for (unsigned k = 0; k < 12; k++)
+		b[48 + 2 * k] = (uint8_t)hex[k], b[49 + 2 * k] = 0;
+	return 72;
+}
+
+/* Seeds 5 and 6: a multicast list and the filter that uses it, frames
+ * for listed and unlisted groups; MAC changes (allowed in 5, refused by
+ * the switch in 6), offload parameters (6 turns one on), a parameter
+ * whose value lies past its buffer. */
+static size_t seed_control(unsigned i, uint8_t *buf)
+{
+	static const uint8_t groups[12] = { 1, 0, 0x5e, 0, 0, 1, 0x33, 0x33, 0, 0, 0, 1 };
+	uint32_t filter = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST;
+	uint8_t b[512], p[128], f[64];
+	size_t n = 2;
+	uint32_t len;
+
+	buf[0] = FLAG_READY | FLAG_MACCHANGE | (i == 6 ? FLAG_SW_REFUSES : 0);
+	buf[1] = 189;
+	len = rndis_set_msg(b, RNDIS_OID_802_3_MULTICAST_LIST, groups, sizeof(groups));
+	n = ctrl_rec(buf, n, 16, b, len);
+	len = rndis_set_msg(b, RNDIS_OID_GEN_CURRENT_PACKET_FILTER, &filter, 4);
+	n = ctrl_rec(buf, n, 16, b, len);
+	memset(f, 0x5a, sizeof(f));
+	for (unsigned k = 0; k < 3; k++) {
+		memcpy(f, groups + (k % 2) * 6, 6);
+		f[5] += (uint8_t)(k / 2);       /* the third is not listed */
+		n = put_rec(buf, n, 5, f, sizeof(f));
+	}
+	n = put_rec(buf, n, 3, NULL, 0);
+	len = rndis_set_msg(b, RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, p,
+			    netaddr(p, "02aabbccddee"));
+	n = ctrl_rec(buf, n, 16, b, len);
+	{
+		struct ndis_offload_params op = { .header = { NDIS_OBJECT_TYPE_DEFAULT, 3, 28 } };
+
+		op.ip_v4_csum = NDIS_OFFLOAD_PARAMETERS_DISABLED;
+		op.tcp_ip_v6_csum = (uint8_t)(i == 6 ? 4 : 0);
+		len = rndis_set_msg(b, OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op));
+		n = ctrl_rec(buf, n, 17, b, len);
+	}
+	p[12] = 60;                     /* value_offset: 60 + 24 > 72 */
+	len = rndis_set_msg(b, RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, p, 72);
+	n = ctrl_rec(buf, n, 17, b, len);
+	return put_rec(buf, n, 2, NULL, 0);
+}
+
 size_t fuzz_seed(unsigned i, uint8_t *buf, size_t cap)
 {
 	uint8_t b[2048], f[128];
@@ -474,8 +585,10 @@ size_t fuzz_seed(unsigned i, uint8_t *buf, size_t cap)
 	size_t n = 2;
 	uint32_t len, len0;
 
-	if (i > 4 || cap < 8192)
+	if (i > 6 || cap < 8192)
 		return 0;
+	if (i >= 5)
+		return seed_control(i, buf);
 	buf[0] = FLAG_READY;
 	/* settings: versions[b % 7], budget 1 + (b >> 3) % 24: 189 is 6.1
 	 * with 24, 187 is 1 with 24, 185 is 4 with 24, 0 is 6.1 with 1. */

@@ -1,11 +1,14 @@
 /*
- * netvsp (vmbus/netvsp.c) over real rings, with this test playing
+ * netvsp (vmbus/netvsp.c, netvsp_rndis.c) over real rings, with this test playing
  * Linux's hv_netvsc step by step: NVSP version negotiation (newest
  * first), NDIS config and version, receive and send buffer GPADLs, RNDIS
  * init, the queries and sets rndis_filter_device_add makes (their
  * answers checked as rndis_filter_query_device checks them), the packet
  * filter, frames both ways, and then a guest that does what netvsc never
- * does.
+ * does: offload parameters that turn things on, a multicast list (kept,
+ * bounded, filtering), NetworkAddress config parameters with every
+ * offset and length wrong, and MAC changes refused by default, refused
+ * by the switch, and carried out through a real vswitch port.
  *
  * Guest memory is a memfd of GUEST_PAGES pages mapped twice, as in
  * test_storvsp.c: contiguous (the guest's view, gpa = offset) and page by
@@ -23,6 +26,7 @@
 #include <unistd.h>
 #include "check.h"
 #include "netvsp.h"
+#include "vswitch.h"
 #include "ring.h"
 
 #define PAGE            4096u
@@ -63,6 +67,10 @@ struct env {
 	size_t frame_len[16];
 	uint8_t frame[16][NETVSP_FRAME_MAX];
 	uint64_t next_tid;
+	/* A real switch behind netvsp, when sw is set: frames go to port
+	 * sw_port, address changes move it. */
+	struct vswitch *sw;
+	unsigned sw_port, set_mac_calls;
 };
 
 static struct env E;
@@ -138,11 +146,23 @@ static int fake_tx(void *ctx, const void *frame, size_t len)
 	}
 	if (E.tx_refuse)
 		return NETVSP_TX_REFUSED;
+	if (E.sw) {
+		enum vswitch_result r = vswitch_send(E.sw, E.sw_port, frame, len);
+
+		if (r != VSWITCH_SENT)
+			return r == VSWITCH_BUSY ? NETVSP_TX_BUSY : NETVSP_TX_REFUSED;
+	}
 	if (E.nframes < 16 && len <= NETVSP_FRAME_MAX) {
 		memcpy(E.frame[E.nframes], frame, len);
 		E.frame_len[E.nframes++] = len;
 	}
 	return NETVSP_TX_SENT;
+}
+
+static int fake_set_mac(void *ctx, const uint8_t mac[6])
+{
+	E.set_mac_calls++;
+	return E.sw ? vswitch_set_port_mac(E.sw, E.sw_port, mac) : 0;
 }
 
 static const struct netvsp_ops ops = {
@@ -806,9 +826,12 @@ static void test_sets(void)
 	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
 	CHECK(set_ok(&r), "SET OFFLOAD_PARAMETERS: success (Linux fails the device otherwise)");
 	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, cfg, sizeof(cfg), &r);
-	CHECK(set_ok(&r), "SET RNDIS_CONFIG_PARAMETER (NetworkAddress): accepted");
+	CHECK(r.nvsp_status == NVSP_STAT_SUCCESS && r.reply_len == 16 &&
+	      reply32(&r, 12) == RNDIS_STATUS_INVALID_DATA && strstr(E.last_log, "config parameter"),
+	      "SET RNDIS_CONFIG_PARAMETER of zeros (offsets 0): INVALID_DATA, logged");
 	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, MAC, 6, &r);
-	CHECK(set_ok(&r), "SET MULTICAST_LIST: accepted");
+	CHECK(reply32(&r, 12) == RNDIS_STATUS_INVALID_DATA && SP.mcast_count == 0,
+	      "SET MULTICAST_LIST of a unicast address: INVALID_DATA, no list");
 	set_oid(0x0fedcba9, &u, 4, &r);
 	CHECK(r.reply_len == 16 && reply32(&r, 0) == RNDIS_MSG_SET_C &&
 	      reply32(&r, 12) == RNDIS_STATUS_NOT_SUPPORTED, "SET of an unknown OID: NOT_SUPPORTED");
@@ -1472,6 +1495,341 @@ static void test_tiny_and_foreign_buffers(void)
 	      "one-page receive buffer: 2 chunks");
 }
 
+/* ---- offload parameters, multicast list, MAC changes ------------------------ */
+
+static uint32_t set_status(const struct rcall *r)
+{
+	return r->nvsp_status == NVSP_STAT_SUCCESS && r->reply_len == 16 &&
+	       reply32(r, 0) == RNDIS_MSG_SET_C && reply32(r, 8) == next_req_id ?
+	       reply32(r, 12) : 0xdeadbeefu;
+}
+
+static void test_offload_params(void)
+{
+	struct rcall r;
+	struct ndis_offload_params op = { .header = { NDIS_OBJECT_TYPE_DEFAULT, 3, 22 } };
+	uint64_t rejected;
+
+	CHECK(bring_up(NVSP_PROTOCOL_VERSION_4, 8, 8) == 0, "offload parameters: device up, NVSP 4");
+	rejected = SP.stats.rejected;
+	op.ip_v4_csum = NDIS_OFFLOAD_PARAMETERS_DISABLED;
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, VERSION_4_OFFLOAD_SIZE, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_SUCCESS,
+	      "OFFLOAD_PARAMETERS as NVSP 4 sends them (22 bytes, checksum off): success");
+	op.header.size = 28;
+	op.tcp_ip_v4_csum = 4;          /* TX_RX_ENABLED */
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_NOT_SUPPORTED && strstr(E.last_log, "offload"),
+	      "turning on TCP checksum offload we never offered: NOT_SUPPORTED, logged");
+	op.tcp_ip_v4_csum = 0;
+	op.rsc_ip_v6 = 2;
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_NOT_SUPPORTED, "turning on RSC: NOT_SUPPORTED");
+	op.rsc_ip_v6 = 0;
+	op.encapsulated_packet_task_offload = NDIS_OFFLOAD_SET_ON;
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_NOT_SUPPORTED,
+	      "turning on encapsulation offload: NOT_SUPPORTED");
+	op.encapsulated_packet_task_offload = 0;
+	op.header.size = 22;
+	op.rsc_ip_v4 = 2;               /* past the object's size: not read */
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_SUCCESS,
+	      "a field past the object's own size is not looked at");
+	op.header.size = 29;
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_DATA,
+	      "an object larger than its buffer: INVALID_DATA");
+	op.header.size = 28;
+	op.header.type = NDIS_OBJECT_TYPE_OFFLOAD;
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, sizeof(op), &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_DATA, "the wrong object type: INVALID_DATA");
+	set_oid(OID_TCP_OFFLOAD_PARAMETERS, &op, 8, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_LENGTH && SP.stats.rejected == rejected + 6,
+	      "8 bytes: INVALID_LENGTH; each refusal counted");
+}
+
+static void test_multicast(void)
+{
+	static const uint8_t G1[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+	static const uint8_t G2[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t G3[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x02 };
+	uint32_t multicast = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST |
+			     NDIS_PACKET_TYPE_MULTICAST;
+	uint8_t list[33 * 6], v[256], f[100];
+	struct rcall r;
+	struct hpkt p;
+	uint32_t u = 0;
+	uint64_t filtered;
+
+	CHECK(bring_up(NVSP_PROTOCOL_VERSION_61, 8, 8) == 0 && SP.mcast_count == 0,
+	      "multicast: device up, no list");
+	query(RNDIS_OID_802_3_MAXIMUM_LIST_SIZE, NULL, 0, &r);
+	CHECK(query_result(&r, &u, 4) == 4 && u == NETVSP_MCAST_MAX,
+	      "MAXIMUM_LIST_SIZE: %u", NETVSP_MCAST_MAX);
+	memcpy(list, G1, 6);
+	memcpy(list + 6, G2, 6);
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 12, &r);
+	CHECK(set_ok(&r) && SP.mcast_count == 2, "SET MULTICAST_LIST of two groups: success");
+	query(RNDIS_OID_802_3_MULTICAST_LIST, NULL, 0, &r);
+	CHECK(query_result(&r, v, sizeof(v)) == 12 && !memcmp(v, list, 12),
+	      "QUERY MULTICAST_LIST: the two groups back");
+	set_oid(RNDIS_OID_GEN_CURRENT_PACKET_FILTER, &multicast, 4, &r);
+	CHECK(set_ok(&r), "packet filter DIRECTED | BROADCAST | MULTICAST");
+	filtered = SP.stats.rx_filtered;
+	make_frame(f, 100, G2, 3);
+	CHECK(netvsp_receive(&SP, f, 100) == 0 && gread(&p) > 0 &&
+	      SP.stats.rx_filtered == filtered, "a frame for a listed group: delivered");
+	complete_xfer(p.d.trans_id);
+	make_frame(f, 100, G3, 3);
+	CHECK(netvsp_receive(&SP, f, 100) == 0 && gread(&p) == 0 &&
+	      SP.stats.rx_filtered == filtered + 1, "a group not listed: filtered out");
+	for (unsigned i = 0; i < 33; i++) {
+		memcpy(list + 6 * i, G3, 6);
+		list[6 * i + 5] = (uint8_t)(0x10 + i);
+	}
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 33 * 6, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_MULTICAST_FULL && strstr(E.last_log, "more than") &&
+	      SP.mcast_count == 2, "33 groups: MULTICAST_FULL, logged, the old list kept");
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 32 * 6, &r);
+	CHECK(set_ok(&r) && SP.mcast_count == 32, "32 groups: success");
+	list[6 * 31] = 0x02;
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 7, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_LENGTH && strstr(E.last_log, "whole") &&
+	      SP.mcast_count == 32, "7 bytes: INVALID_LENGTH, logged, list kept");
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 32 * 6, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_DATA && SP.mcast_count == 32,
+	      "a list with a unicast entry: INVALID_DATA, list kept");
+	list[6 * 31] = 0x01;
+	make_frame(f, 100, list + 6 * 31, 3);
+	CHECK(netvsp_receive(&SP, f, 100) == 0 && gread(&p) > 0,
+	      "the 32nd listed group: delivered");
+	complete_xfer(p.d.trans_id);
+	make_frame(f, 100, G2, 3);
+	CHECK(netvsp_receive(&SP, f, 100) == 0 && gread(&p) == 0,
+	      "a group of the replaced list: filtered out");
+	multicast |= NDIS_PACKET_TYPE_ALL_MULTICAST;
+	set_oid(RNDIS_OID_GEN_CURRENT_PACKET_FILTER, &multicast, 4, &r);
+	CHECK(set_ok(&r) && netvsp_receive(&SP, f, 100) == 0 && gread(&p) > 0,
+	      "ALL_MULTICAST: every group delivered, list or not");
+	complete_xfer(p.d.trans_id);
+	multicast = NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_BROADCAST;
+	set_oid(RNDIS_OID_GEN_CURRENT_PACKET_FILTER, &multicast, 4, &r);
+	make_frame(f, 100, list, 3);
+	CHECK(set_ok(&r) && netvsp_receive(&SP, f, 100) == 0 && gread(&p) == 0,
+	      "no multicast bit: even a listed group is filtered out");
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 0, &r);
+	CHECK(set_ok(&r) && SP.mcast_count == 0, "an empty list: success, cleared");
+	set_oid(RNDIS_OID_802_3_MULTICAST_LIST, list, 6, &r);
+	CHECK(bring_up(NVSP_PROTOCOL_VERSION_61, 8, 8) == 0 && SP.mcast_count == 0,
+	      "RNDIS INIT again: the list is gone");
+	poll_host();
+}
+
+/* The info buffer rndis_filter_set_device_mac builds: the struct, the
+ * name, then the value, UTF-16LE without NULs; its length. */
+static uint32_t config_param(uint8_t *b, const char *name, uint32_t type, const char *value)
+{
+	struct rndis_config_parameter_info ci = { 20, 0, type, 0, 0 };
+	uint32_t nl = (uint32_t)strlen(name), vl = (uint32_t)strlen(value);
+
+	ci.name_length = 2 * nl;
+	ci.value_offset = 20 + 2 * nl;
+	ci.value_length = 2 * vl;
+	memcpy(b, &ci, 20);
+	for (uint32_t i = 0; i < nl; i++)
+		b[20 + 2 * i] = (uint8_t)name[i], b[21 + 2 * i] = 0;
+	for (uint32_t i = 0; i < vl; i++)
+		b[ci.value_offset + 2 * i] = (uint8_t)value[i], b[ci.value_offset + 2 * i + 1] = 0;
+	return ci.value_offset + ci.value_length;
+}
+
+static uint32_t set_address(const char *hex, struct rcall *r)
+{
+	uint8_t b[256];
+
+	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, b,
+		config_param(b, "NetworkAddress", RNDIS_CONFIG_PARAM_TYPE_STRING, hex), r);
+	return set_status(r);
+}
+
+/* A config parameter whose struct says n_off/n_len/v_off/v_len over a
+ * Linux-shaped buffer of len bytes: its SET status. */
+static uint32_t set_bad_param(uint32_t n_off, uint32_t n_len, uint32_t v_off, uint32_t v_len,
+			      uint32_t len)
+{
+	uint8_t b[256];
+	struct rndis_config_parameter_info ci = { n_off, n_len, 2, v_off, v_len };
+	struct rcall r;
+
+	config_param(b, "NetworkAddress", RNDIS_CONFIG_PARAM_TYPE_STRING, "02aabbccddee");
+	memcpy(b, &ci, 20);
+	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, b, len, &r);
+	return set_status(&r);
+}
+
+static void test_mac_refused(void)
+{
+	static const uint8_t NEW[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	struct rcall r;
+	uint8_t v[6];
+	uint64_t rejected = SP.stats.rejected;
+
+	CHECK(bring_up(NVSP_PROTOCOL_VERSION_61, 8, 8) == 0, "MAC change: device up");
+	CHECK(set_address("02aabbccddee", &r) == RNDIS_STATUS_NOT_SUPPORTED &&
+	      strstr(E.last_log, "refused") && strstr(E.last_log, "02:aa:bb:cc:dd:ee") &&
+	      SP.stats.rejected == rejected + 1 && E.set_mac_calls == 0,
+	      "NetworkAddress by default: NOT_SUPPORTED (Linux: EIO), logged, switch untouched");
+	query(RNDIS_OID_802_3_CURRENT_ADDRESS, NULL, 0, &r);
+	CHECK(query_result(&r, v, 6) == 6 && !memcmp(v, MAC, 6) && !memcmp(SP.mac, MAC, 6) &&
+	      memcmp(SP.mac, NEW, 6), "... the address stays the configured one");
+	CHECK(set_address("00155D123456", &r) == RNDIS_STATUS_SUCCESS && E.set_mac_calls == 0,
+	      "its own address (upper case): success, nothing to change");
+}
+
+static void test_mac_bad_params(void)
+{
+	struct rcall r;
+	uint8_t b[256];
+	uint64_t rejected = SP.stats.rejected;
+	uint32_t len;
+
+	/* Linux's layout: name at 20 (28 bytes), value at 48 (24), 72 in all. */
+	CHECK(set_bad_param(20, 28, 48, 24, 19) == RNDIS_STATUS_INVALID_LENGTH,
+	      "config parameter truncated to 19 bytes: INVALID_LENGTH");
+	CHECK(set_bad_param(20, 28, 48, 24, 71) == RNDIS_STATUS_INVALID_DATA &&
+	      strstr(E.last_log, "value 24 at 48"),
+	      "value one byte past the buffer: INVALID_DATA, logged");
+	CHECK(set_bad_param(20, 53, 48, 24, 72) == RNDIS_STATUS_INVALID_DATA,
+	      "name one byte past the buffer: INVALID_DATA");
+	CHECK(set_bad_param(0xfffffff0u, 0x20, 48, 24, 72) == RNDIS_STATUS_INVALID_DATA &&
+	      set_bad_param(20, 28, 48, 0xffffffffu, 72) == RNDIS_STATUS_INVALID_DATA &&
+	      set_bad_param(20, 0xfffffff0u, 48, 24, 72) == RNDIS_STATUS_INVALID_DATA,
+	      "offsets and lengths that wrap 32 bits: INVALID_DATA");
+	CHECK(set_bad_param(4, 28, 48, 24, 72) == RNDIS_STATUS_INVALID_DATA &&
+	      set_bad_param(20, 28, 8, 24, 72) == RNDIS_STATUS_INVALID_DATA,
+	      "name or value inside the parameter's own header: INVALID_DATA");
+	CHECK(set_bad_param(20, 27, 48, 24, 72) == RNDIS_STATUS_INVALID_DATA &&
+	      set_bad_param(20, 28, 48, 23, 72) == RNDIS_STATUS_INVALID_DATA,
+	      "odd UTF-16 lengths: INVALID_DATA");
+	CHECK(set_bad_param(20, 26, 48, 24, 72) == RNDIS_STATUS_NOT_SUPPORTED &&
+	      strstr(E.last_log, "NetworkAddres not supported"),
+	      "a name one letter short: another parameter, NOT_SUPPORTED, logged");
+	CHECK(set_bad_param(20, 28, 48, 20, 72) == RNDIS_STATUS_INVALID_DATA &&
+	      strstr(E.last_log, "12 hex digits"), "10 digits: INVALID_DATA, logged");
+	CHECK(set_bad_param(20, 0, 20, 0, 20) == RNDIS_STATUS_NOT_SUPPORTED,
+	      "an empty name and value: a parameter we do not have, NOT_SUPPORTED");
+	len = config_param(b, "NetworkAddress", RNDIS_CONFIG_PARAM_TYPE_INTEGER, "02aabbccddee");
+	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, b, len, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_DATA, "NetworkAddress as an INTEGER: INVALID_DATA");
+	len = config_param(b, "MaxFrameSize", RNDIS_CONFIG_PARAM_TYPE_INTEGER, "ab");
+	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, b, len, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_NOT_SUPPORTED &&
+	      strstr(E.last_log, "MaxFrameSize not supported"),
+	      "another parameter: NOT_SUPPORTED, logged, never silence");
+	len = config_param(b, "Network\x01" "Address", RNDIS_CONFIG_PARAM_TYPE_STRING, "02aabbccddee");
+	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, b, len, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_INVALID_DATA,
+	      "a control character in the name: INVALID_DATA");
+	{
+		/* The SET's own info buffer beyond its message. */
+		uint8_t m[8 + 20 + 72] = { 0 };
+		struct rndis_msg_header h = { RNDIS_MSG_SET, 8 + 20 + 40 };
+		struct rndis_set_request q = { ++next_req_id, RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER,
+					       72, 20, 0 };
+
+		memcpy(m, &h, 8);
+		memcpy(m + 8, &q, 20);
+		config_param(m + 28, "NetworkAddress", RNDIS_CONFIG_PARAM_TYPE_STRING, "02aabbccddee");
+		rndis_call(m, h.msg_len, &r);
+		CHECK(set_status(&r) == RNDIS_STATUS_INVALID_DATA,
+		      "72 bytes of parameter in a message that holds 40: INVALID_DATA");
+	}
+	CHECK(SP.state == NETVSP_READY && !memcmp(SP.mac, MAC, 6) && E.set_mac_calls == 0 &&
+	      SP.stats.rejected >= rejected + 16, "the channel stays open, the address unchanged");
+}
+
+static void test_mac_allowed(void)
+{
+	static const uint8_t NEW[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	static const uint8_t PEER[6] = { 0x02, 0, 0, 0, 0, 0x99 };
+	static const struct platform plat = { 0 };
+	static struct vswitch sw;
+	uint8_t f[100], m[256], v[6], got[100];
+	struct rcall r;
+	struct hpkt p;
+	int me, peer;
+	uint64_t sent, refused;
+	uint32_t len;
+
+	vswitch_init(&sw, &plat, "lan0");
+	me = vswitch_add_port(&sw, "me", MAC, false);
+	peer = vswitch_add_port(&sw, "peer", PEER, false);
+	E.sw = &sw;
+	E.sw_port = (unsigned)me;
+	netvsp_allow_mac_change(&SP, fake_set_mac);
+	CHECK(set_address("03aabbccddee", &r) == RNDIS_STATUS_INVALID_DATA &&
+	      set_address("000000000000", &r) == RNDIS_STATUS_INVALID_DATA &&
+	      set_address("02aabbccddeg", &r) == RNDIS_STATUS_INVALID_DATA &&
+	      set_address("02:aa:bb:cc:d", &r) == RNDIS_STATUS_INVALID_DATA &&
+	      E.set_mac_calls == 0, "allowed, but a multicast, zero or malformed address: "
+	      "INVALID_DATA, the switch never asked");
+	CHECK(set_address("020000000099", &r) == RNDIS_STATUS_FAILURE && E.set_mac_calls == 1 &&
+	      !memcmp(SP.mac, MAC, 6) && !memcmp(sw.port[me].mac, MAC, 6),
+	      "the peer's address: the switch refuses, FAILURE, nothing moves");
+	CHECK(set_address("02AaBbCcDdEe", &r) == RNDIS_STATUS_SUCCESS && !memcmp(SP.mac, NEW, 6) &&
+	      !memcmp(sw.port[me].mac, NEW, 6) && SP.stats.mac_changes == 1 &&
+	      strstr(E.last_log, "-> 02:aa:bb:cc:dd:ee"),
+	      "allowed: success, netvsp and its switch port both on the new address, logged");
+	query(RNDIS_OID_802_3_CURRENT_ADDRESS, NULL, 0, &r);
+	CHECK(query_result(&r, v, 6) == 6 && !memcmp(v, NEW, 6), "CURRENT_ADDRESS: the new one");
+	query(RNDIS_OID_802_3_PERMANENT_ADDRESS, NULL, 0, &r);
+	CHECK(query_result(&r, v, 6) == 6 && !memcmp(v, MAC, 6),
+	      "PERMANENT_ADDRESS: still the configured one");
+	/* Frames from the guest through the real switch. */
+	make_frame(f, 100, PEER, 9);
+	memcpy(f + 6, NEW, 6);
+	sent = SP.stats.tx_frames;
+	refused = SP.stats.tx_refused;
+	len = build_packet(m, f, 100, NULL, 0);
+	send_buf_put(0, m, len);
+	send_rndis_section(0, len);
+	poll_host();
+	CHECK(SP.stats.tx_frames == sent + 1 &&
+	      vswitch_recv(&sw, (unsigned)peer, got, sizeof(got)) == 100 && !memcmp(got + 6, NEW, 6),
+	      "a frame from the new address: the switch passes it to the peer");
+	memcpy(f + 6, MAC, 6);
+	len = build_packet(m, f, 100, NULL, 0);
+	send_buf_put(0, m, len);
+	send_rndis_section(0, len);
+	poll_host();
+	CHECK(SP.stats.tx_refused == refused + 1 && vswitch_pending(&sw, (unsigned)peer) == 0 &&
+	      sw.port[me].bad == 1, "a frame from the old address: the switch refuses it");
+	drain_guest();
+	/* Frames for the guest: the directed filter follows the address. */
+	make_frame(f, 100, NEW, 4);
+	CHECK(netvsp_receive(&SP, f, 100) == 0 && gread(&p) > 0, "a frame for the new address: delivered");
+	complete_xfer(p.d.trans_id);
+	make_frame(f, 100, MAC, 4);
+	CHECK(netvsp_receive(&SP, f, 100) == 0 && gread(&p) == 0,
+	      "a frame for the old address: filtered out");
+	CHECK(bring_up(NVSP_PROTOCOL_VERSION_61, 8, 8) == 0 && !memcmp(SP.mac, NEW, 6),
+	      "a new channel (Linux's MTU change): the new address stays");
+	CHECK(set_address("00155d123456", &r) == RNDIS_STATUS_SUCCESS &&
+	      !memcmp(SP.mac, MAC, 6) && !memcmp(sw.port[me].mac, MAC, 6) && SP.stats.mac_changes == 2,
+	      "back to the configured address: the port follows");
+	len = config_param(m, "networkADDRESS", RNDIS_CONFIG_PARAM_TYPE_STRING, "02aabbccddee");
+	set_oid(RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER, m, len, &r);
+	CHECK(set_status(&r) == RNDIS_STATUS_SUCCESS && !memcmp(SP.mac, NEW, 6),
+	      "the parameter name in any case (NDIS keywords are)");
+	CHECK(set_address("00155d123456", &r) == RNDIS_STATUS_SUCCESS, "and back");
+	netvsp_allow_mac_change(&SP, NULL);
+	CHECK(set_address("02aabbccddee", &r) == RNDIS_STATUS_NOT_SUPPORTED && !memcmp(SP.mac, MAC, 6),
+	      "allowed no more: refused again");
+	E.sw = NULL;
+	drain_guest();
+}
+
 static void test_detach(void)
 {
 	uint8_t f[64];
@@ -1512,6 +1870,11 @@ int main(void)
 	test_budget();
 	test_ring_full();
 	test_tiny_and_foreign_buffers();
+	test_offload_params();
+	test_multicast();
+	test_mac_refused();
+	test_mac_bad_params();
+	test_mac_allowed();
 	test_detach();
 	printf("# struct netvsp: %zu bytes\n", sizeof(struct netvsp));
 	return done_testing();

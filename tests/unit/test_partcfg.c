@@ -174,5 +174,27 @@ int main(void)
 	CHECK(parse("partition a\nimage enlightened\ndevices uart\nnic lan0 02:00:00:00:00:01 netvsc\nend\n") == 0 &&
 	      cfg.p[0].nics[0].model == PARTCFG_NIC_NETVSC,
 	      "a netvsc nic needs neither pci nor pic (%s)", err);
+	CHECK(!cfg.p[0].nics[0].macchange, "... and may not change its MAC by default");
+	CHECK(parse("partition a\nimage enlightened\ndevices uart\n"
+		    "nic lan0 02:00:00:00:00:01 netvsc macchange\nend\n") == 0 &&
+	      cfg.p[0].nics[0].model == PARTCFG_NIC_NETVSC && cfg.p[0].nics[0].macchange == 1,
+	      "nic ... netvsc macchange: the guest may change its MAC (%s)", err);
+	CHECK(parse("partition a\nimage legacy\n" NICDEV
+		    "nic lan0 02:00:00:00:00:01 e1000 macchange\nend\n") == -1 &&
+	      strstr(err, "netvsc") &&
+	      parse("partition a\nimage legacy\n" NICDEV
+		    "nic lan0 02:00:00:00:00:01 macchange\nend\n") == -1 && strstr(err, "netvsc"),
+	      "macchange on an e1000 (named or by default) refused (%s)", err);
+	CHECK(parse("partition a\nimage enlightened\ndevices uart\n"
+		    "nic lan0 02:00:00:00:00:01 netvsc macchange x\nend\n") == -1 &&
+	      strstr(err, "extra") &&
+	      parse("partition a\nimage enlightened\ndevices uart\n"
+		    "nic lan0 02:00:00:00:00:01 macchange netvsc\nend\n") == -1 &&
+	      parse("partition a\nimage enlightened\ndevices uart\n"
+		    "nic lan0 02:00:00:00:00:01 netvsc macchange macchange\nend\n") == -1 &&
+	      parse("partition a\nimage enlightened\ndevices uart\n"
+		    "nic lan0 02:00:00:00:00:01 netvsc MACCHANGE\nend\n") == -1,
+	      "words after macchange, macchange before the model, twice, in capitals: "
+	      "refused (%s)", err);
 	return done_testing();
 }

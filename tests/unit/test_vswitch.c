@@ -3,7 +3,8 @@
  * learning and unicast forwarding, flooding of broadcast, multicast and
  * unknown unicast, no reflection to the sender, refused frames, BUSY
  * (atomic, per-sender share), the busy generation, stalls on a fake clock
- * and recovery, port removal, the full table and aging.
+ * and recovery, port removal, the full table and aging, a port's
+ * address change.
  */
 #include <stdint.h>
 #include <string.h>
@@ -402,6 +403,56 @@ static void table(void)
 	      sw.learned == 3, "learned again when it speaks again");
 }
 
+/* A child port's address change: the source check and the learned
+ * entry follow it; refusals leave everything as it was. */
+static void address_change(void)
+{
+	static const uint8_t MAC_N[6] = { 0x02, 0, 0, 0, 0, 0x4e };
+	static const uint8_t ZERO[6];
+	int a, b, up;
+	unsigned bad, n = 0;
+
+	vswitch_init(&sw, &plat, "mv");
+	a = vswitch_add_port(&sw, "a", MAC_A, false);
+	b = vswitch_add_port(&sw, "b", MAC_B, false);
+	up = vswitch_add_port(&sw, "up", NULL, true);
+	tx(a, BCAST, MAC_A, 60, 0);
+	drain_all();
+	CHECK(tx(b, MAC_A, MAC_B, 60, 0) == VSWITCH_SENT && vswitch_pending(&sw, a) == 1 &&
+	      vswitch_pending(&sw, up) == 0, "before: A learned on a, forwarded there only");
+	drain_all();
+	bad = sw.port[a].bad;
+	CHECK(vswitch_set_port_mac(&sw, (unsigned)a, MAC_N) == 0 &&
+	      !memcmp(sw.port[a].mac, MAC_N, 6) && strstr(last_log, "address changed"),
+	      "a moves to N: 0, logged");
+	CHECK(tx(a, BCAST, MAC_N, 60, 0) == VSWITCH_SENT && sw.port[a].bad == bad,
+	      "frames from N now pass the source check");
+	drain_all();
+	CHECK(tx(a, BCAST, MAC_A, 60, 0) == VSWITCH_BAD && sw.port[a].bad == bad + 1,
+	      "frames from the old address A are refused");
+	CHECK(tx(b, MAC_A, MAC_B, 60, 0) == VSWITCH_SENT && vswitch_pending(&sw, a) == 1 &&
+	      vswitch_pending(&sw, up) == 1, "A forgotten: a frame for it floods");
+	drain_all();
+	CHECK(tx(b, MAC_N, MAC_B, 60, 0) == VSWITCH_SENT && vswitch_pending(&sw, a) == 1 &&
+	      vswitch_pending(&sw, up) == 0, "N learned on a: forwarded there only");
+	drain_all();
+	for (unsigned i = 0; i < VSWITCH_TABLE; i++)
+		n += sw.table[i].used && !memcmp(sw.table[i].mac, MAC_A, 6);
+	CHECK(n == 0, "no entry for A is left in the table");
+	CHECK(vswitch_set_port_mac(&sw, (unsigned)a, MAC_B) == -1 &&
+	      vswitch_set_port_mac(&sw, (unsigned)a, MCAST) == -1 &&
+	      vswitch_set_port_mac(&sw, (unsigned)a, ZERO) == -1 &&
+	      !memcmp(sw.port[a].mac, MAC_N, 6),
+	      "to b's address, a multicast or a zero address: -1, unchanged");
+	CHECK(vswitch_set_port_mac(&sw, (unsigned)up, MAC_C) == -1 &&
+	      vswitch_set_port_mac(&sw, VSWITCH_PORTS - 1, MAC_C) == -1 &&
+	      vswitch_set_port_mac(&sw, 99, MAC_C) == -1 && !sw.port[up].has_mac,
+	      "the uplink, a free slot, a port out of range: -1");
+	CHECK(vswitch_set_port_mac(&sw, (unsigned)a, MAC_N) == 0 &&
+	      tx(a, BCAST, MAC_N, 60, 0) == VSWITCH_SENT, "to its own address again: 0");
+	drain_all();
+}
+
 int main(void)
 {
 	int a, b, c, up;
@@ -412,5 +463,6 @@ int main(void)
 	stall(a, b, c, up);
 	removal(&a, &b, c, up);
 	table();
+	address_change();
 	return done_testing();
 }
