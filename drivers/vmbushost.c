@@ -44,6 +44,9 @@
 #include "vmbushost.h"
 
 #define OUTQ 16
+/* Child pages the back-ends copy through, kept mapped: a frame's or a
+ * request's bytes then cost a memcpy, not a hypercall each page. */
+#define PMAP_SLOTS 1024
 /* Answers one guest message can cause: REQUESTOFFERS gets an offer per
  * channel and ALLOFFERS_DELIVERED; and room kept for a rescind of each
  * channel, which the host sends on its own. */
@@ -95,6 +98,11 @@ struct vmbus_host {
 		uint8_t msg[VMBUS_CHANNEL_MESSAGE_MAX];
 	} inbox;
 	uint32_t msgs_held;             /* times a message waited in inbox */
+	/* The copy callbacks' mapped pages, direct-mapped by pfn (pfn + 1;
+	 * 0 empty): a child's RAM never moves while it lives, so a mapping
+	 * stays right until vmbus_host_stop. */
+	struct { uint64_t tag; uint8_t *va; } pmap[PMAP_SLOTS];
+	uint64_t pmap_misses;
 	/* storage */
 	struct scsidisk disk;
 	struct storvsp sp;
@@ -611,22 +619,67 @@ bool vmbus_host_request_shutdown(struct vmbus_host *h)
 
 /* ---- storage ---------------------------------------------------------------------- */
 
-static int sp_copy_from(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+/* The child's page `pfn` in our address space (the caller checked it is
+ * the child's RAM), or NULL when it cannot be mapped. */
+static uint8_t *child_page(struct vmbus_host *h, uint64_t pfn)
 {
-	struct vmbus_host *h = ctx;
+	unsigned i = (unsigned)(pfn % PMAP_SLOTS);
+	uint8_t *va;
 
+	if (h->pmap[i].tag == pfn + 1)
+		return h->pmap[i].va;
+	va = h->ps->map_page(h->cfg.id, pfn);
+	if (!va)
+		return NULL;
+	if (h->pmap[i].tag)
+		h->ps->unmap_page(h->cfg.id, h->pmap[i].va);
+	h->pmap[i].tag = pfn + 1;
+	h->pmap[i].va = va;
+	h->pmap_misses++;
+	return va;
+}
+
+static void pmap_clear(struct vmbus_host *h)
+{
+	for (unsigned i = 0; i < PMAP_SLOTS; i++)
+		if (h->pmap[i].tag) {
+			h->ps->unmap_page(h->cfg.id, h->pmap[i].va);
+			h->pmap[i].tag = 0;
+		}
+}
+
+/* Guest bytes in or out, page by page through the mapped pages; without
+ * map_page (or when a page will not map) through the copy calls. */
+static int child_copy(struct vmbus_host *h, uint64_t gpa, void *buf, uint32_t len, bool out)
+{
 	if (!child_ram_contains(h->cfg.memory_bytes, gpa, len))
 		return -1;
-	return h->ps->copy_from(h->cfg.id, gpa, buf, len);
+	while (len) {
+		uint32_t off = (uint32_t)(gpa & 4095), n = 4096 - off < len ? 4096 - off : len;
+		uint8_t *va = h->ps->map_page ? child_page(h, gpa >> 12) : NULL;
+
+		if (va && out)
+			memcpy(va + off, buf, n);
+		else if (va)
+			memcpy(buf, va + off, n);
+		else if (out ? h->ps->copy_to(h->cfg.id, gpa, buf, n) :
+			       h->ps->copy_from(h->cfg.id, gpa, buf, n))
+			return -1;
+		gpa += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int sp_copy_from(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	return child_copy(ctx, gpa, buf, len, false);
 }
 
 static int sp_copy_to(void *ctx, uint64_t gpa, const void *buf, uint32_t len)
 {
-	struct vmbus_host *h = ctx;
-
-	if (!child_ram_contains(h->cfg.memory_bytes, gpa, len))
-		return -1;
-	return h->ps->copy_to(h->cfg.id, gpa, buf, len);
+	return child_copy(ctx, gpa, (void *)buf, len, true);
 }
 
 _Static_assert(STORVSP_MAX_PFNS <= PARTSVC_DMA_PAGES, "a storvsp request's pages in one call");
@@ -811,6 +864,7 @@ void vmbus_host_stop(struct vmbus_host *h)
 	for (unsigned k = 0; k < HCHAN_COUNT; k++)
 		if (h->chan[k].open)
 			unmap_ring(&h->chan[k]);
+	pmap_clear(h);
 }
 
 void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)

@@ -511,6 +511,13 @@ goal() {        # goal LABEL VALUE <=|>= GOAL [STRETCH]
 	# Issue 13's network goals.
 	goal "network guest to guest, synthetic / emulated NIC, microkernel" \
 		"$(ratio "$(med microkernel net_syn_pair_mib_s)" "$(med microkernel net_emu_pair_mib_s)")" ">=" 10
+	# Under icount an exit's world switch is one instruction, which no
+	# CPU matches: by wall clock TCG's VMRUN and #VMEXIT cost time.
+	if [ "$SMOKE" != 1 ]; then
+		goal "network guest to guest, synthetic / emulated NIC, microkernel (wall)" \
+			"$(ratio "$(med microkernel net_syn_pair_mib_s wall)" \
+				"$(med microkernel net_emu_pair_mib_s wall)")" ">=" 10
+	fi
 	for d in microkernel monolithic; do
 		goal "synthetic network exits per 64 KiB, guest to guest (busy), $d" \
 			"$(med $d net_syn_pair_exits_per_64k)" "<=" 0.5
