@@ -89,6 +89,23 @@ assert_boot_failed() {
 		fail "expected test mode to report FAIL (status 3), got status $status; log: $log"
 }
 
+# The outside host (tests/tools/netpeer) for a boot NAME on a free pair
+# of UDP ports: sets PEER_LOG, and NETDEV for QEMU's -netdev; netpeer_stop
+# ends it (its summary line is then in PEER_LOG).
+netpeer_start() {
+	local peer=$((20000 + RANDOM % 20000))
+	PEER_LOG=$LOGDIR/$1.netpeer.log
+	mkdir -p "$LOGDIR"
+	"$O/host/tools/netpeer" "$peer" $((peer + 1)) "$PEER_LOG" 1200 </dev/null >/dev/null 2>&1 &
+	PEER_PID=$!
+	NETDEV="socket,id=n0,udp=127.0.0.1:$peer,localaddr=127.0.0.1:$((peer + 1))"
+}
+
+netpeer_stop() {
+	kill "$PEER_PID" 2>/dev/null || true
+	wait "$PEER_PID" 2>/dev/null || true
+}
+
 # On a failed test, show the end of the serial log.
 teardown() {
 	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${LAST_LOG:-}" ] && [ -f "$LAST_LOG" ]; then

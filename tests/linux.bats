@@ -3,8 +3,10 @@
 # boot protocol with its ACPI tables), in both designs, BIOS and UEFI:
 #   - enlightened (tests/linux.cfg): its own hv_vmbus, hv_utils and
 #     hv_storvsc bind our offers, a 16 MiB pattern goes through sd to the
-#     physical disk (checked on the host afterwards), and the shutdown IC
-#     ends the run with ACPI S5;
+#     physical disk (checked on the host afterwards), its hv_netvsc pings
+#     an e1000 guest on the same switch and tests/tools/netpeer beyond the
+#     switch's uplink (the machine's virtio-net), and the shutdown IC ends
+#     the run with ACPI S5;
 #   - unenlightened with 2 VPs (tests/linux-plain.cfg): emulated devices
 #     only, the second VP started by INIT/SIPI, ACPI S5 at the end.
 # A legacy guest runs beside it every time.
@@ -78,17 +80,24 @@ assert_linux_enlightened() {
 	assert_line --regexp '^linux: \[ *[0-9.]+\] hv_utils: Shutdown request received - graceful shutdown initiated$'
 	assert_line --regexp "^$src: ok [0-9]+ - linux: heartbeat IC answered [1-9][0-9]* heartbeats, stopped 0 times$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux: shut down cleanly through the shutdown IC$"
-	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 12 of 12 TAP results$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux: finished with exit code 0, 13 of 13 TAP results$"
 	# The network: Linux's hv_netvsc on our netvsp, the e1000 guest on
 	# the same switch; each pings the other.
 	assert_line --regexp '^linux: \[ *[0-9.]+\] hv_vmbus: registering driver hv_netvsc$'
 	assert_line --regexp "^$src: linux vmbus: network channel [0-9]+ open: [0-9]+ ring pages$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux linux netvsc: eth0 is hv_netvsc's with MAC 02:15:00:00:00:10 \(want hv_netvsc, 02:15:00:00:00:10\)$"
 	assert_line --regexp "^$src: ok [0-9]+ - linux linux netvsc: pings of the e1000 guest 10\.0\.0\.1 through the switch: 5 of 5 answered$"
+	assert_line --regexp "^$src: ok [0-9]+ - linux linux netvsc: pings of the outside host 10\.0\.0\.254 through the uplink: 5 of 5 answered$"
+	assert_line --regexp "^$src: switch lan0: uplink to the machine's NIC 52:54:00:12:34:56 \(port [0-9]+\)$"
 	assert_line --regexp "^e1kpeer: ok [0-9]+ - legacy net: 10 pings of 10\.0\.0\.16 answered with their payloads \(156-1056 bytes\): 10 ok; "
 	assert_line --regexp "^$src: ok [0-9]+ - e1kpeer: finished with exit code 0, 6 of 6 TAP results$"
 	seq 1 3000000 | head -c 16777216 | cmp - <(dd if="$img" bs=1M skip=64 count=16 2>/dev/null) ||
 		fail "the 16 MiB pattern is not at MiB 64 of the disk image"
+	# The far end saw Linux's own frames (its ARP and echo requests).
+	run grep -c "^frame src 02:15:00:00:00:10 " "$PEER_LOG"
+	[ "$output" -ge 6 ] || fail "netpeer saw $output frames from Linux"
+	run grep "^netpeer: .* ARP replies" "$PEER_LOG"
+	assert_output --regexp " [1-9][0-9]* echo replies, "
 }
 
 assert_linux_plain() {
@@ -102,13 +111,19 @@ assert_linux_plain() {
 
 @test "Linux child, enlightened, microkernelized, BIOS, -cpu max: hv_vmbus, hv_utils, hv_storvsc against our VSPs" {
 	make_disk
-	boot linux-micro "$O/tests/linux-micro.iso" -- -cpu max -smp 2 -m 1G $(disk_args)
+	netpeer_start linux-micro
+	boot linux-micro "$O/tests/linux-micro.iso" -- -cpu max -smp 2 -m 1G $(disk_args) \
+		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+	netpeer_stop
 	assert_linux_enlightened root
 }
 
 @test "Linux child, enlightened, monolithic, UEFI, qemu64+svm+npt: the same" {
 	make_disk
-	boot linux-mono-uefi "$O/tests/linux-mono.iso" --uefi -- -cpu qemu64,+svm,+npt -smp 2 -m 1G $(disk_args)
+	netpeer_start linux-mono-uefi
+	boot linux-mono-uefi "$O/tests/linux-mono.iso" --uefi -- -cpu qemu64,+svm,+npt -smp 2 -m 1G $(disk_args) \
+		-netdev "$NETDEV" -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56
+	netpeer_stop
 	assert_linux_enlightened hv
 }
 
