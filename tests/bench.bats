@@ -2,7 +2,7 @@
 # ./build.sh bench at its smallest size (--smoke: 1 MiB, 50 samples, the
 # icount pass once): it must finish, every guest run must have passed its
 # own data checks (bench.sh fails otherwise), and results.json must be
-# well formed with every measurement of both designs.
+# well formed with every measurement of both designs, the network's too.
 
 load helpers
 
@@ -76,10 +76,23 @@ load helpers
 		grep -q "\"design\": \"$d\", \"pass\": \"wall\", \"name\": \"boot_first_root_line_ms\"" "$j" ||
 			fail "$d boot_first_root_line_ms missing from results.json"
 	done
+	# Issue 13's network figures: both NIC kinds in both designs, guest to
+	# guest and to the outside host, and the root's own NIC.
+	for d in microkernel monolithic; do
+		for m in net_syn_pair_mib_s net_emu_pair_mib_s net_syn_out_mib_s net_emu_out_mib_s \
+			 net_syn_pair_exits_per_64k net_syn_out_exits_per_64k net_emu_exits_per_64k; do
+			grep -q "\"design\": \"$d\", \"pass\": \"icount\", \"name\": \"$m\"" "$j" ||
+				fail "$d $m missing from results.json"
+		done
+	done
+	grep -q '"design": "native", "pass": "icount", "name": "net_root_out_mib_s"' "$j" ||
+		fail "native net_root_out_mib_s missing from results.json"
+	grep -aq 'ok [0-9]* - root netbench: 1048576 bytes to the outside host and back' \
+		"$O"/bench/logs/net-syn-micro-icount-1.log
 	# The goal table: every goal with a value and a mark.
 	n=$(grep -cE '^\| [^|]+ \| [-0-9.e+]+ \| (<=|>=) [0-9.]+( \(stretch [0-9.]+\))? \| (pass|short by)' \
 		"$O/bench/results.md" || true)
-	[ "$n" -eq 11 ] || fail "the goal table has $n of 11 rows: $(sed -n '/^Goals/,$p' "$O/bench/results.md")"
+	[ "$n" -eq 15 ] || fail "the goal table has $n of 15 rows: $(sed -n '/^Goals/,$p' "$O/bench/results.md")"
 	grep -q '^| icount | port_read_cycles |' "$O/bench/results.md"
 	grep -q '<svg' "$O/bench/results.svg"
 }
