@@ -26,6 +26,21 @@
  *     are in flight (a full ring would read as empty). Completions are
  *     taken in order from tx_clean, only among descriptors the driver
  *     handed out, before e1ke_send() looks for a free one.
+ *
+ * Interrupts (MSI, when the image gave a message and the function has
+ * the capability; the 8254x parts QEMU offers have none and stay
+ * polled): the NIC sends the message when a cause enabled in IMS is set
+ * in ICR while none was pending, and sends no other until ICR is read,
+ * which clears every cause (82574L 10.2.4.1, 7.4.3; QEMU keeps the
+ * pending causes the same way). So reading ICR is what arms it: when
+ * e1ke_recv() finds the ring empty it reads ICR, then looks at the
+ * descriptor again, since a frame written back before the read raised a
+ * cause the read cleared; one written back after it sends the MSI.
+ * While frames come the causes stay pending and the NIC stays quiet,
+ * with no register write. RXT0 is always enabled (RDTR 0: at once);
+ * TXDW only while e1ke_send() says busy, so that a sent frame wakes the
+ * sender. An idle caller whose e1ke_recv() returned 0 may halt: the next
+ * frame interrupts.
  */
 #include <string.h>
 #include "e1000e_nic.h"
@@ -35,6 +50,13 @@
 #define CFG_HEADER              0x0c    /* header type in bits 23:16 */
 #define CFG_BAR0                0x10
 #define CFG_BRIDGE_BUSES        0x18    /* type 1: secondary bus in bits 15:8 */
+#define CFG_STATUS_CAPLIST      (1u << (16 + 4))        /* in dword 0x04 */
+#define CFG_CAP_PTR             0x34
+#define CAP_ID_MSI              0x05
+#define CAP_WALK_MAX            48
+#define MSI_CTRL_ENABLE         (1u << 0)       /* in the control word */
+#define MSI_CTRL_MME            (7u << 4)       /* messages enabled: 1 */
+#define MSI_CTRL_64BIT          (1u << 7)
 #define CMD_MEMORY              (1u << 1)
 #define CMD_BUS_MASTER          (1u << 2)
 #define CMD_INTX_DISABLE        (1u << 10)
@@ -51,6 +73,7 @@
 #define REG_EECD                0x0010
 #define REG_EERD                0x0014
 #define REG_ICR                 0x00c0
+#define REG_IMS                 0x00d0
 #define REG_IMC                 0x00d8
 #define REG_RCTL                0x0100
 #define REG_TCTL                0x0400
@@ -115,6 +138,9 @@
 #define TXDCTL_WB_ONE           (1u << 24 | 1u << 16)
 #define TXDCTL_COUNT_DESC       (1u << 22)
 
+#define ICR_TXDW                (1u << 0)
+#define ICR_RXT0                (1u << 7)
+
 #define RXD_DD                  0x01
 #define RXD_EOP                 0x02
 /* Receive errors that mean the frame itself is bad (CRC, symbol,
@@ -163,6 +189,11 @@ static void wr(struct e1ke *n, uint32_t off, uint32_t v)
 static uint32_t cfg_read32(struct e1ke *n, uint32_t off)
 {
 	return n->hw->pci_read32(n->hw->ctx, n->bdf, off);
+}
+
+static uint8_t cfg_read8(struct e1ke *n, uint32_t off)
+{
+	return (uint8_t)(cfg_read32(n, off & ~3u) >> (8 * (off & 3)));
 }
 
 /* ---- finding the function ----------------------------------------------- */
@@ -418,6 +449,62 @@ static void tx_setup(struct e1ke *n)
 	n->tx_tail = n->tx_clean = n->tx_inflight = 0;
 }
 
+/* The MSI capability's offset, or 0. Pointers stay in 0x40..0xfc and
+ * the walk ends after CAP_WALK_MAX entries, so a looping list cannot
+ * hang us. */
+static uint8_t msi_find(struct e1ke *n)
+{
+	uint8_t ptr;
+
+	if (!(cfg_read32(n, CFG_COMMAND) & CFG_STATUS_CAPLIST))
+		return 0;
+	ptr = cfg_read8(n, CFG_CAP_PTR);
+	for (unsigned i = 0; ptr && i < CAP_WALK_MAX; i++) {
+		ptr &= 0xfc;
+		if (ptr < 0x40)
+			return 0;
+		if (cfg_read8(n, ptr) == CAP_ID_MSI)
+			return ptr;
+		ptr = cfg_read8(n, ptr + 1u);
+	}
+	return 0;
+}
+
+/*
+ * The image's message into the MSI capability (address, then data
+ * after the high address dword when the capability has one), one
+ * message, enabled; then RXT0 in IMS. Without the hook, the
+ * capability, or a 64-bit address on a 32-bit capability, the NIC stays
+ * polled with every cause masked.
+ */
+static void msi_setup(struct e1ke *n)
+{
+	const struct vblk_hw *hw = n->hw;
+	uint32_t dw0, data;
+	uint64_t addr;
+	uint16_t ctrl;
+	bool wide;
+
+	if (!hw->msi_message || !(n->msi_cap = msi_find(n)))
+		return;
+	dw0 = cfg_read32(n, n->msi_cap);
+	ctrl = (uint16_t)(dw0 >> 16);
+	wide = (ctrl & MSI_CTRL_64BIT) != 0;
+	if (!hw->msi_message(hw->ctx, &addr, &data) || (!wide && addr >> 32))
+		return;
+	hw->pci_write32(hw->ctx, n->bdf, n->msi_cap + 4u, (uint32_t)addr);
+	if (wide)
+		hw->pci_write32(hw->ctx, n->bdf, n->msi_cap + 8u, (uint32_t)(addr >> 32));
+	hw->pci_write32(hw->ctx, n->bdf, n->msi_cap + (wide ? 12u : 8u), data & 0xffff);
+	ctrl = (uint16_t)((ctrl & ~MSI_CTRL_MME) | MSI_CTRL_ENABLE);
+	hw->pci_write32(hw->ctx, n->bdf, n->msi_cap, (dw0 & 0xffff) | (uint32_t)ctrl << 16);
+	n->msi = true;
+	n->msi_data = data;
+	(void)rd(n, REG_ICR);                   /* nothing pending: the first frame sends it */
+	n->rx_armed = true;
+	wr(n, REG_IMS, ICR_RXT0);
+}
+
 int e1ke_init_regs(struct e1ke *n, const struct vblk_hw *hw, uint32_t bdf,
 		   const struct e1ke_regs *regs)
 {
@@ -436,7 +523,7 @@ int e1ke_init_regs(struct e1ke *n, const struct vblk_hw *hw, uint32_t bdf,
 	n->family_82574 = is_82574_family(n->device);
 	if ((err = map_bar0(n)) != 0)
 		return err;
-	/* Polled: the INTx line is never wanted. */
+	/* Polled or MSI: the INTx line is never wanted. */
 	cmd = cfg_read32(n, CFG_COMMAND) & 0xffff;
 	hw->pci_write32(hw->ctx, bdf, CFG_COMMAND,
 			cmd | CMD_MEMORY | CMD_BUS_MASTER | CMD_INTX_DISABLE);
@@ -446,6 +533,7 @@ int e1ke_init_regs(struct e1ke *n, const struct vblk_hw *hw, uint32_t bdf,
 	link_setup(n);
 	tx_setup(n);
 	rx_setup(n);
+	msi_setup(n);
 	n->ready = true;
 	return 0;
 }
@@ -506,12 +594,11 @@ static int rx_take(struct e1ke *n, uint8_t status, void *buf, size_t cap, size_t
 	return 1;
 }
 
-size_t e1ke_recv(struct e1ke *n, void *buf, size_t cap)
+/* The next good frame among the written-back descriptors, or 0. */
+static size_t rx_poll(struct e1ke *n, void *buf, size_t cap)
 {
 	size_t got = 0;
 
-	if (!n->ready)
-		return 0;
 	/* At most a ring's worth: a device that keeps writing bad
 	 * descriptors cannot hold the caller here. */
 	for (unsigned i = 0; i < E1KE_RING; i++) {
@@ -526,6 +613,36 @@ size_t e1ke_recv(struct e1ke *n, void *buf, size_t cap)
 		if (r)
 			break;
 	}
+	return got;
+}
+
+/* Causes cleared, so the next one sends the MSI: true when the ring
+ * must be looked at again (see the file comment). The ICR read is
+ * uncached, so it is done before the descriptor is read again. */
+static bool irq_arm(struct e1ke *n)
+{
+	if (!n->msi || n->rx_armed)
+		return false;
+	(void)rd(n, REG_ICR);
+	n->rx_armed = true;
+	n->arms++;
+	e1ke_barrier();
+	return true;
+}
+
+size_t e1ke_recv(struct e1ke *n, void *buf, size_t cap)
+{
+	size_t got;
+
+	if (!n->ready)
+		return 0;
+	got = rx_poll(n, buf, cap);
+	if (!got && irq_arm(n)) {
+		got = rx_poll(n, buf, cap);
+		n->rearm_found += got != 0;
+	}
+	if (got)
+		n->rx_armed = false;    /* causes pending again: the NIC is quiet */
 	return got;
 }
 
@@ -556,9 +673,21 @@ int e1ke_send(struct e1ke *n, const void *frame, size_t len)
 	if (len < E1KE_FRAME_MIN || len > E1KE_FRAME_MAX)
 		return fail(n, "frame length outside 14..1514 bytes");
 	tx_reclaim(n);
+	/* Full: TXDW enabled, so a sent frame wakes the caller we tell
+	 * "busy" (a cause already pending sends the MSI as IMS takes it);
+	 * one sent meanwhile is reclaimed. */
+	if (n->tx_inflight >= E1KE_RING - 1 && n->msi && !n->tx_armed) {
+		wr(n, REG_IMS, ICR_TXDW);
+		n->tx_armed = true;
+		tx_reclaim(n);
+	}
 	if (n->tx_inflight >= E1KE_RING - 1) {
 		n->tx_busy++;
 		return 1;
+	}
+	if (n->tx_armed) {
+		wr(n, REG_IMC, ICR_TXDW);
+		n->tx_armed = false;
 	}
 	i = n->tx_tail;
 	d = &n->txd[i];

@@ -1,5 +1,5 @@
 /*
- * A polled driver for a physical Intel gigabit NIC as the root
+ * A driver for a physical Intel gigabit NIC as the root
  * partition's uplink: the 82574L ("e1000e", 8086:10d3, QEMU's -device
  * e1000e), its 82574LA and 82583V siblings (10f6, 150c), and the 8254x
  * parts QEMU offers as -device e1000 (82540EM, 100e) and e1000-82545em
@@ -11,11 +11,15 @@
  * The subset used is the one these parts share: legacy receive and
  * transmit descriptors (the 82574L keeps them while RCTL.DTYP and
  * RFCTL.EXTEN are 0), one ring each of E1KE_RING descriptors with a
- * 2048-byte buffer behind every descriptor, no offloads, no interrupts
- * (IMC all ones: the caller polls), the receiver promiscuous because a
- * switch uplink carries frames for the guests' addresses too. What
- * differs by part: EERD's layout (only read when RAH0 holds no valid
- * address), TXDCTL and RFCTL on the 82574 family, TIPG's IPGT.
+ * 2048-byte buffer behind every descriptor, no offloads, the receiver
+ * promiscuous because a switch uplink carries frames for the guests'
+ * addresses too. The caller polls; with the image's msi_message hook
+ * and an MSI capability (the 82574 family) the NIC also sends that MSI
+ * once e1ke_recv() found the ring empty (RXT0) and while e1ke_send()
+ * says busy (TXDW), so an idle caller may halt until it comes; without,
+ * every cause stays masked. What differs by part: EERD's layout (only
+ * read when RAH0 holds no valid address), TXDCTL and RFCTL on the 82574
+ * family, TIPG's IPGT.
  *
  * The device is trusted hardware, but every length and status it writes
  * back is checked before use: nothing it says can make the driver read
@@ -89,6 +93,13 @@ struct e1ke {
 	uint8_t mac[6];
 	bool mac_from_nvm;              /* RAH0.AV was clear: read through EERD */
 	bool ready;
+	bool msi;                       /* RXT0 sends the image's MSI */
+	uint8_t msi_cap;                /* config offset of the capability, or 0 */
+	uint32_t msi_data;              /* the image's message data (its vector) */
+	bool rx_armed;                  /* ICR read since the last frame taken */
+	bool tx_armed;                  /* TXDW enabled: a sender was told busy */
+	uint64_t arms;                  /* ICR reads that armed the receive MSI */
+	uint64_t rearm_found;           /* ... after which a frame was there already */
 
 	struct e1ke_rx_desc *rxd;
 	uint8_t *rxbuf;
@@ -125,7 +136,8 @@ int e1ke_find(const struct vblk_hw *hw);
 
 /* Reset and start the NIC at `bdf`: memory space and bus mastering on,
  * CTRL.RST, interrupts masked, link set up, the MAC read, both rings set
- * up and the receive ring given to the device. 0; E1KE_ERR_UNMAPPED when
+ * up and the receive ring given to the device, and MSI with RXT0 when
+ * the image and the function allow. 0; E1KE_ERR_UNMAPPED when
  * BAR0 cannot be reached; otherwise -1. n->err says why. */
 int e1ke_init(struct e1ke *n, const struct vblk_hw *hw, uint32_t bdf);
 
@@ -136,12 +148,13 @@ int e1ke_init_regs(struct e1ke *n, const struct vblk_hw *hw, uint32_t bdf,
 /* Queue a frame of `len` bytes (E1KE_FRAME_MIN..E1KE_FRAME_MAX), copied,
  * so `frame` may be reused at once. 0 queued; 1 busy (every transmit
  * descriptor is in flight: keep the frame and try again later, nothing
- * was dropped); -1 bad length or a driver not started, n->err says
- * which. */
+ * was dropped; with MSI, the next sent frame interrupts); -1 bad length
+ * or a driver not started, n->err says which. */
 int e1ke_send(struct e1ke *n, const void *frame, size_t len);
 
 /* The next received frame, copied into buf, its descriptor given back
- * to the device. Its length, or 0 when none came. A frame longer than
+ * to the device. Its length, or 0 when none came (with MSI, the next
+ * frame then interrupts). A frame longer than
  * cap is dropped (rx_dropped); a descriptor whose length cannot be a
  * frame (under E1KE_FRAME_MIN, over E1KE_BUF_BYTES), which reports a
  * frame error, or which is part of a frame spanning buffers, is counted

@@ -58,7 +58,11 @@ static inline bool child_ram_contains(uint64_t total, uint64_t gpa, uint64_t len
 /* Pages per dma_pages() call at most (one storvsp request's). */
 #define PARTSVC_DMA_PAGES 257u
 
-/* A physical NIC as the virtual switch's uplink sees it: polled. */
+/* A physical NIC as the virtual switch's uplink sees it: polled. When
+ * the NIC interrupts its owner (`irq`), a recv that returned 0 and a
+ * send that returned 1 have armed the interrupt: an owner whose poll
+ * moved nothing may halt, and the next frame in (or the transmit slot
+ * freed) wakes it. */
 struct phys_nic {
 	void *ctx;
 	uint8_t mac[6];
@@ -67,6 +71,10 @@ struct phys_nic {
 	int (*send)(void *ctx, const void *frame, size_t len);
 	/* The next received frame into buf: its length, 0 when none. */
 	size_t (*recv)(void *ctx, void *buf, size_t cap);
+	bool irq;                       /* the NIC interrupts; else polled only */
+	/* The driver's summary (frames, interrupts) into the owner's log,
+	 * for the end of the run. */
+	void (*report)(void *ctx);
 };
 
 struct partsvc {

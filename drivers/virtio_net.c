@@ -22,6 +22,21 @@
  * Receive buffers go straight back to the device once their frame is
  * copied out; a transmit buffer is free again once its used entry is
  * seen, which vnet_send() looks for before taking one.
+ *
+ * Interrupts (MSI-X, when the image gave a message): a queue with a
+ * vector interrupts only while the driver wants it to, by
+ * VRING_AVAIL_F_NO_INTERRUPT in its avail->flags (virtio 1.0, 2.4.7; no
+ * VIRTIO_F_EVENT_IDX, so the flag is the whole protocol). The receive
+ * queue is quiet while frames come (the caller polls again anyway) and
+ * armed when vnet_recv() finds it empty; the transmit queue is armed
+ * only while every buffer is in flight, so that a free one wakes a
+ * sender that was told "busy". Arming is: clear the flag, full fence
+ * (the store before the load that follows), read used->idx again; an
+ * entry the device wrote before it could see the flag is found by that
+ * read, one written after it comes with an interrupt. So when
+ * vnet_recv() returns 0 (or vnet_send() 1) an idle caller may halt: the
+ * next completion wakes it. The flag is only a hint; an interrupt that
+ * comes anyway finds the ring as the poll would.
  */
 #include <string.h>
 #include "virtio_net.h"
@@ -43,6 +58,10 @@
 #define CAP_ID_MSIX             0x11
 #define MSIX_CTRL_ENABLE        (1u << 15)
 #define MSIX_CTRL_MASKALL       (1u << 14)
+#define MSIX_CTRL_SIZE          0x7ffu  /* table entries - 1 */
+#define MSIX_ENTRY_BYTES        16u
+#define MSIX_ENTRY_RX           0
+#define MSIX_ENTRY_TX           1
 #define MSIX_NO_VECTOR          0xffff
 #define CAP_WALK_MAX            48
 #define FIND_BUSES              32      /* buses vnet_find scans at most */
@@ -305,7 +324,8 @@ static volatile uint8_t *region_map(struct vnet *n, const struct cap_region *c)
 
 /* Common config and doorbells are required; the device config (MAC,
  * link status) is used when there, as long as it holds the field. The
- * ISR is never read: the driver polls, and MSI-X needs no ISR. */
+ * ISR is never read: the driver polls, or takes MSI-X, which needs no
+ * ISR. */
 static int map_regions(struct vnet *n)
 {
 	struct cap_region caps[5];
@@ -370,47 +390,64 @@ static int negotiate(struct vnet *n)
 	return 0;
 }
 
+/* MSI-X table entry `i` sends the image's message, unmasked. */
+static void msix_entry(volatile uint8_t *table, unsigned i, uint64_t addr, uint32_t data)
+{
+	volatile uint8_t *e = table + i * MSIX_ENTRY_BYTES;
+
+	wr32(e, 0, (uint32_t)addr);
+	wr32(e, 4, (uint32_t)(addr >> 32));
+	wr32(e, 8, data);
+	wr32(e, 12, 0);                         /* vector control: unmasked */
+}
+
 /*
- * Receive completions through MSI-X table entry 0, when the image gave
- * us a message to use: enable MSI-X (the function masked while entry 0
- * is written), configuration changes on no vector. True when the entry
- * is live; the receive queue then asks for vector 0 and reads back what
- * the device accepted. On any failure the driver just polls.
+ * Completions through MSI-X, when the image gave us a message to use:
+ * table entry 0 for the receive queue, entry 1 for the transmit queue
+ * (entry 0 too when the table has one entry), both with the image's
+ * message; the function masked while they are written, configuration
+ * changes on no vector. The number of entries written (0: none, the
+ * driver polls); each queue then asks for its entry and reads back what
+ * the device accepted (queue_setup).
  */
-static bool msix_setup(struct vnet *n)
+static unsigned msix_setup(struct vnet *n)
 {
 	const struct vblk_hw *hw = n->hw;
-	struct cap_region table = { true, 0, 0, 16, 0 };
+	struct cap_region table = { true, 0, 0, 0, 0 };
 	volatile uint8_t *entry;
 	uint32_t dw0, tbl, data;
+	unsigned entries;
 	uint64_t addr;
 
 	if (!hw->msi_message || !n->msix_cap || !hw->msi_message(hw->ctx, &addr, &data))
-		return false;
+		return 0;
 	dw0 = cfg_read32(n, n->msix_cap);
 	tbl = cfg_read32(n, n->msix_cap + 4u);
+	entries = ((dw0 >> 16) & MSIX_CTRL_SIZE) ? 2 : 1;
 	table.bar = tbl & 7;
 	table.offset = tbl & ~7u;
+	table.length = entries * MSIX_ENTRY_BYTES;
 	if (table.bar > 5 || !(entry = region_map(n, &table)))
-		return false;
+		return 0;
 	hw->pci_write32(hw->ctx, n->bdf, n->msix_cap,
 			dw0 | (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) << 16);
-	wr32(entry, 0, (uint32_t)addr);
-	wr32(entry, 4, (uint32_t)(addr >> 32));
-	wr32(entry, 8, data);
-	wr32(entry, 12, 0);                     /* vector control: unmasked */
+	for (unsigned i = 0; i < entries; i++)
+		msix_entry(entry, i, addr, data);
 	hw->pci_write32(hw->ctx, n->bdf, n->msix_cap,
 			(dw0 & ~(MSIX_CTRL_MASKALL << 16)) | MSIX_CTRL_ENABLE << 16);
 	wr16(n->common, COM_MSIX_CONFIG, MSIX_NO_VECTOR);
-	return true;
+	n->msi_data = data;
+	return entries;
 }
 
 /* Queue `index`: up to VNET_QUEUE entries (a power of two no larger than
  * the device's), descriptors at 0, the avail ring after them, the used
  * ring at the next 4-byte boundary, in one zeroed DMA allocation, and
- * the queue's buffers in another. With `irq` the queue asks for MSI-X
- * vector 0; without, for no vector and no interrupts at all. */
-static int queue_setup(struct vnet *n, struct vnet_queue *q, uint16_t index, bool irq)
+ * the queue's buffers in another. The queue asks for MSI-X table entry
+ * `entry` (or MSIX_NO_VECTOR: no interrupts at all) and has a vector
+ * when the device kept it. A receive queue with one starts armed (it is
+ * empty: the first frame interrupts), any other quiet. */
+static int queue_setup(struct vnet *n, struct vnet_queue *q, uint16_t index, uint16_t entry)
 {
 	const struct vblk_hw *hw = n->hw;
 	uint16_t dev_size;
@@ -447,11 +484,10 @@ static int queue_setup(struct vnet *n, struct vnet_queue *q, uint16_t index, boo
 	wr64(n->common, COM_Q_DESC, ring_phys);
 	wr64(n->common, COM_Q_AVAIL, ring_phys + avail_off);
 	wr64(n->common, COM_Q_USED, ring_phys + used_off);
-	wr16(n->common, COM_Q_MSIX, irq ? 0 : MSIX_NO_VECTOR);
-	if (irq)
-		n->msix = rd16(n->common, COM_Q_MSIX) == 0;
-	if (!(irq && n->msix))
-		q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	wr16(n->common, COM_Q_MSIX, entry);
+	q->irq = entry != MSIX_NO_VECTOR && rd16(n->common, COM_Q_MSIX) == entry;
+	q->armed = q->irq && index == 0;
+	q->avail->flags = q->armed ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
 	vnet_barrier();         /* the ring's flags before the device may look */
 	wr16(n->common, COM_Q_ENABLE, 1);
 	return 0;
@@ -541,9 +577,36 @@ static bool used_take(struct vnet_queue *q, struct vring_used_elem *e)
 	return true;
 }
 
+/* ---- interrupt suppression ------------------------------------------------- */
+
+/* The queue's interrupts on again: true when the device completed
+ * something meanwhile (look at the ring once more before going idle).
+ * The fence puts the flag's store before the used->idx load: the
+ * device either saw the flag clear or wrote the entry we now read. */
+static bool irq_arm(struct vnet_queue *q)
+{
+	if (!q->irq || q->armed)
+		return false;
+	*(volatile uint16_t *)&q->avail->flags = 0;
+	q->armed = true;
+	q->arms++;
+	vnet_fence();
+	return *(volatile uint16_t *)&q->used->idx != q->used_seen;
+}
+
+/* Interrupts off while the caller is busy with the queue anyway. */
+static void irq_quiet(struct vnet_queue *q)
+{
+	if (!q->armed)
+		return;
+	*(volatile uint16_t *)&q->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	q->armed = false;
+}
+
 /* ---- the data path ------------------------------------------------------- */
 
-size_t vnet_recv(struct vnet *n, void *buf, size_t cap)
+/* The next good frame among the used entries, or 0. */
+static size_t rx_take(struct vnet *n, void *buf, size_t cap)
 {
 	struct vnet_queue *q = &n->rx;
 	struct vring_used_elem e;
@@ -551,8 +614,6 @@ size_t vnet_recv(struct vnet *n, void *buf, size_t cap)
 	size_t got = 0;
 	bool gave = false;
 
-	if (!n->ready)
-		return 0;
 	if (used_pending(n, q, &used_idx)) {
 		n->rx_errors++;
 		return 0;
@@ -579,6 +640,24 @@ size_t vnet_recv(struct vnet *n, void *buf, size_t cap)
 		publish(q);
 		kick(q);
 	}
+	return got;
+}
+
+/* Frames in: quiet while they come, armed once the ring is empty (and
+ * looked at again after arming, see the file comment). */
+size_t vnet_recv(struct vnet *n, void *buf, size_t cap)
+{
+	size_t got;
+
+	if (!n->ready)
+		return 0;
+	got = rx_take(n, buf, cap);
+	if (!got && irq_arm(&n->rx)) {
+		n->rx.rearm_found++;
+		got = rx_take(n, buf, cap);
+	}
+	if (got)
+		irq_quiet(&n->rx);
 	return got;
 }
 
@@ -611,10 +690,18 @@ int vnet_send(struct vnet *n, const void *frame, size_t len)
 		return fail(n, "frame length outside 14..1514 bytes");
 	if (tx_reclaim(n))
 		return -1;
+	/* Full: the transmit interrupt armed, so a completion wakes the
+	 * caller we tell "busy"; one that came meanwhile is reclaimed. */
+	if (q->nout >= q->size && irq_arm(q)) {
+		q->rearm_found++;
+		if (tx_reclaim(n))
+			return -1;
+	}
 	if (q->nout >= q->size) {
 		n->tx_busy++;
 		return 1;
 	}
+	irq_quiet(q);
 	while (q->out[id])                      /* one is free: nout < size */
 		id = (id + 1) & (q->size - 1u);
 	q->next = (id + 1) & (q->size - 1u);
@@ -667,7 +754,7 @@ int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf)
 {
 	unsigned spins = 0;
 	uint32_t cmd;
-	bool irq;
+	unsigned entries;
 	int err;
 
 	memset(n, 0, sizeof(*n));
@@ -695,9 +782,12 @@ int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf)
 		fail(n, "device has fewer than 2 queues");
 		goto failed;
 	}
-	irq = msix_setup(n);
-	if (queue_setup(n, &n->rx, 0, irq) || queue_setup(n, &n->tx, 1, false))
+	entries = msix_setup(n);
+	if (queue_setup(n, &n->rx, 0, entries ? MSIX_ENTRY_RX : MSIX_NO_VECTOR) ||
+	    queue_setup(n, &n->tx, 1, entries > 1 ? MSIX_ENTRY_TX :
+				      entries ? MSIX_ENTRY_RX : MSIX_NO_VECTOR))
 		goto failed;
+	n->msix = n->rx.irq;
 	if (n->has_mac)
 		read_mac(n);
 	else

@@ -17,11 +17,15 @@
  *
  * Queue 0 (receiveq) is kept full of device-writable buffers; queue 1
  * (transmitq) has one buffer per descriptor, lent to the device while a
- * frame is in flight. Both are polled: vnet_recv() and vnet_send() look
- * at the used rings themselves, and never wait. With the image's
- * msi_message hook and an MSI-X capability, receive completions also
- * send that MSI (MSI-X entry 0), so an idle root can halt until a frame
- * comes; wait_irq is not used. The device is trusted hardware, but every
+ * frame is in flight. vnet_recv() and vnet_send() look at the used rings
+ * themselves, and never wait. With the image's msi_message hook and an
+ * MSI-X capability, the queues also send that MSI (receive on MSI-X
+ * entry 0, transmit on entry 1) while the driver wants them to: the
+ * receive queue once vnet_recv() found it empty, the transmit queue
+ * while vnet_send() says busy. So a caller that got nothing (or "busy")
+ * may halt until the interrupt; the image's handler only acknowledges
+ * it. wait_irq is not used. Without the hook or the capability (a
+ * legacy INTx-only setup) both stay polled. The device is trusted hardware, but every
  * index and length it reports is checked before use: nothing it says can
  * make the driver index outside its own arrays.
  */
@@ -79,6 +83,10 @@ struct vnet_queue {
 	bool out[VNET_QUEUE];
 	uint64_t kicks;                 /* doorbell writes */
 	uint64_t kicks_saved;           /* skipped: the device said NO_NOTIFY */
+	bool irq;                       /* the device took our MSI-X entry */
+	bool armed;                     /* avail->flags asks for interrupts */
+	uint64_t arms;                  /* interrupts turned back on */
+	uint64_t rearm_found;           /* ... and the ring had news already */
 };
 
 struct vnet {
@@ -96,6 +104,7 @@ struct vnet {
 	uint8_t mac[6];                 /* zero without VIRTIO_NET_F_MAC */
 	bool msix;                      /* receive completions send the MSI */
 	uint8_t msix_cap;               /* config offset of the capability */
+	uint32_t msi_data;              /* the image's message data (its vector) */
 	bool ready;
 	struct vnet_queue rx, tx;
 
@@ -124,12 +133,14 @@ int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf);
 /* Queue a frame of `len` bytes (VNET_FRAME_MIN..VNET_FRAME_MAX), copied,
  * so `frame` may be reused at once. 0 queued; 1 busy (every transmit
  * buffer is in flight: keep the frame and try again later, nothing was
- * dropped); -1 bad length or a failed device, n->err says which. */
+ * dropped; with a transmit vector, the next completion interrupts); -1
+ * bad length or a failed device, n->err says which. */
 int vnet_send(struct vnet *n, const void *frame, size_t len);
 
 /* The next received frame, copied into buf (the virtio header left
  * out), its buffer given back to the device. Its length, or 0 when none
- * came. A frame longer than cap is dropped (rx_dropped); a used entry
+ * came (with a receive vector, the next frame then interrupts). A frame
+ * longer than cap is dropped (rx_dropped); a used entry
  * with a bad id or a length that cannot be a frame (under the header
  * plus VNET_FRAME_MIN, or over the buffer) is counted in rx_errors and
  * its buffer reused. cap >= VNET_FRAME_MAX takes every frame. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <isovisor/x86.h>
 #include "hv.h"
+#include "arch/x86/cpu.h"
 #include "platform.h"
 #include "virtio_blk.h"
 #include "physnic.h"
@@ -95,11 +96,32 @@ const struct block_backend *physdisk_get(const char **why)
 
 /* ---- the physical NIC: a virtual switch's uplink (drivers/physnic.c) ------- */
 
+/*
+ * The NIC interrupts the boot CPU, where the control loop and every
+ * child run in this design (design_cpu_runs_children), on HV_NIC_VECTOR:
+ * a frame from outside sends a running child back (the INTR intercept)
+ * or ends the loop's idle HLT, and the loop's next partmgr_poll() moves
+ * it, instead of at the next timer tick. The vector reaches the
+ * hypervisor's trap dispatch like any device's: design_device_irq()
+ * acknowledges every vector that is not the timer's. It does not call
+ * physnic_irq(), so this design's NIC interrupts are taken but not
+ * counted (design_monolithic.c is not this file's to change).
+ */
+#define HV_NIC_VECTOR 0x30
+
+static bool nic_msi_message(void *ctx, uint64_t *addr, uint32_t *data)
+{
+	*addr = 0xfee00000u | (uint64_t)this_cpu()->apic_id << 12;
+	*data = HV_NIC_VECTOR;          /* fixed, edge */
+	return true;
+}
+
 static const struct vblk_hw hv_vnet_hw = {
 	.pci_read32 = pci_read32,
 	.pci_write32 = pci_write32,
 	.map_bar = map_bar,
 	.dma_alloc = dma_alloc,
+	.msi_message = nic_msi_message,
 };
 
 static void nic_log(const char *line)

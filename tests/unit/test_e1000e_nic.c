@@ -21,8 +21,11 @@
  * recovery, bad lengths, receive in order and byte for byte over several
  * rounds of more frames than the ring holds, short caller buffers, and a
  * hostile device (impossible lengths, frame errors, a frame without
- * EOP), and devices refused (unsupported id, unmappable BAR0, no DMA
- * memory).
+ * EOP), devices refused (unsupported id, unmappable BAR0, no DMA
+ * memory), and MSI (the 82574L's 64-bit capability written with the
+ * image's message, RXT0 in IMS, one message per burst, the ICR read
+ * that arms the next, the frame that lands as it arms, TXDW only while
+ * busy; polled without the capability or the hook).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -122,13 +125,16 @@ static int m_tx(void *ctx, const void *frame, size_t len)
 }
 
 static unsigned irq_raised, model_logs;
+static void msi_edge(void);
 
 static void f_irq(void *ctx, unsigned irq, bool level)
 {
 	(void)ctx;
 	(void)irq;
-	if (level)
+	if (level) {
 		irq_raised++;
+		msi_edge();
+	}
 }
 
 static void f_log(void *ctx, const char *msg)
@@ -155,6 +161,10 @@ static struct {
 	bool imc_before_rst, imc_seen;
 	bool rfctl_written;
 	uint32_t rfctl;
+	unsigned icr_reads;
+	bool frame_before_icr;          /* deliver `frame` at the next ICR read */
+	uint8_t frame[E1000_FRAME_MAX];
+	size_t frame_len;
 } hook;
 
 static uint32_t h_rd(void *ctx, uint32_t off)
@@ -162,6 +172,13 @@ static uint32_t h_rd(void *ctx, uint32_t off)
 	uint32_t v;
 
 	(void)ctx;
+	if (off == E1000_ICR)
+		hook.icr_reads++;
+	if (off == E1000_ICR && hook.frame_before_icr) {
+		/* A frame lands just before the read that clears its cause. */
+		e1000_receive(&nic, hook.frame, hook.frame_len);
+		hook.frame_before_icr = false;
+	}
 	if (off == REG_EERD && hook.eerd_stuck)
 		return 0;
 	if (off == REG_EERD && hook.eerd_82574)
@@ -275,6 +292,58 @@ static const struct vblk_hw hw = {
 	.dma_alloc = f_dma_alloc,
 };
 
+/* MSI as the 82574L (and QEMU's e1000e) has it: a 64-bit capability at
+ * 0xd0, one message, no per-vector mask. The model's line is level; a
+ * message goes out when it rises (a cause enabled while none was
+ * pending) with MSI enabled, which is the edge the real part signals. */
+#define MSI_CAP         0xd0u
+#define MSI_ADDR        0xfee01000ull
+#define MSI_DATA        0x5au
+
+static struct fn *msi_fn;
+static unsigned msis;
+static uint64_t msi_addr;
+static uint32_t msi_data;
+
+static void add_msi(struct fn *f)
+{
+	f->cfg[0x06] |= 0x10;                   /* status: capability list */
+	f->cfg[0x34] = MSI_CAP;
+	f->cfg[MSI_CAP] = 0x05;
+	f->cfg[MSI_CAP + 1] = 0;
+	put16(f->cfg + MSI_CAP + 2, 0x0080);    /* 64-bit, 1 message capable */
+	f->wmask[MSI_CAP + 2] = 0x71;           /* enable, messages enabled */
+	memset(f->wmask + MSI_CAP + 4, 0xff, 10);       /* address, data */
+	msi_fn = f;
+}
+
+static void msi_edge(void)
+{
+	const uint8_t *c = msi_fn ? msi_fn->cfg : NULL;
+
+	if (!c || !(c[MSI_CAP + 2] & 1))
+		return;
+	msis++;
+	msi_addr = get32(c + MSI_CAP + 4) | (uint64_t)get32(c + MSI_CAP + 8) << 32;
+	msi_data = c[MSI_CAP + 12] | (uint32_t)c[MSI_CAP + 13] << 8;
+}
+
+static bool f_msi_message(void *ctx, uint64_t *addr, uint32_t *data)
+{
+	(void)ctx;
+	*addr = MSI_ADDR;
+	*data = MSI_DATA;
+	return true;
+}
+
+static const struct vblk_hw hw_msi = {
+	.pci_read32 = f_pci_read32,
+	.pci_write32 = f_pci_write32,
+	.map_bar = f_map_bar,
+	.dma_alloc = f_dma_alloc,
+	.msi_message = f_msi_message,
+};
+
 static struct fn *add_fn(uint32_t bdf)
 {
 	struct fn *f = &fns[nfns++];
@@ -333,6 +402,10 @@ static void machine_reset(void)
 	tx_total = tx_attempts = 0;
 	wire_busy = false;
 	irq_raised = 0;
+	msi_fn = NULL;
+	msis = 0;
+	msi_addr = 0;
+	msi_data = 0;
 	map_calls = 0;
 	map_refuse = false;
 	e1000_init(&nic, &plat, model_mac, IRQ, &net);
@@ -748,6 +821,100 @@ static void test_rx_hostile(void)
 	CHECK(e1ke_link_up(&drv), "link: and up again");
 }
 
+/* ---- interrupts --------------------------------------------------------------- */
+
+static void test_msi(void)
+{
+	uint8_t f[E1000_FRAME_MAX], got[E1KE_BUF_BYTES];
+	unsigned seq, ok, icr_reads;
+	uint16_t ctrl;
+	int r = 0;
+
+	machine_reset();
+	add_msi(add_nic(0x18, E1KE_DEV_82574L));
+	CHECK(e1ke_init_regs(&drv, &hw_msi, 0x18, &regs) == 0 && drv.msi && drv.msi_cap == MSI_CAP &&
+	      drv.msi_data == MSI_DATA, "msi: 82574L with the capability and a message: MSI");
+	ctrl = (uint16_t)(get32(msi_fn->cfg + MSI_CAP) >> 16);
+	CHECK(get32(msi_fn->cfg + MSI_CAP + 4) == (uint32_t)MSI_ADDR &&
+	      get32(msi_fn->cfg + MSI_CAP + 8) == 0 &&
+	      (get32(msi_fn->cfg + MSI_CAP + 12) & 0xffff) == MSI_DATA,
+	      "msi: the message's address in 0xd4/0xd8, data in 0xdc (64-bit layout)");
+	CHECK((ctrl & 1) && (ctrl & 0x70) == 0 && (get32(msi_fn->cfg + 4) & (1u << 10)),
+	      "msi: enabled with one message, INTx disabled");
+	CHECK(nic.ims == E1000_ICR_RXT0 && drv.rx_armed && msis == 0,
+	      "msi: IMS is RXT0 alone, armed, nothing sent yet");
+
+	/* One message for a burst: the causes stay pending while frames are
+	 * taken; the empty ring's ICR read arms the next. */
+	for (seq = 0; seq < 3; seq++) {
+		make_frame(f, 60 + seq, seq, model_mac);
+		e1000_receive(&nic, f, 60 + seq);
+	}
+	CHECK(msis == 1 && msi_addr == MSI_ADDR && msi_data == MSI_DATA,
+	      "msi: 3 frames in, one MSI with the image's message");
+	icr_reads = hook.icr_reads;
+	ok = 0;
+	for (seq = 0; seq < 3; seq++)
+		ok += e1ke_recv(&drv, got, sizeof(got)) == 60 + seq;
+	CHECK(ok == 3 && !drv.rx_armed && hook.icr_reads == icr_reads,
+	      "msi: the 3 taken without a register access for the interrupt");
+	make_frame(f, 70, 10, model_mac);
+	e1000_receive(&nic, f, 70);
+	CHECK(msis == 1, "msi: a frame while the causes are pending: no MSI (taken by the poll)");
+	CHECK(e1ke_recv(&drv, got, sizeof(got)) == 70 && e1ke_recv(&drv, got, sizeof(got)) == 0 &&
+	      drv.rx_armed && hook.icr_reads == icr_reads + 1 && nic.icr == 0,
+	      "msi: the ring empty: ICR read once (causes cleared), armed");
+	CHECK(e1ke_recv(&drv, got, sizeof(got)) == 0 && hook.icr_reads == icr_reads + 1,
+	      "msi: empty again while armed: no second ICR read");
+	make_frame(f, 80, 11, model_mac);
+	e1000_receive(&nic, f, 80);
+	CHECK(msis == 2 && e1ke_recv(&drv, got, sizeof(got)) == 80,
+	      "msi: the next frame sends the MSI, received");
+
+	/* The race: a frame written back after the poll saw an empty ring,
+	 * before the ICR read that clears its cause. No MSI will come for
+	 * it; the look after arming must find it. */
+	make_frame(hook.frame, 90, 12, model_mac);
+	hook.frame_len = 90;
+	hook.frame_before_icr = true;
+	CHECK(e1ke_recv(&drv, got, sizeof(got)) == 90 && !memcmp(got, hook.frame, 90) &&
+	      drv.rearm_found == 1 && msis == 2,
+	      "msi: a frame that came as the ICR read armed is found by the re-check");
+	CHECK(e1ke_recv(&drv, got, sizeof(got)) == 0 && drv.rx_armed, "msi: then empty, armed");
+
+	/* Transmit: TXDW enabled only while a sender was told busy. */
+	wire_busy = true;
+	for (seq = 2000, ok = 0; seq < 2000 + E1KE_RING && (r = send_seq(seq)) == 0; seq++)
+		ok++;
+	CHECK(ok == E1KE_RING - 1 && r == 1 && drv.tx_armed &&
+	      nic.ims == (E1000_ICR_RXT0 | E1000_ICR_TXDW),
+	      "msi: transmit ring full: busy, TXDW enabled in IMS");
+	wire_busy = false;
+	e1000_poll(&nic);
+	CHECK(msis == 3 && tx_total == E1KE_RING - 1, "msi: the frames sent, TXDW sends the MSI");
+	CHECK(send_seq(seq) == 0 && !drv.tx_armed && nic.ims == E1000_ICR_RXT0,
+	      "msi: the next send goes, TXDW masked again");
+	CHECK(dma_faults == 0 && nic.dma_errors == 0 && drv.rx_errors == 0,
+	      "msi: no DMA or receive errors");
+
+	/* Polled: the 8254x without the capability, or an image without a
+	 * message: every cause masked, no MSI. */
+	machine_reset();
+	add_nic(0x18, E1KE_DEV_82540EM);
+	CHECK(e1ke_init_regs(&drv, &hw_msi, 0x18, &regs) == 0 && !drv.msi && nic.ims == 0,
+	      "msi: 82540EM without the capability: polled, IMS 0");
+	machine_reset();
+	add_msi(add_nic(0x18, E1KE_DEV_82574L));
+	CHECK(e1ke_init_regs(&drv, &hw, 0x18, &regs) == 0 && !drv.msi && nic.ims == 0 &&
+	      !(msi_fn->cfg[MSI_CAP + 2] & 1), "msi: no msi_message hook: polled, MSI left off");
+	icr_reads = hook.icr_reads;             /* the reset's */
+	make_frame(f, 60, 20, model_mac);
+	e1000_receive(&nic, f, 60);
+	CHECK(msis == 0 && e1ke_recv(&drv, got, sizeof(got)) == 60 &&
+	      e1ke_recv(&drv, got, sizeof(got)) == 0 && hook.icr_reads == icr_reads,
+	      "msi: ... frames still polled, ICR never read for them");
+}
+
 int main(void)
 {
 	test_find();
@@ -757,5 +924,6 @@ int main(void)
 	test_tx();
 	test_rx();
 	test_rx_hostile();
+	test_msi();
 	return done_testing();
 }
