@@ -1598,4 +1598,11 @@ void partmgr_finish(void)
 			ps->destroy(c->id);
 		c->created = false;
 	}
+	/* The uplinks' frames, and the NIC driver's own summary. */
+	for (unsigned i = 0; i < uplink_count; i++) {
+		pm_log("uplink %u: %lu frames from outside into the switch, %lu out", i,
+		       uplinks[i].frames_in, uplinks[i].frames_out);
+		if (uplinks[i].nic->report)
+			uplinks[i].nic->report(uplinks[i].nic->ctx);
+	}
 }

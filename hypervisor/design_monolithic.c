@@ -15,6 +15,7 @@
 #include "gmem.h"
 #include "partsvc.h"
 #include "physdisk.h"
+#include "physnic.h"
 #include "port.h"
 #include "synic.h"
 #include "virt.h"
@@ -379,6 +380,8 @@ void design_device_irq(uint8_t vector)
 		tick_due = true;
 		ticks++;
 		apic_timer_oneshot(VEC_TIMER, TICK_COUNT);
+	} else if (vector == VEC_NIC) {
+		physnic_irq();
 	}
 }
 

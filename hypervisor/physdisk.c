@@ -103,11 +103,9 @@ const struct block_backend *physdisk_get(const char **why)
  * or ends the loop's idle HLT, and the loop's next partmgr_poll() moves
  * it, instead of at the next timer tick. The vector reaches the
  * hypervisor's trap dispatch like any device's: design_device_irq()
- * acknowledges every vector that is not the timer's. It does not call
- * physnic_irq(), so this design's NIC interrupts are taken but not
- * counted (design_monolithic.c is not this file's to change).
+ * acknowledges it and counts it (physnic_irq).
  */
-#define HV_NIC_VECTOR 0x30
+#define HV_NIC_VECTOR VEC_NIC
 
 static bool nic_msi_message(void *ctx, uint64_t *addr, uint32_t *data)
 {

@@ -44,6 +44,8 @@ void cpu_load_tables(struct percpu *p);
 
 /* Interrupt vectors of the hypervisor's own (idt.c dispatches them). */
 #define VEC_TIMER    0x20
+/* The monolithic design's uplink NIC (hypervisor/physdisk.c). */
+#define VEC_NIC      0x30
 #define VEC_IPI_HALT 0xf0
 #define VEC_IPI_WAKE 0xf1
 
