@@ -28,7 +28,8 @@ HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined \
 LIB_PORTABLE := kernel/lib/mb2.c kernel/lib/memmap.c kernel/lib/pmm.c \
                 kernel/lib/acpi.c kernel/lib/format.c kernel/lib/elf.c \
                 kernel/lib/partcfg.c kernel/lib/x86_decode.c \
-                kernel/lib/bzimage.c kernel/lib/net.c kernel/lib/netecho.c
+                kernel/lib/bzimage.c kernel/lib/net.c kernel/lib/netecho.c \
+                kernel/lib/crc32.c
 # Device models, written once against drivers/platform.h: linked into
 # the root partition (microkernelized design).
 DRIVERS      := $(wildcard drivers/*.c)

@@ -269,8 +269,13 @@ int netvsc_send_more(struct netvsc *nc, const void *frame, size_t len)
 	r = send_section(nc, &hdr, sizeof(hdr), frame, (uint32_t)len,
 			 NVSP_CHANNEL_TYPE_DATA, &tid);
 	if (r == NETVSC_BUSY) {
-		/* Out of sections or ring: the host must see the batch. */
-		netvsc_flush(nc);
+		/* Out of sections or ring: the host must see the batch now,
+		 * even inside a poll (a frame we answer while receiving). */
+		nc->corked = false;
+		if (nc->sig_pending) {
+			nc->sig_pending = false;
+			signal_host(nc);
+		}
 		return NETVSC_BUSY;
 	}
 	if (r)

@@ -159,6 +159,11 @@ uint64_t synic_irq_seq(void);
  * event flag; the caller tests which) or `timeout_ms` passes: true when
  * one did. */
 bool synic_wait_event(uint64_t seen, uint64_t timeout_ms);
+/* Halt until an interrupt, unless work(ctx) (called with interrupts
+ * off) says there is something to do; a synthetic timer (stimer 0 on
+ * SINT3) ends the halt after at most bound_ms when nothing else does.
+ * Without the timer's MSRs it only pauses. */
+void synic_idle(bool (*work)(void *ctx), void *ctx, uint64_t bound_ms);
 /* trap.c, on SYNIC_VECTOR: count it (synic_irq_seq). */
 void synic_interrupt(void);
 /* Interrupts on vectors nobody expects (a bug, or a hostile host). */

@@ -135,6 +135,24 @@ static void nic_flush(void)
 	netvsc_flush(&nc);
 }
 
+/* Something for us: the host wrote our ring. Its event flag is cleared
+ * first, so a write after this look raises the SINT and ends the halt. */
+static bool nic_has_work(void *ctx)
+{
+	synic_event_test_and_clear(VMBUS_MESSAGE_SINT, relid);
+	return vmbus_ring_avail_read(&nc.in) != 0;
+}
+
+/* Waiting for the host or the peer: the host told of everything we
+ * sent, then halt until it writes to us (or IDLE_BOUND_MS passed), so
+ * the CPU goes to the host and the other guests meanwhile. */
+#define IDLE_BOUND_MS 50
+static void nic_idle(void)
+{
+	netvsc_flush(&nc);
+	synic_idle(nic_has_work, NULL, IDLE_BOUND_MS);
+}
+
 /* The stack's tx hook: no section or no ring room means the host has
  * not caught up (its switch may be waiting for the peer): take its
  * completions, and what it sent us meanwhile, and try again. */
@@ -147,9 +165,9 @@ static int nic_send(void *ctx, const void *frame, size_t len)
 
 		if (r != NETVSC_BUSY)
 			return r;
-		netvsc_poll(&nc);
-		cpu_relax();
-		if (i % 1024)
+		if (netvsc_poll(&nc) <= 0 && netvsc_sections_busy(&nc))
+			nic_idle();     /* the host completes sections, then signals */
+		if (i % 16)
 			continue;
 		if (!deadline) {
 			deadline = ms_now() + SEND_RETRY_MS;
@@ -255,7 +273,7 @@ void enlightened_net_tests(void)
 {
 	static const struct nettest_nic syn = {
 		.kind = "enlightened", .nif = &nif, .mac = nc.mac, .send = nic_send,
-		.poll = nic_poll, .flush = nic_flush, .ms_now = ms_now, .final_check = netvsc_check,
+		.poll = nic_poll, .flush = nic_flush, .idle = nic_idle, .ms_now = ms_now, .final_check = netvsc_check,
 		.exits = nic_exits,
 	};
 	struct netvsc_config cfg;

@@ -186,3 +186,67 @@ bool synic_wait_event(uint64_t seen, uint64_t timeout_ms)
 		hv_idle();
 	}
 }
+
+/* ---- a bounded halt --------------------------------------------------------- */
+
+/* Synthetic timer 0, one-shot, in message mode on SINT IDLE_SINT (our
+ * vector, auto-EOI): it ends a HLT whose wake-up may never come. Its
+ * expiry is set by COUNT (absolute reference time, AutoEnable), from the
+ * TSC at the hypervisor's rate (one reference-counter read at set-up),
+ * and set again only after it fired: at most one MSR write per expiry. */
+#define IDLE_SINT 3
+static bool idle_ready, idle_armed;
+static uint64_t idle_ref0, idle_tsc0, idle_tsc_per_ref;
+
+static bool idle_setup(void)
+{
+	uint64_t hz = hv_rdmsr(HV_X64_MSR_TSC_FREQUENCY);
+
+	if (!simp || hz < 10000000)
+		return false;
+	idle_tsc_per_ref = hz / 10000000;       /* per 100 ns */
+	idle_ref0 = hv_time_ref_100ns();
+	idle_tsc0 = guest_tsc();
+	hv_wrmsr(HV_X64_MSR_SINT0 + IDLE_SINT, SYNIC_VECTOR | HV_SYNIC_SINT_AUTO_EOI);
+	hv_wrmsr(HV_X64_MSR_STIMER0_CONFIG,
+		 HV_STIMER_AUTO_ENABLE | (uint64_t)IDLE_SINT << 16);
+	idle_ready = true;
+	return true;
+}
+
+/* The timer's message, if it fired: taken, so the next one can come. */
+static void idle_take_expiry(void)
+{
+	volatile struct hv_message *slot = &simp[IDLE_SINT];
+
+	if (__atomic_load_n(&slot->header.message_type, __ATOMIC_ACQUIRE) !=
+	    HVMSG_TIMER_EXPIRED)
+		return;
+	__atomic_store_n(&slot->header.message_type, HVMSG_NONE, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&slot->header.message_flags, __ATOMIC_SEQ_CST) &
+	    HV_MESSAGE_FLAG_PENDING)
+		hv_wrmsr(HV_X64_MSR_EOM, 0);
+	idle_armed = false;
+}
+
+void synic_idle(bool (*work)(void *ctx), void *ctx, uint64_t bound_ms)
+{
+	if (!idle_ready && !idle_setup()) {
+		cpu_relax();
+		return;
+	}
+	idle_take_expiry();
+	irq_disable();
+	if (work(ctx)) {
+		irq_enable();
+		return;
+	}
+	if (!idle_armed) {
+		uint64_t ref = idle_ref0 + (guest_tsc() - idle_tsc0) / idle_tsc_per_ref;
+
+		hv_wrmsr(HV_X64_MSR_STIMER0_COUNT, ref + bound_ms * REF_PER_MS);
+		idle_armed = true;
+	}
+	hv_idle();                      /* STI; HLT: an interrupt in between ends it */
+	idle_take_expiry();
+}

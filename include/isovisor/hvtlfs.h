@@ -70,6 +70,7 @@
  * 0x400000b0 + 2n and + 2n + 1. Count in 100 ns of the reference time:
  * the absolute expiry of a one-shot timer, the period of a periodic one. */
 #define HV_X64_MSR_STIMER0_CONFIG       0x400000b0
+#define HV_X64_MSR_STIMER0_COUNT        0x400000b1
 #define HV_X64_MSR_STIMER3_COUNT        0x400000b7
 #define HV_STIMER_COUNT                 4
 #define HV_STIMER_ENABLE                (1ull << 0)
