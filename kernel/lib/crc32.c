@@ -36,8 +36,9 @@ uint32_t crc32_sliced(uint32_t crc, const void *buf, size_t len)
 	for (; len >= 8; len -= 8, p += 8) {
 		uint32_t lo, hi;
 
-		memcpy(&lo, p, 4);
-		memcpy(&hi, p + 4, 4);
+		/* __builtin_memcpy: inline loads even under -fno-builtin. */
+		__builtin_memcpy(&lo, p, 4);
+		__builtin_memcpy(&hi, p + 4, 4);
 		/* Little-endian words: the first byte in the low bits. */
 		lo ^= crc;
 		crc = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
