@@ -108,6 +108,11 @@ struct vp *pick_child(unsigned cpu)
 	return vp;
 }
 
+bool child_can_run(const struct vp *vp)
+{
+	return child_runnable(vp);
+}
+
 bool any_child_runnable_here(void)
 {
 	struct hv_percpu *c = &hv_cpu[this_cpu()->index];

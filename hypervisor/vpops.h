@@ -80,6 +80,8 @@ bool tlb_nmi(void);
 /* Scheduling (sched.c). The next runnable child VP bound to `cpu`, round
  * robin, or NULL. */
 struct vp *pick_child(unsigned cpu);
+/* Whether `vp` (a child of this CPU's ring) may run now. */
+bool child_can_run(const struct vp *vp);
 /* Enter `vp` once, with its pending interrupts, until its next exit. */
 void vp_run_once(struct vp *vp, struct vp_exit *e);
 /* The CPU a new child VP is bound to, and its run ring. */
