@@ -340,6 +340,8 @@ static void check_echo_stream(uint64_t bytes)
 		} else if (nic->ms_now() - quiet > ECHO_QUIET_MS) {
 			net_echo_resend(e);
 			quiet = nic->ms_now();
+		} else if (e->next_tx - e->next_rx == e->window && nic->idle) {
+			nic->idle();    /* the window is full: the next echo wakes us */
 		}
 	}
 	if (net_echo_done(e))
