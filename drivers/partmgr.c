@@ -31,6 +31,7 @@
 #include "acpitab.h"
 #include "acpipm.h"
 #include "e1000.h"
+#include "childmem.h"
 #include "vswitch.h"
 
 #define CHILD_MBI_GPA 0x8000
@@ -39,6 +40,9 @@
 #define CHILD_ZERO_PAGE_GPA 0x7000
 #define CHILD_CMDLINE_GPA 0x9000
 #define MAX_TAP 32
+
+/* Child pages an e1000's DMA keeps mapped: its rings and buffers. */
+#define NIC_MEM_SLOTS 256
 
 struct child {
 	struct partcfg_partition cfg;
@@ -57,6 +61,9 @@ struct child {
 	 * virtual switch; a frame the switch handed over that the NIC's
 	 * receive ring had no room for waits in rx_frame. */
 	struct e1000 nic;
+	/* The e1000's DMA: the child's pages mapped once (childmem.h). */
+	struct childmem nic_mem;
+	struct childmem_slot nic_mem_slots[NIC_MEM_SLOTS];
 	struct vswitch *sw;
 	int port;
 	uint64_t tx_gen;                /* the switch's gen when it said busy */
@@ -654,14 +661,14 @@ static int nic_dma_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	struct child *c = ctx;
 
-	return ps->copy_from(c->id, gpa, buf, len) ? -1 : 0;
+	return childmem_copy(&c->nic_mem, gpa, buf, len, false);
 }
 
 static int nic_dma_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
 {
 	struct child *c = ctx;
 
-	return ps->copy_to(c->id, gpa, buf, len) ? -1 : 0;
+	return childmem_copy(&c->nic_mem, gpa, (void *)buf, len, true);
 }
 
 static int nic_tx(void *ctx, const void *frame, size_t len)
@@ -740,6 +747,8 @@ static const char *nic_attach(struct child *c)
 		       n->mac[4], n->mac[5], n->sw, c->port);
 		return NULL;
 	}
+	childmem_init(&c->nic_mem, ps, c->id, (uint64_t)c->cfg.memory_mib << 20,
+		      c->nic_mem_slots, NIC_MEM_SLOTS);
 	e1000_init(&c->nic, &c->plat, n->mac, NIC_IRQ,
 		   &(struct e1000_net){ c, nic_dma_read, nic_dma_write, nic_tx });
 	e1000_pci_header(config, wmask, sizes, NIC_MMIO_BASE, NIC_IO_BASE, NIC_IRQ);
@@ -819,6 +828,8 @@ static void nic_detach(struct child *c)
 	vswitch_remove_port(c->sw, (unsigned)c->port);
 	c->port = -1;
 	c->sw = NULL;
+	if (c->nic_mem.slot)
+		childmem_clear(&c->nic_mem);
 }
 
 /* Frames from the switch into the NIC's ring, and a transmit the switch

@@ -33,6 +33,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <isovisor/vmbus.h>
+#include "childmem.h"
 #include "format.h"
 #include "partcfg.h"
 #include "ring.h"
@@ -98,11 +99,9 @@ struct vmbus_host {
 		uint8_t msg[VMBUS_CHANNEL_MESSAGE_MAX];
 	} inbox;
 	uint32_t msgs_held;             /* times a message waited in inbox */
-	/* The copy callbacks' mapped pages, direct-mapped by pfn (pfn + 1;
-	 * 0 empty): a child's RAM never moves while it lives, so a mapping
-	 * stays right until vmbus_host_stop. */
-	struct { uint64_t tag; uint8_t *va; } pmap[PMAP_SLOTS];
-	uint64_t pmap_misses;
+	/* The copy callbacks' child pages, mapped once (childmem.h). */
+	struct childmem mem;
+	struct childmem_slot mem_slots[PMAP_SLOTS];
 	/* storage */
 	struct scsidisk disk;
 	struct storvsp sp;
@@ -619,67 +618,18 @@ bool vmbus_host_request_shutdown(struct vmbus_host *h)
 
 /* ---- storage ---------------------------------------------------------------------- */
 
-/* The child's page `pfn` in our address space (the caller checked it is
- * the child's RAM), or NULL when it cannot be mapped. */
-static uint8_t *child_page(struct vmbus_host *h, uint64_t pfn)
-{
-	unsigned i = (unsigned)(pfn % PMAP_SLOTS);
-	uint8_t *va;
-
-	if (h->pmap[i].tag == pfn + 1)
-		return h->pmap[i].va;
-	va = h->ps->map_page(h->cfg.id, pfn);
-	if (!va)
-		return NULL;
-	if (h->pmap[i].tag)
-		h->ps->unmap_page(h->cfg.id, h->pmap[i].va);
-	h->pmap[i].tag = pfn + 1;
-	h->pmap[i].va = va;
-	h->pmap_misses++;
-	return va;
-}
-
-static void pmap_clear(struct vmbus_host *h)
-{
-	for (unsigned i = 0; i < PMAP_SLOTS; i++)
-		if (h->pmap[i].tag) {
-			h->ps->unmap_page(h->cfg.id, h->pmap[i].va);
-			h->pmap[i].tag = 0;
-		}
-}
-
-/* Guest bytes in or out, page by page through the mapped pages; without
- * map_page (or when a page will not map) through the copy calls. */
-static int child_copy(struct vmbus_host *h, uint64_t gpa, void *buf, uint32_t len, bool out)
-{
-	if (!child_ram_contains(h->cfg.memory_bytes, gpa, len))
-		return -1;
-	while (len) {
-		uint32_t off = (uint32_t)(gpa & 4095), n = 4096 - off < len ? 4096 - off : len;
-		uint8_t *va = h->ps->map_page ? child_page(h, gpa >> 12) : NULL;
-
-		if (va && out)
-			memcpy(va + off, buf, n);
-		else if (va)
-			memcpy(buf, va + off, n);
-		else if (out ? h->ps->copy_to(h->cfg.id, gpa, buf, n) :
-			       h->ps->copy_from(h->cfg.id, gpa, buf, n))
-			return -1;
-		gpa += n;
-		buf = (uint8_t *)buf + n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int sp_copy_from(void *ctx, uint64_t gpa, void *buf, uint32_t len)
 {
-	return child_copy(ctx, gpa, buf, len, false);
+	struct vmbus_host *h = ctx;
+
+	return childmem_copy(&h->mem, gpa, buf, len, false);
 }
 
 static int sp_copy_to(void *ctx, uint64_t gpa, const void *buf, uint32_t len)
 {
-	return child_copy(ctx, gpa, (void *)buf, len, true);
+	struct vmbus_host *h = ctx;
+
+	return childmem_copy(&h->mem, gpa, (void *)buf, len, true);
 }
 
 _Static_assert(STORVSP_MAX_PFNS <= PARTSVC_DMA_PAGES, "a storvsp request's pages in one call");
@@ -830,6 +780,7 @@ struct vmbus_host *vmbus_host_start(const struct partsvc *ps,
 		return NULL;
 	h->ps = ps;
 	h->cfg = *cfg;
+	childmem_init(&h->mem, ps, cfg->id, cfg->memory_bytes, h->mem_slots, PMAP_SLOTS);
 	vmbus_server_init(&h->server, &server_ops, h);
 	if (ps->vmbus_attach(cfg->id, cfg->slot))
 		return NULL;
@@ -864,7 +815,7 @@ void vmbus_host_stop(struct vmbus_host *h)
 	for (unsigned k = 0; k < HCHAN_COUNT; k++)
 		if (h->chan[k].open)
 			unmap_ring(&h->chan[k]);
-	pmap_clear(h);
+	childmem_clear(&h->mem);
 }
 
 void vmbus_host_report(const struct vmbus_host *h, struct vmbus_host_report *r)
