@@ -47,9 +47,6 @@
 
 /* PCI configuration space. */
 #define CFG_COMMAND             0x04
-#define CFG_HEADER              0x0c    /* header type in bits 23:16 */
-#define CFG_BAR0                0x10
-#define CFG_BRIDGE_BUSES        0x18    /* type 1: secondary bus in bits 15:8 */
 #define CFG_STATUS_CAPLIST      (1u << (16 + 4))        /* in dword 0x04 */
 #define CFG_CAP_PTR             0x34
 #define CAP_ID_MSI              0x05
@@ -60,12 +57,6 @@
 #define CMD_MEMORY              (1u << 1)
 #define CMD_BUS_MASTER          (1u << 2)
 #define CMD_INTX_DISABLE        (1u << 10)
-#define HDR_MULTIFUNCTION       0x80
-#define HDR_TYPE_BRIDGE         0x01
-#define BAR_IO                  1u
-#define BAR_TYPE_64             (2u << 1)
-#define BAR_TYPE_MASK           (3u << 1)
-#define FIND_BUSES              32      /* buses e1ke_find scans at most */
 
 /* Registers (BAR0). */
 #define REG_CTRL                0x0000
@@ -219,47 +210,20 @@ static bool is_82574_family(uint16_t device)
 	       device == E1KE_DEV_82583V;
 }
 
-/*
- * Buses in the order found: bus 0, then the secondary bus of each
- * bridge as its bridge is seen. Each bus is scanned once (a bridge
- * naming a bus already queued, or bus 0, adds nothing), at most
- * FIND_BUSES of them, so a miswired topology cannot loop.
- */
+int e1ke_find_in(const struct pcienum *e)
+{
+	for (unsigned i = 0; i < e->count; i++)
+		if (e1ke_supported(e->dev[i].vendor, e->dev[i].device))
+			return e->dev[i].bdf;
+	return -1;
+}
+
 int e1ke_find(const struct vblk_hw *hw)
 {
-	uint8_t queue[FIND_BUSES];
-	uint32_t queued[256 / 32] = { 1 };      /* bus 0 */
-	unsigned head = 0, tail = 1;
+	struct pcienum e;
 
-	queue[0] = 0;
-	while (head < tail) {
-		uint32_t bus = queue[head++];
-
-		for (uint32_t dev = 0; dev < 32; dev++) {
-			unsigned nfn = 1;
-
-			for (uint32_t fn = 0; fn < nfn; fn++) {
-				uint32_t bdf = bus << 8 | dev << 3 | fn;
-				uint32_t id = hw->pci_read32(hw->ctx, bdf, 0), hdr, sec;
-
-				if ((id & 0xffff) == 0xffff)
-					continue;
-				if (e1ke_supported((uint16_t)id, (uint16_t)(id >> 16)))
-					return (int)bdf;
-				hdr = (hw->pci_read32(hw->ctx, bdf, CFG_HEADER) >> 16) & 0xff;
-				if (fn == 0 && (hdr & HDR_MULTIFUNCTION))
-					nfn = 8;
-				if ((hdr & 0x7f) != HDR_TYPE_BRIDGE)
-					continue;
-				sec = (hw->pci_read32(hw->ctx, bdf, CFG_BRIDGE_BUSES) >> 8) & 0xff;
-				if ((queued[sec / 32] >> (sec % 32)) & 1 || tail == FIND_BUSES)
-					continue;
-				queued[sec / 32] |= 1u << (sec % 32);
-				queue[tail++] = (uint8_t)sec;
-			}
-		}
-	}
-	return -1;
+	pcienum_scan(&e, hw);
+	return e1ke_find_in(&e);
 }
 
 /* ---- bring-up ------------------------------------------------------------ */
@@ -267,21 +231,21 @@ int e1ke_find(const struct vblk_hw *hw)
 /* BAR0 mapped: memory space, 32- or 64-bit, assigned. */
 static int map_bar0(struct e1ke *n)
 {
-	uint32_t lo = cfg_read32(n, CFG_BAR0);
-	uint64_t base;
+	struct pci_bar bar;
 
-	if (lo & BAR_IO) {
+	if (pcienum_bar(n->hw, n->bdf, 0, &bar)) {
+		fail(n, "BAR0 is malformed");
+		return E1KE_ERR_UNMAPPED;
+	}
+	if (bar.io) {
 		fail(n, "BAR0 is I/O space");
 		return E1KE_ERR_UNMAPPED;
 	}
-	base = lo & ~0xfull;
-	if ((lo & BAR_TYPE_MASK) == BAR_TYPE_64)
-		base |= (uint64_t)cfg_read32(n, CFG_BAR0 + 4) << 32;
-	if (!base) {
+	if (!bar.base) {
 		fail(n, "BAR0 is unassigned");
 		return E1KE_ERR_UNMAPPED;
 	}
-	n->bar = n->hw->map_bar(n->hw->ctx, base, E1KE_BAR_BYTES);
+	n->bar = n->hw->map_bar(n->hw->ctx, bar.base, E1KE_BAR_BYTES);
 	if (!n->bar) {
 		fail(n, "BAR0 lies where this image cannot map it");
 		return E1KE_ERR_UNMAPPED;

@@ -32,8 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "platform.h"           /* struct blk_seg, which virtio_blk.h names */
-#include "virtio_blk.h"         /* struct vblk_hw */
+#include "pcienum.h"           /* struct vblk_hw */
 
 #define E1KE_VENDOR             0x8086
 #define E1KE_DEV_82540EM        0x100e  /* QEMU -device e1000 */
@@ -130,9 +129,11 @@ struct e1ke {
 /* True for the vendor:device ids this driver takes. */
 bool e1ke_supported(uint16_t vendor, uint16_t device);
 
-/* The first supported function on bus 0 or on a bus behind a
- * PCI-to-PCI bridge, as bdf (bus << 8 | dev << 3 | fn), or -1. */
+/* The first supported function on any bus pcienum reaches, as bdf
+ * (bus << 8 | dev << 3 | fn), or -1. */
 int e1ke_find(const struct vblk_hw *hw);
+/* The same in a table already scanned. */
+int e1ke_find_in(const struct pcienum *e);
 
 /* Reset and start the NIC at `bdf`: memory space and bus mastering on,
  * CTRL.RST, interrupts masked, link set up, the MAC read, both rings set

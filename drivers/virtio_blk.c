@@ -1,7 +1,7 @@
 /*
- * virtio-blk over modern virtio PCI (virtio 1.0): capability walk, the
- * status handshake, feature negotiation, queue 0 as a split virtqueue, and
- * synchronous requests polled to completion.
+ * virtio-blk over the virtio 1.0 PCI transport (virtio_pci.c): finding
+ * the function, the handshake, feature negotiation, queue 0 as a split
+ * virtqueue, and synchronous requests to completion.
  *
  * Request protocol: one chain per request, always descriptors 0-2 (only
  * one request is ever in flight): the header the device reads, the data
@@ -18,56 +18,14 @@
 #include "platform.h"
 #include "virtio_blk.h"
 
-/* PCI configuration space. */
-#define CFG_COMMAND             0x04
-#define CFG_STATUS_CAPLIST      (1u << (16 + 4))        /* in dword 0x04 */
-#define CFG_BAR0                0x10
-#define CFG_CAP_PTR             0x34
-#define CMD_MEMORY              (1u << 1)
-#define CMD_BUS_MASTER          (1u << 2)
-#define CAP_ID_VENDOR           0x09
-#define CAP_ID_MSIX             0x11
-#define MSIX_CTRL_ENABLE        (1u << 15)
-#define MSIX_CTRL_MASKALL       (1u << 14)
-#define MSIX_NO_VECTOR          0xffff
-#define CAP_WALK_MAX            48
-
-/* virtio_pci_cap.cfg_type */
-#define VIRTIO_PCI_CAP_COMMON   1
-#define VIRTIO_PCI_CAP_NOTIFY   2
-#define VIRTIO_PCI_CAP_ISR      3
-#define VIRTIO_PCI_CAP_DEVICE   4
-
-/* virtio_pci_common_cfg offsets. */
-#define COM_DFSELECT            0x00
-#define COM_DF                  0x04
-#define COM_GFSELECT            0x08
-#define COM_GF                  0x0c
-#define COM_MSIX_CONFIG         0x10
-#define COM_NUM_QUEUES          0x12
-#define COM_STATUS              0x14
-#define COM_CFGGEN              0x15
-#define COM_Q_SELECT            0x16
-#define COM_Q_SIZE              0x18
-#define COM_Q_MSIX              0x1a
-#define COM_Q_ENABLE            0x1c
-#define COM_Q_NOFF              0x1e
-#define COM_Q_DESC              0x20
-#define COM_Q_AVAIL             0x28
-#define COM_Q_USED              0x30
-#define COM_LEN                 0x38
-
-/* Device status bits. */
-#define ST_ACKNOWLEDGE          1
-#define ST_DRIVER               2
-#define ST_DRIVER_OK            4
-#define ST_FEATURES_OK          8
-#define ST_FAILED               0x80
-
 #define F_BLK_SIZE_MAX          (1ull << 1)
 #define F_BLK_SEG_MAX           (1ull << 2)
 #define F_BLK_FLUSH             (1ull << 9)
-#define F_VERSION_1             (1ull << 32)
+
+/* struct virtio_blk_config (virtio 1.0, 5.2.4). */
+#define BLKCFG_CAPACITY         0
+#define BLKCFG_SIZE_MAX         8
+#define BLKCFG_SEG_MAX          12
 
 #define VRING_DESC_F_NEXT       1
 #define VRING_DESC_F_WRITE      2
@@ -83,238 +41,124 @@
  * wait also ends at the image's timer tick). */
 #define IRQ_WAITS               (1u << 16)
 
-struct cap_region {
-	bool found;
-	uint8_t bar;
-	uint32_t offset, length;
-	uint32_t notify_mul;
-};
-
 static int fail(struct vblk *d, const char *why)
 {
 	d->err = why;
 	return -1;
 }
 
-static uint8_t rd8(volatile uint8_t *base, unsigned off)
+/* The transport's error becomes ours. */
+static int fail_transport(struct vblk *d)
 {
-	return *(volatile uint8_t *)(base + off);
+	return fail(d, d->t.err);
 }
 
-static uint16_t rd16(volatile uint8_t *base, unsigned off)
+/* ---- finding the function ----------------------------------------------- */
+
+static const struct pci_id vblk_ids[] = {
+	{ VBLK_PCI_VENDOR, VBLK_PCI_DEVICE_MODERN },
+	{ VBLK_PCI_VENDOR, VBLK_PCI_DEVICE_TRANS },
+};
+
+/* 0x1001 is only a block device when its subsystem id says so. */
+static bool is_vblk(uint16_t device, uint16_t subsys)
 {
-	return *(volatile uint16_t *)(base + off);
+	return device == VBLK_PCI_DEVICE_MODERN ||
+	       (device == VBLK_PCI_DEVICE_TRANS && subsys == VBLK_PCI_SUBSYS_BLK);
 }
 
-static uint32_t rd32(volatile uint8_t *base, unsigned off)
+int vblk_find_in(const struct pcienum *e, bool *transitional)
 {
-	return *(volatile uint32_t *)(base + off);
-}
+	for (int i = 0; (i = pcienum_find(e, vblk_ids, 2, i)) >= 0; i++) {
+		const struct pcienum_dev *f = &e->dev[i];
 
-static void wr8(volatile uint8_t *base, unsigned off, uint8_t v)
-{
-	*(volatile uint8_t *)(base + off) = v;
-}
-
-static void wr16(volatile uint8_t *base, unsigned off, uint16_t v)
-{
-	*(volatile uint16_t *)(base + off) = v;
-}
-
-static void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
-{
-	*(volatile uint32_t *)(base + off) = v;
-}
-
-/* 64-bit fields of the common config may be written as two dwords, low
- * first (virtio 1.0, 4.1.3.1). */
-static void wr64(volatile uint8_t *base, unsigned off, uint64_t v)
-{
-	wr32(base, off, (uint32_t)v);
-	wr32(base, off + 4, (uint32_t)(v >> 32));
-}
-
-static uint8_t cfg_read8(struct vblk *d, uint32_t off)
-{
-	return (uint8_t)(d->hw->pci_read32(d->hw->ctx, d->bdf, off & ~3u) >>
-			 (8 * (off & 3)));
-}
-
-/* Record the first capability of each type: a device may list several,
- * in order of preference (virtio 1.0, 4.1.4). */
-static void cap_parse(struct vblk *d, uint8_t ptr, struct cap_region caps[5])
-{
-	const struct vblk_hw *hw = d->hw;
-	uint8_t len = cfg_read8(d, ptr + 2u);
-	uint8_t type = cfg_read8(d, ptr + 3u);
-	uint8_t bar = cfg_read8(d, ptr + 4u);
-
-	if (type < VIRTIO_PCI_CAP_COMMON || type > VIRTIO_PCI_CAP_DEVICE ||
-	    caps[type].found || len < 16 || bar > 5)
-		return;
-	if (type == VIRTIO_PCI_CAP_NOTIFY && (len < 20 || ptr + 20u > 0x100))
-		return;
-	caps[type].bar = bar;
-	caps[type].offset = hw->pci_read32(hw->ctx, d->bdf, ptr + 8u);
-	caps[type].length = hw->pci_read32(hw->ctx, d->bdf, ptr + 12u);
-	if (type == VIRTIO_PCI_CAP_NOTIFY)
-		caps[type].notify_mul = hw->pci_read32(hw->ctx, d->bdf, ptr + 16u);
-	caps[type].found = true;
-}
-
-/* Walk the capability list: pointers must stay in 0x40..0xfc (dword
- * aligned, as PCI requires) and the walk ends after CAP_WALK_MAX entries,
- * so a looping list cannot hang us. */
-static int caps_find(struct vblk *d, struct cap_region caps[5])
-{
-	const struct vblk_hw *hw = d->hw;
-	uint8_t ptr;
-
-	if (!(hw->pci_read32(hw->ctx, d->bdf, CFG_COMMAND) & CFG_STATUS_CAPLIST))
-		return fail(d, "no PCI capability list");
-	ptr = cfg_read8(d, CFG_CAP_PTR);
-	for (unsigned n = 0; ptr && n < CAP_WALK_MAX; n++) {
-		ptr &= 0xfc;
-		if (ptr < 0x40)
-			return fail(d, "capability pointer below 0x40");
-		if (cfg_read8(d, ptr) == CAP_ID_VENDOR)
-			cap_parse(d, ptr, caps);
-		else if (cfg_read8(d, ptr) == CAP_ID_MSIX && !d->msix_cap)
-			d->msix_cap = ptr;
-		ptr = cfg_read8(d, ptr + 1u);
+		if (!is_vblk(f->device, f->subsys))
+			continue;
+		if (transitional)
+			*transitional = f->device == VBLK_PCI_DEVICE_TRANS;
+		return f->bdf;
 	}
-	for (unsigned t = VIRTIO_PCI_CAP_COMMON; t <= VIRTIO_PCI_CAP_DEVICE; t++)
-		if (!caps[t].found)
-			return fail(d, "a virtio capability (common, notify, isr or device) is missing");
+	return -1;
+}
+
+int vblk_find(const struct vblk_hw *hw, bool *transitional)
+{
+	struct pcienum e;
+
+	pcienum_scan(&e, hw);
+	return vblk_find_in(&e, transitional);
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static int identify(struct vblk *d)
+{
+	uint32_t id = d->hw->pci_read32(d->hw->ctx, d->bdf, PCI_CFG_ID);
+	uint32_t sub = d->hw->pci_read32(d->hw->ctx, d->bdf, PCI_CFG_SUBSYSTEM);
+
+	if ((id & 0xffff) != VBLK_PCI_VENDOR || !is_vblk((uint16_t)(id >> 16), (uint16_t)(sub >> 16)))
+		return fail(d, "not a virtio-blk device");
+	d->transitional = id >> 16 == VBLK_PCI_DEVICE_TRANS;
 	return 0;
 }
 
-/* The region a capability describes, mapped; NULL when the BAR is I/O
- * space, unassigned, or the image cannot reach it. */
-static volatile uint8_t *region_map(struct vblk *d, const struct cap_region *c)
-{
-	const struct vblk_hw *hw = d->hw;
-	uint32_t off = CFG_BAR0 + 4u * c->bar;
-	uint32_t lo = hw->pci_read32(hw->ctx, d->bdf, off);
-	uint64_t base;
-
-	if (lo & 1)
-		return NULL;                    /* I/O BAR */
-	base = lo & ~0xfull;
-	if (((lo >> 1) & 3) == 2) {             /* 64-bit: the next BAR is high */
-		if (c->bar == 5)
-			return NULL;
-		base |= (uint64_t)hw->pci_read32(hw->ctx, d->bdf, off + 4) << 32;
-	}
-	if (!base || base + c->offset < base)
-		return NULL;
-	return hw->map_bar(hw->ctx, base + c->offset, c->length);
-}
-
-static int map_regions(struct vblk *d)
-{
-	struct cap_region caps[5];
-	volatile uint8_t *notify_base;
-	const struct cap_region *n = &caps[VIRTIO_PCI_CAP_NOTIFY];
-
-	memset(caps, 0, sizeof(caps));
-	if (caps_find(d, caps))
-		return -1;
-	if (caps[VIRTIO_PCI_CAP_COMMON].length < COM_LEN ||
-	    caps[VIRTIO_PCI_CAP_ISR].length < 1 ||
-	    caps[VIRTIO_PCI_CAP_DEVICE].length < 8 || n->length < 2)
-		return fail(d, "a virtio capability region is too short");
-	d->common = region_map(d, &caps[VIRTIO_PCI_CAP_COMMON]);
-	d->isr = region_map(d, &caps[VIRTIO_PCI_CAP_ISR]);
-	d->devcfg = region_map(d, &caps[VIRTIO_PCI_CAP_DEVICE]);
-	d->devcfg_len = caps[VIRTIO_PCI_CAP_DEVICE].length;
-	notify_base = region_map(d, n);
-	if (!d->common || !d->isr || !d->devcfg || !notify_base) {
-		fail(d, "a virtio BAR is unassigned, I/O space or cannot be mapped");
-		return VBLK_ERR_UNMAPPED;
-	}
-	/* Queue 0's doorbell offset is read once the queue is selected. */
-	d->notify_base = notify_base;
-	d->notify_len = n->length;
-	d->notify_mul = n->notify_mul;
-	return 0;
-}
-
-static void status_set(struct vblk *d, uint8_t bits)
-{
-	wr8(d->common, COM_STATUS, rd8(d->common, COM_STATUS) | bits);
-}
-
+/* The segment limits only tell us something: taking them costs nothing
+ * and a device may count on the driver knowing them. */
 static int negotiate(struct vblk *d)
 {
-	uint64_t offered, wanted;
+	uint64_t offered = vpci_features_offered(&d->t);
 
-	wr32(d->common, COM_DFSELECT, 0);
-	offered = rd32(d->common, COM_DF);
-	wr32(d->common, COM_DFSELECT, 1);
-	offered |= (uint64_t)rd32(d->common, COM_DF) << 32;
-	if (!(offered & F_VERSION_1))
-		return fail(d, "device does not offer VIRTIO_F_VERSION_1");
-	/* The segment limits only tell us something: taking them costs
-	 * nothing and a device may count on the driver knowing them. */
-	wanted = F_VERSION_1 | (offered & (F_BLK_FLUSH | F_BLK_SEG_MAX | F_BLK_SIZE_MAX));
-	wr32(d->common, COM_GFSELECT, 0);
-	wr32(d->common, COM_GF, (uint32_t)wanted);
-	wr32(d->common, COM_GFSELECT, 1);
-	wr32(d->common, COM_GF, (uint32_t)(wanted >> 32));
-	status_set(d, ST_FEATURES_OK);
-	if (!(rd8(d->common, COM_STATUS) & ST_FEATURES_OK))
-		return fail(d, "device refused our features (FEATURES_OK clear)");
-	d->has_flush = (wanted & F_BLK_FLUSH) != 0;
-	d->features = wanted;
+	if (vpci_features_accept(&d->t, offered, F_BLK_FLUSH | F_BLK_SEG_MAX | F_BLK_SIZE_MAX))
+		return fail_transport(d);
+	d->features = VIRTIO_F_VERSION_1 | (offered & (F_BLK_FLUSH | F_BLK_SEG_MAX | F_BLK_SIZE_MAX));
+	d->has_flush = (d->features & F_BLK_FLUSH) != 0;
 	return 0;
 }
 
-static void msix_setup(struct vblk *d);
-
-/* Queue 0: descriptors at 0, the avail ring after them, the used ring at
- * the next 4-byte boundary, all in one zeroed DMA allocation. */
-static int queue_setup(struct vblk *d)
+/*
+ * Queue 0's completions through MSI-X table entry 0, when the image gave
+ * us a message to use: the entry written, the queue pointed at it, and
+ * what the device accepted read back (it answers NO_VECTOR when it
+ * cannot). On any failure the driver stays in polling mode, which is
+ * always correct.
+ */
+static void msix_setup(struct vblk *d)
 {
 	const struct vblk_hw *hw = d->hw;
-	uint16_t dev_size, noff;
-	unsigned q = VBLK_QUEUE_MAX;
-	size_t avail_off, used_off, bytes;
-	uint64_t ring_phys, doorbell;
-	uint8_t *ring;
+	uint32_t data;
+	uint64_t addr;
 
-	if (rd16(d->common, COM_NUM_QUEUES) < 1)
+	if (!hw->msi_message || !hw->wait_irq || !d->t.msix_cap ||
+	    !hw->msi_message(hw->ctx, &addr, &data) ||
+	    !vpci_msix_enable(&d->t, 1, addr, data))
+		return;
+	vpci_queue_select(&d->t, 0);
+	d->msix = vpci_queue_vector(&d->t, 0) == 0;
+}
+
+static int queue_setup(struct vblk *d)
+{
+	struct vpci_vq q;
+	uint16_t dev_size;
+	unsigned size;
+
+	if (vpci_num_queues(&d->t) < 1)
 		return fail(d, "device has no queues");
-	wr16(d->common, COM_Q_SELECT, 0);
-	dev_size = rd16(d->common, COM_Q_SIZE);
+	dev_size = vpci_queue_select(&d->t, 0);
 	if (dev_size < 3)
 		return fail(d, "queue 0 has fewer than 3 entries");
-	while (q > dev_size)            /* stay a power of two */
-		q >>= 1;
-	if (q < 4)
+	size = vpci_queue_fit(dev_size, VBLK_QUEUE_MAX);
+	if (size < 4)
 		return fail(d, "queue 0 is too small");
-	noff = rd16(d->common, COM_Q_NOFF);
-	doorbell = (uint64_t)noff * d->notify_mul;
-	if (doorbell + 2 > d->notify_len)
-		return fail(d, "queue 0's notify offset lies outside the notify region");
-	d->notify = (volatile uint16_t *)(d->notify_base + doorbell);
-
-	avail_off = 16u * q;
-	used_off = (avail_off + 6 + 2u * q + 3) & ~(size_t)3;
-	bytes = used_off + 6 + 8u * q;
-	ring = hw->dma_alloc(hw->ctx, bytes, &ring_phys);
-	if (!ring)
-		return fail(d, "no memory for the virtqueue");
-	d->qsize = (uint16_t)q;
-	d->desc = (struct vring_desc *)ring;
-	d->avail = (struct vring_avail *)(ring + avail_off);
-	d->used = (struct vring_used *)(ring + used_off);
-	wr16(d->common, COM_Q_SIZE, (uint16_t)q);
-	wr64(d->common, COM_Q_DESC, ring_phys);
-	wr64(d->common, COM_Q_AVAIL, ring_phys + avail_off);
-	wr64(d->common, COM_Q_USED, ring_phys + used_off);
+	if (vpci_queue_setup(&d->t, &q, 0, size))
+		return fail_transport(d);
+	d->qsize = q.size;
+	d->notify = q.notify;
+	d->desc = q.desc;
+	d->avail = q.avail;
+	d->used = q.used;
 	msix_setup(d);          /* the vector is set before the queue runs */
-	wr16(d->common, COM_Q_ENABLE, 1);
+	vpci_queue_enable(&d->t);
 	return 0;
 }
 
@@ -322,81 +166,73 @@ static int queue_setup(struct vblk *d)
  * halves belong together (virtio 1.0, 4.1.4.3.1). */
 static uint64_t read_capacity(struct vblk *d)
 {
+	volatile uint8_t *cfg = d->t.devcfg;
 	uint8_t gen;
 	uint64_t cap;
 
 	do {
-		gen = rd8(d->common, COM_CFGGEN);
-		cap = rd32(d->devcfg, 0) | (uint64_t)rd32(d->devcfg, 4) << 32;
-	} while (gen != rd8(d->common, COM_CFGGEN));
+		gen = vpci_config_generation(&d->t);
+		cap = vpci_rd32(cfg, BLKCFG_CAPACITY) |
+		      (uint64_t)vpci_rd32(cfg, BLKCFG_CAPACITY + 4) << 32;
+	} while (gen != vpci_config_generation(&d->t));
 	return cap;
 }
 
-/*
- * Queue 0's completions through MSI-X table entry 0, when the image gave
- * us a message to use: enable MSI-X (all entries masked but entry 0),
- * write the entry, point the queue at it and read back what the device
- * accepted (it answers NO_VECTOR when it cannot). On any failure the
- * driver stays in polling mode, which is always correct.
- */
-static void msix_setup(struct vblk *d)
+/* seg_max and size_max: what one request may carry. */
+static void read_limits(struct vblk *d)
 {
-	const struct vblk_hw *hw = d->hw;
-	struct cap_region table = { true, 0, 0, 16, 0 };
-	volatile uint8_t *entry;
-	uint32_t dw0, tbl, data;
-	uint64_t addr;
+	/* Data descriptors per request: the ring less the header and the
+	 * status byte, and no more than the device's seg_max. */
+	d->seg_max = d->qsize - 2u;
+	if ((d->features & F_BLK_SEG_MAX) && d->t.devcfg_len >= BLKCFG_SEG_MAX + 4) {
+		uint32_t m = vpci_rd32(d->t.devcfg, BLKCFG_SEG_MAX);
 
-	if (!hw->msi_message || !hw->wait_irq || !d->msix_cap ||
-	    !hw->msi_message(hw->ctx, &addr, &data))
-		return;
-	dw0 = hw->pci_read32(hw->ctx, d->bdf, d->msix_cap);
-	tbl = hw->pci_read32(hw->ctx, d->bdf, d->msix_cap + 4u);
-	table.bar = tbl & 7;
-	table.offset = tbl & ~7u;
-	if (table.bar > 5 || !(entry = region_map(d, &table)))
-		return;
-	/* Enabled with the function masked while the entry is written. */
-	hw->pci_write32(hw->ctx, d->bdf, d->msix_cap,
-			dw0 | (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) << 16);
-	wr32(entry, 0, (uint32_t)addr);
-	wr32(entry, 4, (uint32_t)(addr >> 32));
-	wr32(entry, 8, data);
-	wr32(entry, 12, 0);                     /* vector control: unmasked */
-	hw->pci_write32(hw->ctx, d->bdf, d->msix_cap,
-			(dw0 & ~(MSIX_CTRL_MASKALL << 16)) | MSIX_CTRL_ENABLE << 16);
-	wr16(d->common, COM_MSIX_CONFIG, MSIX_NO_VECTOR);
-	wr16(d->common, COM_Q_SELECT, 0);
-	wr16(d->common, COM_Q_MSIX, 0);
-	d->msix = rd16(d->common, COM_Q_MSIX) == 0;
+		if (m && m < d->seg_max)
+			d->seg_max = m;
+	}
+	d->size_max = 0;
+	if ((d->features & F_BLK_SIZE_MAX) && d->t.devcfg_len >= BLKCFG_SIZE_MAX + 4)
+		d->size_max = vpci_rd32(d->t.devcfg, BLKCFG_SIZE_MAX);
+	if (d->size_max && d->size_max < VBLK_SECTOR)
+		d->size_max = VBLK_SECTOR;      /* nonsense: whole sectors still go */
+}
+
+/* The transport's regions; a transitional function without the virtio
+ * 1.0 interface is legacy-only, which this driver does not speak. */
+static int map_regions(struct vblk *d)
+{
+	int r = vpci_map(&d->t, d->hw, d->bdf,
+			 VPCI_NEED(VIRTIO_PCI_CAP_ISR) | VPCI_NEED(VIRTIO_PCI_CAP_DEVICE));
+
+	if (r == VPCI_ERR_UNMAPPED) {
+		fail_transport(d);
+		return VBLK_ERR_UNMAPPED;
+	}
+	if (r == VPCI_ERR_NO_MODERN && d->transitional)
+		return fail(d, "legacy-only virtio-blk (no virtio 1.0 capabilities)");
+	if (r)
+		return fail_transport(d);
+	if (d->t.devcfg_len < BLKCFG_CAPACITY + 8)
+		return fail(d, "a virtio capability region is too short");
+	return 0;
 }
 
 int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf)
 {
-	uint32_t cmd;
 	void *page;
-	unsigned spins = 0;
 	int err;
 
 	memset(d, 0, sizeof(*d));
 	d->hw = hw;
 	d->bdf = bdf;
 	d->spins_before_halt = VBLK_SPINS_BEFORE_HALT;
-	if (hw->pci_read32(hw->ctx, bdf, 0) !=
-	    ((uint32_t)VBLK_PCI_DEVICE_MODERN << 16 | VBLK_PCI_VENDOR))
-		return fail(d, "not a modern virtio-blk device");
+	if (identify(d))
+		return -1;
 	if ((err = map_regions(d)) != 0)
 		return err;
-	cmd = hw->pci_read32(hw->ctx, bdf, CFG_COMMAND) & 0xffff;
-	hw->pci_write32(hw->ctx, bdf, CFG_COMMAND, cmd | CMD_MEMORY | CMD_BUS_MASTER);
-
-	/* Reset, and wait for the device to say it is done (4.1.4.3.2). */
-	wr8(d->common, COM_STATUS, 0);
-	while (rd8(d->common, COM_STATUS) != 0)
-		if (++spins == POLL_SPINS)
-			return fail(d, "device never finished its reset");
-	status_set(d, ST_ACKNOWLEDGE);
-	status_set(d, ST_DRIVER);
+	vpci_enable_function(&d->t, false);
+	if (vpci_reset(&d->t))
+		return fail_transport(d);
 	if (negotiate(d) || queue_setup(d))
 		goto failed;
 	page = hw->dma_alloc(hw->ctx, 4096, &d->hdr_phys);
@@ -407,30 +243,13 @@ int vblk_init(struct vblk *d, const struct vblk_hw *hw, uint32_t bdf)
 	}
 	d->hdr = page;
 	d->status = (volatile uint8_t *)page + sizeof(struct virtio_blk_outhdr);
-	status_set(d, ST_DRIVER_OK);
-	if (d->devcfg_len < 8) {
-		fail(d, "device config too short for the capacity");
-		goto failed;
-	}
+	vpci_status_set(&d->t, VPCI_ST_DRIVER_OK);
 	d->capacity = read_capacity(d);
-	/* Data descriptors per request: the ring less the header and the
-	 * status byte, and no more than the device's seg_max. */
-	d->seg_max = d->qsize - 2u;
-	if ((d->features & F_BLK_SEG_MAX) && d->devcfg_len >= 16) {
-		uint32_t m = rd32(d->devcfg, 12);
-
-		if (m && m < d->seg_max)
-			d->seg_max = m;
-	}
-	d->size_max = 0;
-	if ((d->features & F_BLK_SIZE_MAX) && d->devcfg_len >= 12)
-		d->size_max = rd32(d->devcfg, 8);
-	if (d->size_max && d->size_max < VBLK_SECTOR)
-		d->size_max = VBLK_SECTOR;      /* nonsense: whole sectors still go */
+	read_limits(d);
 	d->ready = true;
 	return 0;
 failed:
-	status_set(d, ST_FAILED);
+	vpci_status_set(&d->t, VPCI_ST_FAILED);
 	return -1;
 }
 
@@ -580,26 +399,6 @@ int vblk_flush(struct vblk *d)
 uint64_t vblk_capacity(const struct vblk *d)
 {
 	return d->capacity;
-}
-
-int vblk_find(const struct vblk_hw *hw)
-{
-	for (uint32_t dev = 0; dev < 32; dev++) {
-		unsigned nfn = 1;
-
-		for (uint32_t fn = 0; fn < nfn; fn++) {
-			uint32_t bdf = dev << 3 | fn;
-			uint32_t id = hw->pci_read32(hw->ctx, bdf, 0);
-
-			if ((id & 0xffff) == 0xffff)
-				continue;
-			if (fn == 0 && (hw->pci_read32(hw->ctx, bdf, 0x0c) >> 16) & 0x80)
-				nfn = 8;        /* multi-function device */
-			if (id == ((uint32_t)VBLK_PCI_DEVICE_MODERN << 16 | VBLK_PCI_VENDOR))
-				return (int)bdf;
-		}
-	}
-	return -1;
 }
 
 /*

@@ -1,8 +1,13 @@
 /*
- * A virtio-blk driver for a modern (virtio 1.0) PCI device: the root
- * partition's physical disk. Portable: it reaches the hardware only
- * through struct vblk_hw (configuration space, BAR mapping, DMA memory),
- * which each image implements, so it also builds for the host.
+ * A virtio-blk driver for a virtio 1.0 PCI device: the root partition's
+ * physical disk. Both identities QEMU gives virtio-blk-pci are driven
+ * through the modern interface (virtio_pci.c): 0x1042 (modern only, as
+ * on PCIe or with disable-legacy=on) and the transitional 0x1001 with
+ * subsystem id 2 (conventional PCI, what -drive if=virtio gives, whose
+ * legacy I/O BAR we never touch); a transitional function without the
+ * virtio 1.0 capabilities is refused. Portable: it reaches the hardware
+ * only through struct vblk_hw (configuration space, BAR mapping, DMA
+ * memory), which each image implements, so it also builds for the host.
  *
  * One split virtqueue (queue 0), one request in flight at a time. With
  * the image's MSI hooks, queue 0 interrupts through MSI-X entry 0 and the
@@ -19,9 +24,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "virtio_pci.h"         /* struct vblk_hw (pcienum.h), the vring layouts */
 
-#define VBLK_PCI_VENDOR         0x1af4
+#define VBLK_PCI_VENDOR         VIRTIO_PCI_VENDOR
 #define VBLK_PCI_DEVICE_MODERN  0x1042  /* 0x1040 + virtio device id 2 */
+#define VBLK_PCI_DEVICE_TRANS   0x1001  /* transitional: -drive if=virtio */
+#define VBLK_PCI_SUBSYS_BLK     2       /* the transitional block's subsystem id */
 #define VBLK_SECTOR             512u
 #define VBLK_QUEUE_MAX          256u    /* ring entries we use at most */
 #define VBLK_BOUNCE_BYTES       (64u * 1024)
@@ -29,49 +37,7 @@
  * 32 bits; a request this size keeps a failure's retry short). */
 #define VBLK_SG_REQUEST_MAX     (4u << 20)
 
-/* bdf = bus << 8 | device << 3 | function. */
-struct vblk_hw {
-	void *ctx;
-	uint32_t (*pci_read32)(void *ctx, uint32_t bdf, uint32_t off);
-	void (*pci_write32)(void *ctx, uint32_t bdf, uint32_t off, uint32_t v);
-	/* A CPU pointer to [phys, phys+len) of device memory, or NULL. */
-	void *(*map_bar)(void *ctx, uint64_t phys, uint64_t len);
-	/* Zeroed, physically contiguous, page-aligned memory the device
-	 * can reach at *phys; NULL when none is left. */
-	void *(*dma_alloc)(void *ctx, size_t bytes, uint64_t *phys);
-	/* Optional, both or neither: the MSI message (address, data) that
-	 * interrupts this CPU, and a wait until an interrupt may have come
-	 * (HLT with interrupts on). Without them requests are polled. */
-	bool (*msi_message)(void *ctx, uint64_t *addr, uint32_t *data);
-	void (*wait_irq)(void *ctx);
-};
-
-/* The split virtqueue's shared layouts (virtio 1.0, 2.4). */
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-_Static_assert(sizeof(struct vring_desc) == 16, "vring_desc layout");
-
-struct vring_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[];
-};
-
-struct vring_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-_Static_assert(sizeof(struct vring_used_elem) == 8, "vring_used_elem layout");
-
-struct vring_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct vring_used_elem ring[];
-};
+struct blk_seg;
 
 /* The request header the device reads (virtio 1.0, 5.2.6). */
 struct virtio_blk_outhdr {
@@ -84,13 +50,9 @@ _Static_assert(sizeof(struct virtio_blk_outhdr) == 16, "outhdr layout");
 struct vblk {
 	const struct vblk_hw *hw;
 	uint32_t bdf;
-	volatile uint8_t *common;       /* VIRTIO_PCI_CAP_COMMON_CFG */
-	volatile uint8_t *isr;
-	volatile uint8_t *devcfg;
-	volatile uint8_t *notify_base;
-	uint32_t notify_len, notify_mul;
+	bool transitional;              /* found as 0x1001, not 0x1042 */
+	struct vpci t;                  /* the virtio PCI transport */
 	volatile uint16_t *notify;      /* queue 0's doorbell */
-	uint32_t devcfg_len;
 	uint16_t qsize;                 /* a power of two <= VBLK_QUEUE_MAX */
 	uint16_t avail_idx;             /* next free avail->idx */
 	uint16_t used_seen;             /* used->idx consumed so far */
@@ -110,7 +72,6 @@ struct vblk {
 	uint32_t size_max;              /* bytes per descriptor, 0: no limit */
 	uint64_t sg_requests;           /* device requests of the _sg calls */
 	bool msix;                      /* completions interrupt us (MSI-X) */
-	uint8_t msix_cap;               /* config offset of the capability */
 	uint64_t irq_waits;             /* waits for a completion interrupt */
 	/* With MSI-X: polls of the used ring before a request halts for
 	 * its interrupt (vblk_init sets VBLK_SPINS_BEFORE_HALT; 0 always
@@ -141,8 +102,12 @@ int vblk_write_sg(struct vblk *d, uint64_t lba, unsigned count, const struct blk
 int vblk_flush(struct vblk *d);
 uint64_t vblk_capacity(const struct vblk *d);
 
-/* The first modern virtio-blk function on bus 0, as bdf, or -1. */
-int vblk_find(const struct vblk_hw *hw);
+/* The first virtio-blk function, modern (0x1042) or transitional
+ * (0x1001 with subsystem id 2), on any bus pcienum reaches, as bdf, or
+ * -1. *transitional (when not NULL) says which. */
+int vblk_find(const struct vblk_hw *hw, bool *transitional);
+/* The same in a table already scanned. */
+int vblk_find_in(const struct pcienum *e, bool *transitional);
 
 struct block_backend;
 /* `b` becomes a block backend over the started disk `d` (requests of any

@@ -1,8 +1,8 @@
 /*
- * virtio-net over modern virtio PCI (virtio 1.0): finding the function
- * (behind PCI-to-PCI bridges too), the capability walk, the status
- * handshake, feature negotiation, the receive and transmit queues, and
- * the polled data path.
+ * virtio-net over the virtio 1.0 PCI transport (virtio_pci.c): finding
+ * the function (pcienum.c: behind bridges too), the handshake, feature
+ * negotiation, the receive and transmit queues, and the polled data
+ * path.
  *
  * Ring protocol (virtio 1.0, 2.4), the same on both queues: the driver
  * writes a buffer's descriptor, then the avail ring entry naming it,
@@ -41,67 +41,11 @@
 #include <string.h>
 #include "virtio_net.h"
 
-/* PCI configuration space. */
-#define CFG_COMMAND             0x04
-#define CFG_STATUS_CAPLIST      (1u << (16 + 4))        /* in dword 0x04 */
-#define CFG_HEADER              0x0c    /* header type in bits 23:16 */
-#define CFG_BAR0                0x10
-#define CFG_BRIDGE_BUSES        0x18    /* type 1: secondary bus in bits 15:8 */
-#define CFG_SUBSYSTEM           0x2c    /* subsystem id in bits 31:16 */
-#define CFG_CAP_PTR             0x34
-#define CMD_MEMORY              (1u << 1)
-#define CMD_BUS_MASTER          (1u << 2)
-#define CMD_INTX_DISABLE        (1u << 10)
-#define HDR_MULTIFUNCTION       0x80
-#define HDR_TYPE_BRIDGE         0x01
-#define CAP_ID_VENDOR           0x09
-#define CAP_ID_MSIX             0x11
-#define MSIX_CTRL_ENABLE        (1u << 15)
-#define MSIX_CTRL_MASKALL       (1u << 14)
-#define MSIX_CTRL_SIZE          0x7ffu  /* table entries - 1 */
-#define MSIX_ENTRY_BYTES        16u
 #define MSIX_ENTRY_RX           0
 #define MSIX_ENTRY_TX           1
-#define MSIX_NO_VECTOR          0xffff
-#define CAP_WALK_MAX            48
-#define FIND_BUSES              32      /* buses vnet_find scans at most */
-
-/* virtio_pci_cap.cfg_type */
-#define VIRTIO_PCI_CAP_COMMON   1
-#define VIRTIO_PCI_CAP_NOTIFY   2
-#define VIRTIO_PCI_CAP_ISR      3
-#define VIRTIO_PCI_CAP_DEVICE   4
-
-/* virtio_pci_common_cfg offsets. */
-#define COM_DFSELECT            0x00
-#define COM_DF                  0x04
-#define COM_GFSELECT            0x08
-#define COM_GF                  0x0c
-#define COM_MSIX_CONFIG         0x10
-#define COM_NUM_QUEUES          0x12
-#define COM_STATUS              0x14
-#define COM_CFGGEN              0x15
-#define COM_Q_SELECT            0x16
-#define COM_Q_SIZE              0x18
-#define COM_Q_MSIX              0x1a
-#define COM_Q_ENABLE            0x1c
-#define COM_Q_NOFF              0x1e
-#define COM_Q_DESC              0x20
-#define COM_Q_AVAIL             0x28
-#define COM_Q_USED              0x30
-#define COM_LEN                 0x38
-
-/* Device status bits. */
-#define ST_ACKNOWLEDGE          1
-#define ST_DRIVER               2
-#define ST_DRIVER_OK            4
-#define ST_FEATURES_OK          8
-#define ST_NEEDS_RESET          0x40
-#define ST_FAILED               0x80
 
 #define F_NET_MAC               (1ull << 5)
 #define F_NET_STATUS            (1ull << 16)
-#define F_VERSION_1             (1ull << 32)
 
 /* struct virtio_net_config (virtio 1.0, 5.1.4). */
 #define NETCFG_MAC              0
@@ -112,9 +56,7 @@
 #define VRING_AVAIL_F_NO_INTERRUPT 1
 #define VRING_USED_F_NO_NOTIFY  1
 
-/* Spins waiting for the reset to finish; reads of the MAC while the
- * config generation keeps changing. */
-#define RESET_SPINS             (1u << 24)
+/* Reads of the MAC while the config generation keeps changing. */
 #define CFG_READ_TRIES          16
 
 /* Ordering for the ring protocol, x86 only (TSO: stores stay in order,
@@ -124,239 +66,67 @@
 #define vnet_barrier()          __asm__ volatile("" ::: "memory")
 #define vnet_fence()            __asm__ volatile("mfence" ::: "memory")
 
-struct cap_region {
-	bool found;
-	uint8_t bar;
-	uint32_t offset, length;
-	uint32_t notify_mul;
-};
-
 static int fail(struct vnet *n, const char *why)
 {
 	n->err = why;
 	return -1;
 }
 
-static uint8_t rd8(volatile uint8_t *base, unsigned off)
+/* The transport's error becomes ours. */
+static int fail_transport(struct vnet *n)
 {
-	return *(volatile uint8_t *)(base + off);
-}
-
-static uint16_t rd16(volatile uint8_t *base, unsigned off)
-{
-	return *(volatile uint16_t *)(base + off);
-}
-
-static uint32_t rd32(volatile uint8_t *base, unsigned off)
-{
-	return *(volatile uint32_t *)(base + off);
-}
-
-static void wr8(volatile uint8_t *base, unsigned off, uint8_t v)
-{
-	*(volatile uint8_t *)(base + off) = v;
-}
-
-static void wr16(volatile uint8_t *base, unsigned off, uint16_t v)
-{
-	*(volatile uint16_t *)(base + off) = v;
-}
-
-static void wr32(volatile uint8_t *base, unsigned off, uint32_t v)
-{
-	*(volatile uint32_t *)(base + off) = v;
-}
-
-/* 64-bit fields of the common config as two dwords, low first (4.1.3.1). */
-static void wr64(volatile uint8_t *base, unsigned off, uint64_t v)
-{
-	wr32(base, off, (uint32_t)v);
-	wr32(base, off + 4, (uint32_t)(v >> 32));
-}
-
-static uint32_t cfg_read32(struct vnet *n, uint32_t off)
-{
-	return n->hw->pci_read32(n->hw->ctx, n->bdf, off);
-}
-
-static uint8_t cfg_read8(struct vnet *n, uint32_t off)
-{
-	return (uint8_t)(cfg_read32(n, off & ~3u) >> (8 * (off & 3)));
+	return fail(n, n->t.err);
 }
 
 /* ---- finding the function ----------------------------------------------- */
 
-static bool is_vnet(const struct vblk_hw *hw, uint32_t bdf, uint32_t id)
+static const struct pci_id vnet_ids[] = {
+	{ VNET_PCI_VENDOR, VNET_PCI_DEVICE_MODERN },
+	{ VNET_PCI_VENDOR, VNET_PCI_DEVICE_TRANS },
+};
+
+/* 0x1000 is any transitional virtio device whose subsystem id is not
+ * yet known: the subsystem id is the virtio device id. */
+static bool is_vnet(uint16_t device, uint16_t subsys)
 {
-	if ((id & 0xffff) != VBLK_PCI_VENDOR)
-		return false;
-	if (id >> 16 == VNET_PCI_DEVICE_MODERN)
-		return true;
-	/* 0x1000 is any transitional virtio device whose subsystem id is
-	 * not yet known: the subsystem id is the virtio device id. */
-	return id >> 16 == VNET_PCI_DEVICE_TRANS &&
-	       hw->pci_read32(hw->ctx, bdf, CFG_SUBSYSTEM) >> 16 == VNET_PCI_SUBSYS_NET;
+	return device == VNET_PCI_DEVICE_MODERN ||
+	       (device == VNET_PCI_DEVICE_TRANS && subsys == VNET_PCI_SUBSYS_NET);
 }
 
-/*
- * Buses in the order found: bus 0, then the secondary bus of each
- * bridge as its bridge is seen. Each bus is scanned once (a bridge
- * naming a bus already queued, or bus 0, adds nothing), at most
- * FIND_BUSES of them, so a miswired topology cannot loop.
- */
-int vnet_find(const struct vblk_hw *hw)
+int vnet_find_in(const struct pcienum *e)
 {
-	uint8_t queue[FIND_BUSES];
-	uint32_t queued[256 / 32] = { 1 };      /* bus 0 */
-	unsigned head = 0, tail = 1;
-
-	queue[0] = 0;
-	while (head < tail) {
-		uint32_t bus = queue[head++];
-
-		for (uint32_t dev = 0; dev < 32; dev++) {
-			unsigned nfn = 1;
-
-			for (uint32_t fn = 0; fn < nfn; fn++) {
-				uint32_t bdf = bus << 8 | dev << 3 | fn;
-				uint32_t id = hw->pci_read32(hw->ctx, bdf, 0), hdr, sec;
-
-				if ((id & 0xffff) == 0xffff)
-					continue;
-				if (is_vnet(hw, bdf, id))
-					return (int)bdf;
-				hdr = (hw->pci_read32(hw->ctx, bdf, CFG_HEADER) >> 16) & 0xff;
-				if (fn == 0 && (hdr & HDR_MULTIFUNCTION))
-					nfn = 8;
-				if ((hdr & 0x7f) != HDR_TYPE_BRIDGE)
-					continue;
-				sec = (hw->pci_read32(hw->ctx, bdf, CFG_BRIDGE_BUSES) >> 8) & 0xff;
-				if ((queued[sec / 32] >> (sec % 32)) & 1 || tail == FIND_BUSES)
-					continue;
-				queued[sec / 32] |= 1u << (sec % 32);
-				queue[tail++] = (uint8_t)sec;
-			}
-		}
-	}
+	for (int i = 0; (i = pcienum_find(e, vnet_ids, 2, i)) >= 0; i++)
+		if (is_vnet(e->dev[i].device, e->dev[i].subsys))
+			return e->dev[i].bdf;
 	return -1;
 }
 
-/* ---- capabilities and regions ------------------------------------------- */
-
-/* Record the first capability of each type: a device may list several,
- * in order of preference (virtio 1.0, 4.1.4). */
-static void cap_parse(struct vnet *n, uint8_t ptr, struct cap_region caps[5])
+int vnet_find(const struct vblk_hw *hw)
 {
-	uint8_t len = cfg_read8(n, ptr + 2u);
-	uint8_t type = cfg_read8(n, ptr + 3u);
-	uint8_t bar = cfg_read8(n, ptr + 4u);
+	struct pcienum e;
 
-	if (type < VIRTIO_PCI_CAP_COMMON || type > VIRTIO_PCI_CAP_DEVICE ||
-	    caps[type].found || len < 16 || bar > 5)
-		return;
-	if (type == VIRTIO_PCI_CAP_NOTIFY && (len < 20 || ptr + 20u > 0x100))
-		return;
-	caps[type].bar = bar;
-	caps[type].offset = cfg_read32(n, ptr + 8u);
-	caps[type].length = cfg_read32(n, ptr + 12u);
-	if (type == VIRTIO_PCI_CAP_NOTIFY)
-		caps[type].notify_mul = cfg_read32(n, ptr + 16u);
-	caps[type].found = true;
-}
-
-/* The virtio 1.0 interface is there, or why not: a transitional device
- * that lacks it is legacy-only, which this driver does not speak. */
-static int caps_check(struct vnet *n, const struct cap_region caps[5])
-{
-	if (!caps[VIRTIO_PCI_CAP_COMMON].found && n->transitional)
-		return fail(n, "legacy-only virtio-net (no virtio 1.0 capabilities)");
-	if (!caps[VIRTIO_PCI_CAP_COMMON].found || !caps[VIRTIO_PCI_CAP_NOTIFY].found)
-		return fail(n, "a virtio capability (common or notify) is missing");
-	return 0;
-}
-
-/* Walk the capability list: pointers must stay in 0x40..0xfc (dword
- * aligned, as PCI requires) and the walk ends after CAP_WALK_MAX entries,
- * so a looping list cannot hang us. */
-static int caps_find(struct vnet *n, struct cap_region caps[5])
-{
-	uint8_t ptr;
-
-	if (!(cfg_read32(n, CFG_COMMAND) & CFG_STATUS_CAPLIST))
-		return n->transitional ? caps_check(n, caps) : fail(n, "no PCI capability list");
-	ptr = cfg_read8(n, CFG_CAP_PTR);
-	for (unsigned i = 0; ptr && i < CAP_WALK_MAX; i++) {
-		uint8_t id;
-
-		ptr &= 0xfc;
-		if (ptr < 0x40)
-			return fail(n, "capability pointer below 0x40");
-		id = cfg_read8(n, ptr);
-		if (id == CAP_ID_VENDOR)
-			cap_parse(n, ptr, caps);
-		else if (id == CAP_ID_MSIX && !n->msix_cap)
-			n->msix_cap = ptr;
-		ptr = cfg_read8(n, ptr + 1u);
-	}
-	return caps_check(n, caps);
-}
-
-/* The region a capability describes, mapped; NULL when the BAR is I/O
- * space, unassigned, or the image cannot reach it. */
-static volatile uint8_t *region_map(struct vnet *n, const struct cap_region *c)
-{
-	uint32_t off = CFG_BAR0 + 4u * c->bar;
-	uint32_t lo = cfg_read32(n, off);
-	uint64_t base;
-
-	if (lo & 1)
-		return NULL;                    /* I/O BAR */
-	base = lo & ~0xfull;
-	if (((lo >> 1) & 3) == 2) {             /* 64-bit: the next BAR is high */
-		if (c->bar == 5)
-			return NULL;
-		base |= (uint64_t)cfg_read32(n, off + 4) << 32;
-	}
-	if (!base || base + c->offset < base)
-		return NULL;
-	return n->hw->map_bar(n->hw->ctx, base + c->offset, c->length);
-}
-
-/* Common config and doorbells are required; the device config (MAC,
- * link status) is used when there, as long as it holds the field. The
- * ISR is never read: the driver polls, or takes MSI-X, which needs no
- * ISR. */
-static int map_regions(struct vnet *n)
-{
-	struct cap_region caps[5];
-	const struct cap_region *nt = &caps[VIRTIO_PCI_CAP_NOTIFY];
-	const struct cap_region *dc = &caps[VIRTIO_PCI_CAP_DEVICE];
-
-	memset(caps, 0, sizeof(caps));
-	if (caps_find(n, caps))
-		return -1;
-	if (caps[VIRTIO_PCI_CAP_COMMON].length < COM_LEN || nt->length < 2)
-		return fail(n, "a virtio capability region is too short");
-	n->common = region_map(n, &caps[VIRTIO_PCI_CAP_COMMON]);
-	n->notify_base = region_map(n, nt);
-	if (dc->found && dc->length) {
-		n->devcfg = region_map(n, dc);
-		n->devcfg_len = n->devcfg ? dc->length : 0;
-	}
-	if (!n->common || !n->notify_base || (dc->found && dc->length && !n->devcfg)) {
-		fail(n, "a virtio BAR is unassigned, I/O space or cannot be mapped");
-		return VNET_ERR_UNMAPPED;
-	}
-	n->notify_len = nt->length;
-	n->notify_mul = nt->notify_mul;
-	return 0;
+	pcienum_scan(&e, hw);
+	return vnet_find_in(&e);
 }
 
 /* ---- the handshake ------------------------------------------------------- */
 
-static void status_set(struct vnet *n, uint8_t bits)
+/* Common config and doorbells are required; the device config (MAC,
+ * link status) is used when there, as long as it holds the field. The
+ * ISR is never read: the driver polls, or takes MSI-X, which needs no
+ * ISR. A transitional function without the virtio 1.0 interface is
+ * legacy-only, which this driver does not speak. */
+static int map_regions(struct vnet *n)
 {
-	wr8(n->common, COM_STATUS, rd8(n->common, COM_STATUS) | bits);
+	int r = vpci_map(&n->t, n->hw, n->bdf, 0);
+
+	if (r == VPCI_ERR_UNMAPPED) {
+		fail_transport(n);
+		return VNET_ERR_UNMAPPED;
+	}
+	if (r == VPCI_ERR_NO_MODERN && n->transitional)
+		return fail(n, "legacy-only virtio-net (no virtio 1.0 capabilities)");
+	return r ? fail_transport(n) : 0;
 }
 
 /* VERSION_1, and the two fields of the device config we read, when the
@@ -365,131 +135,74 @@ static void status_set(struct vnet *n, uint8_t bits)
  * queues. */
 static int negotiate(struct vnet *n)
 {
-	uint64_t offered, wanted = F_VERSION_1;
+	uint64_t offered = vpci_features_offered(&n->t), wanted = VIRTIO_F_VERSION_1;
 
-	wr32(n->common, COM_DFSELECT, 0);
-	offered = rd32(n->common, COM_DF);
-	wr32(n->common, COM_DFSELECT, 1);
-	offered |= (uint64_t)rd32(n->common, COM_DF) << 32;
-	if (!(offered & F_VERSION_1))
-		return fail(n, "device does not offer VIRTIO_F_VERSION_1");
-	if ((offered & F_NET_MAC) && n->devcfg_len >= NETCFG_MAC + 6)
+	if ((offered & F_NET_MAC) && n->t.devcfg_len >= NETCFG_MAC + 6)
 		wanted |= F_NET_MAC;
-	if ((offered & F_NET_STATUS) && n->devcfg_len >= NETCFG_STATUS + 2)
+	if ((offered & F_NET_STATUS) && n->t.devcfg_len >= NETCFG_STATUS + 2)
 		wanted |= F_NET_STATUS;
-	wr32(n->common, COM_GFSELECT, 0);
-	wr32(n->common, COM_GF, (uint32_t)wanted);
-	wr32(n->common, COM_GFSELECT, 1);
-	wr32(n->common, COM_GF, (uint32_t)(wanted >> 32));
-	status_set(n, ST_FEATURES_OK);
-	if (!(rd8(n->common, COM_STATUS) & ST_FEATURES_OK))
-		return fail(n, "device refused our features (FEATURES_OK clear)");
+	if (vpci_features_accept(&n->t, offered, wanted))
+		return fail_transport(n);
 	n->features = wanted;
 	n->has_mac = (wanted & F_NET_MAC) != 0;
 	n->has_status = (wanted & F_NET_STATUS) != 0;
 	return 0;
 }
 
-/* MSI-X table entry `i` sends the image's message, unmasked. */
-static void msix_entry(volatile uint8_t *table, unsigned i, uint64_t addr, uint32_t data)
-{
-	volatile uint8_t *e = table + i * MSIX_ENTRY_BYTES;
-
-	wr32(e, 0, (uint32_t)addr);
-	wr32(e, 4, (uint32_t)(addr >> 32));
-	wr32(e, 8, data);
-	wr32(e, 12, 0);                         /* vector control: unmasked */
-}
-
 /*
  * Completions through MSI-X, when the image gave us a message to use:
  * table entry 0 for the receive queue, entry 1 for the transmit queue
  * (entry 0 too when the table has one entry), both with the image's
- * message; the function masked while they are written, configuration
- * changes on no vector. The number of entries written (0: none, the
- * driver polls); each queue then asks for its entry and reads back what
- * the device accepted (queue_setup).
+ * message. The number of entries written (0: none, the driver polls);
+ * each queue then asks for its entry and reads back what the device
+ * accepted (queue_setup).
  */
 static unsigned msix_setup(struct vnet *n)
 {
 	const struct vblk_hw *hw = n->hw;
-	struct cap_region table = { true, 0, 0, 0, 0 };
-	volatile uint8_t *entry;
-	uint32_t dw0, tbl, data;
-	unsigned entries;
+	uint32_t data;
 	uint64_t addr;
+	unsigned entries;
 
-	if (!hw->msi_message || !n->msix_cap || !hw->msi_message(hw->ctx, &addr, &data))
+	if (!hw->msi_message || !n->t.msix_cap || !hw->msi_message(hw->ctx, &addr, &data))
 		return 0;
-	dw0 = cfg_read32(n, n->msix_cap);
-	tbl = cfg_read32(n, n->msix_cap + 4u);
-	entries = ((dw0 >> 16) & MSIX_CTRL_SIZE) ? 2 : 1;
-	table.bar = tbl & 7;
-	table.offset = tbl & ~7u;
-	table.length = entries * MSIX_ENTRY_BYTES;
-	if (table.bar > 5 || !(entry = region_map(n, &table)))
-		return 0;
-	hw->pci_write32(hw->ctx, n->bdf, n->msix_cap,
-			dw0 | (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) << 16);
-	for (unsigned i = 0; i < entries; i++)
-		msix_entry(entry, i, addr, data);
-	hw->pci_write32(hw->ctx, n->bdf, n->msix_cap,
-			(dw0 & ~(MSIX_CTRL_MASKALL << 16)) | MSIX_CTRL_ENABLE << 16);
-	wr16(n->common, COM_MSIX_CONFIG, MSIX_NO_VECTOR);
-	n->msi_data = data;
+	entries = vpci_msix_enable(&n->t, 2, addr, data);
+	if (entries)
+		n->msi_data = data;
 	return entries;
 }
 
 /* Queue `index`: up to VNET_QUEUE entries (a power of two no larger than
- * the device's), descriptors at 0, the avail ring after them, the used
- * ring at the next 4-byte boundary, in one zeroed DMA allocation, and
- * the queue's buffers in another. The queue asks for MSI-X table entry
- * `entry` (or MSIX_NO_VECTOR: no interrupts at all) and has a vector
- * when the device kept it. A receive queue with one starts armed (it is
- * empty: the first frame interrupts), any other quiet. */
+ * the device's), its ring from the transport and its buffers in one more
+ * DMA allocation. The queue asks for MSI-X table entry `entry` (or
+ * VPCI_NO_VECTOR: no interrupts at all) and has a vector when the device
+ * kept it. A receive queue with one starts armed (it is empty: the first
+ * frame interrupts), any other quiet. */
 static int queue_setup(struct vnet *n, struct vnet_queue *q, uint16_t index, uint16_t entry)
 {
 	const struct vblk_hw *hw = n->hw;
-	uint16_t dev_size;
-	unsigned size = VNET_QUEUE;
-	size_t avail_off, used_off, bytes;
-	uint64_t ring_phys, doorbell;
-	uint8_t *ring;
+	unsigned size = vpci_queue_fit(vpci_queue_select(&n->t, index), VNET_QUEUE);
+	struct vpci_vq vq;
 
-	wr16(n->common, COM_Q_SELECT, index);
-	dev_size = rd16(n->common, COM_Q_SIZE);
-	while (size > dev_size)                 /* stay a power of two */
-		size >>= 1;
 	if (size < 2)
 		return fail(n, index ? "transmitq has fewer than 2 entries"
 				     : "receiveq has fewer than 2 entries");
-	doorbell = (uint64_t)rd16(n->common, COM_Q_NOFF) * n->notify_mul;
-	if (doorbell + 2 > n->notify_len)
-		return fail(n, "a queue's notify offset lies outside the notify region");
-
-	avail_off = 16u * size;
-	used_off = (avail_off + 6 + 2u * size + 3) & ~(size_t)3;
-	bytes = used_off + 6 + 8u * size;
-	ring = hw->dma_alloc(hw->ctx, bytes, &ring_phys);
+	if (vpci_queue_setup(&n->t, &vq, index, size))
+		return fail_transport(n);
 	q->bufs = hw->dma_alloc(hw->ctx, (size_t)size * VNET_BUF_STRIDE, &q->bufs_phys);
-	if (!ring || !q->bufs)
-		return fail(n, "no memory for a virtqueue and its buffers");
+	if (!q->bufs)
+		return fail(n, "no memory for a virtqueue's buffers");
 	q->index = index;
-	q->size = (uint16_t)size;
-	q->notify = (volatile uint16_t *)(n->notify_base + doorbell);
-	q->desc = (struct vring_desc *)ring;
-	q->avail = (struct vring_avail *)(ring + avail_off);
-	q->used = (struct vring_used *)(ring + used_off);
-	wr16(n->common, COM_Q_SIZE, (uint16_t)size);
-	wr64(n->common, COM_Q_DESC, ring_phys);
-	wr64(n->common, COM_Q_AVAIL, ring_phys + avail_off);
-	wr64(n->common, COM_Q_USED, ring_phys + used_off);
-	wr16(n->common, COM_Q_MSIX, entry);
-	q->irq = entry != MSIX_NO_VECTOR && rd16(n->common, COM_Q_MSIX) == entry;
+	q->size = vq.size;
+	q->notify = vq.notify;
+	q->desc = vq.desc;
+	q->avail = vq.avail;
+	q->used = vq.used;
+	q->irq = entry != VPCI_NO_VECTOR && vpci_queue_vector(&n->t, entry) == entry;
 	q->armed = q->irq && index == 0;
 	q->avail->flags = q->armed ? 0 : VRING_AVAIL_F_NO_INTERRUPT;
 	vnet_barrier();         /* the ring's flags before the device may look */
-	wr16(n->common, COM_Q_ENABLE, 1);
+	vpci_queue_enable(&n->t);
 	return 0;
 }
 
@@ -499,11 +212,11 @@ static int queue_setup(struct vnet *n, struct vnet_queue *q, uint16_t index, uin
 static void read_mac(struct vnet *n)
 {
 	for (unsigned t = 0; t < CFG_READ_TRIES; t++) {
-		uint8_t gen = rd8(n->common, COM_CFGGEN);
+		uint8_t gen = vpci_config_generation(&n->t);
 
 		for (unsigned i = 0; i < 6; i++)
-			n->mac[i] = rd8(n->devcfg, NETCFG_MAC + i);
-		if (gen == rd8(n->common, COM_CFGGEN))
+			n->mac[i] = vpci_rd8(n->t.devcfg, NETCFG_MAC + i);
+		if (gen == vpci_config_generation(&n->t))
 			return;
 	}
 }
@@ -554,7 +267,7 @@ static int used_pending(struct vnet *n, struct vnet_queue *q, uint16_t *used_idx
 	*used_idx = *(volatile uint16_t *)&q->used->idx;
 	if ((uint16_t)(*used_idx - q->used_seen) > q->nout) {
 		n->ready = false;
-		status_set(n, ST_FAILED);
+		vpci_status_set(&n->t, VPCI_ST_FAILED);
 		return fail(n, "device's used index ran ahead of the buffers it holds");
 	}
 	vnet_barrier();         /* the elements only after the index covering them */
@@ -722,23 +435,20 @@ bool vnet_link_up(struct vnet *n)
 		return false;
 	if (!n->has_status)
 		return true;
-	return (rd16(n->devcfg, NETCFG_STATUS) & NET_S_LINK_UP) != 0;
+	return (vpci_rd16(n->t.devcfg, NETCFG_STATUS) & NET_S_LINK_UP) != 0;
 }
 
 /* ---- start-up ------------------------------------------------------------ */
 
 static int identify(struct vnet *n)
 {
-	uint32_t id = cfg_read32(n, 0);
+	uint32_t id = n->hw->pci_read32(n->hw->ctx, n->bdf, PCI_CFG_ID);
+	uint32_t sub = n->hw->pci_read32(n->hw->ctx, n->bdf, PCI_CFG_SUBSYSTEM);
 
-	if ((id & 0xffff) == VBLK_PCI_VENDOR && id >> 16 == VNET_PCI_DEVICE_MODERN)
-		return 0;
-	if ((id & 0xffff) == VBLK_PCI_VENDOR && id >> 16 == VNET_PCI_DEVICE_TRANS &&
-	    cfg_read32(n, CFG_SUBSYSTEM) >> 16 == VNET_PCI_SUBSYS_NET) {
-		n->transitional = true;
-		return 0;
-	}
-	return fail(n, "not a virtio-net device");
+	if ((id & 0xffff) != VNET_PCI_VENDOR || !is_vnet((uint16_t)(id >> 16), (uint16_t)(sub >> 16)))
+		return fail(n, "not a virtio-net device");
+	n->transitional = id >> 16 == VNET_PCI_DEVICE_TRANS;
+	return 0;
 }
 
 /* Every receive buffer to the device, published but not yet rung: the
@@ -752,8 +462,6 @@ static void rx_fill(struct vnet *n)
 
 int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf)
 {
-	unsigned spins = 0;
-	uint32_t cmd;
 	unsigned entries;
 	int err;
 
@@ -765,27 +473,19 @@ int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf)
 	if ((err = map_regions(n)) != 0)
 		return err;
 	/* Polled, or MSI-X: the INTx line is never wanted. */
-	cmd = cfg_read32(n, CFG_COMMAND) & 0xffff;
-	hw->pci_write32(hw->ctx, bdf, CFG_COMMAND,
-			cmd | CMD_MEMORY | CMD_BUS_MASTER | CMD_INTX_DISABLE);
-
-	/* Reset, and wait for the device to say it is done (4.1.4.3.2). */
-	wr8(n->common, COM_STATUS, 0);
-	while (rd8(n->common, COM_STATUS) != 0)
-		if (++spins == RESET_SPINS)
-			return fail(n, "device never finished its reset");
-	status_set(n, ST_ACKNOWLEDGE);
-	status_set(n, ST_DRIVER);
+	vpci_enable_function(&n->t, true);
+	if (vpci_reset(&n->t))
+		return fail_transport(n);
 	if (negotiate(n))
 		goto failed;
-	if (rd16(n->common, COM_NUM_QUEUES) < 2) {
+	if (vpci_num_queues(&n->t) < 2) {
 		fail(n, "device has fewer than 2 queues");
 		goto failed;
 	}
 	entries = msix_setup(n);
-	if (queue_setup(n, &n->rx, 0, entries ? MSIX_ENTRY_RX : MSIX_NO_VECTOR) ||
+	if (queue_setup(n, &n->rx, 0, entries ? MSIX_ENTRY_RX : VPCI_NO_VECTOR) ||
 	    queue_setup(n, &n->tx, 1, entries > 1 ? MSIX_ENTRY_TX :
-				      entries ? MSIX_ENTRY_RX : MSIX_NO_VECTOR))
+				      entries ? MSIX_ENTRY_RX : VPCI_NO_VECTOR))
 		goto failed;
 	n->msix = n->rx.irq;
 	if (n->has_mac)
@@ -793,8 +493,8 @@ int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf)
 	else
 		n->warn = "device offers no MAC address (VIRTIO_NET_F_MAC): using 00:00:00:00:00:00";
 	rx_fill(n);
-	status_set(n, ST_DRIVER_OK);
-	if (rd8(n->common, COM_STATUS) & ST_NEEDS_RESET) {
+	vpci_status_set(&n->t, VPCI_ST_DRIVER_OK);
+	if (vpci_status(&n->t) & VPCI_ST_NEEDS_RESET) {
 		fail(n, "device needs a reset right after DRIVER_OK");
 		goto failed;
 	}
@@ -802,6 +502,6 @@ int vnet_init(struct vnet *n, const struct vblk_hw *hw, uint32_t bdf)
 	kick(&n->rx);
 	return 0;
 failed:
-	status_set(n, ST_FAILED);
+	vpci_status_set(&n->t, VPCI_ST_FAILED);
 	return -1;
 }

@@ -35,9 +35,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "platform.h"           /* struct blk_seg, which virtio_blk.h names */
-#include "virtio_blk.h"         /* struct vblk_hw, the vring layouts */
+#include "virtio_pci.h"         /* struct vblk_hw (pcienum.h), the vring layouts */
 
+#define VNET_PCI_VENDOR         VIRTIO_PCI_VENDOR
 #define VNET_PCI_DEVICE_MODERN  0x1041  /* 0x1040 + virtio device id 1 */
 #define VNET_PCI_DEVICE_TRANS   0x1000  /* transitional: subsystem id says */
 #define VNET_PCI_SUBSYS_NET     1       /* the transitional net's subsystem id */
@@ -93,17 +93,12 @@ struct vnet {
 	const struct vblk_hw *hw;
 	uint32_t bdf;
 	bool transitional;              /* found as 0x1000 */
-	volatile uint8_t *common;       /* VIRTIO_PCI_CAP_COMMON_CFG */
-	volatile uint8_t *devcfg;
-	volatile uint8_t *notify_base;
-	uint32_t notify_len, notify_mul;
-	uint32_t devcfg_len;
+	struct vpci t;                  /* the virtio PCI transport */
 	uint64_t features;              /* what we and the device agreed */
 	bool has_mac;                   /* VIRTIO_NET_F_MAC: mac is the device's */
 	bool has_status;                /* VIRTIO_NET_F_STATUS: link state readable */
 	uint8_t mac[6];                 /* zero without VIRTIO_NET_F_MAC */
 	bool msix;                      /* receive completions send the MSI */
-	uint8_t msix_cap;               /* config offset of the capability */
 	uint32_t msi_data;              /* the image's message data (its vector) */
 	bool ready;
 	struct vnet_queue rx, tx;
@@ -122,8 +117,10 @@ struct vnet {
 #define VNET_ERR_UNMAPPED       (-2)
 
 /* The first virtio-net function (modern, or transitional with subsystem
- * id 1) on bus 0 or on a bus behind a PCI-to-PCI bridge, as bdf, or -1. */
+ * id 1) on any bus pcienum reaches, as bdf, or -1. */
 int vnet_find(const struct vblk_hw *hw);
+/* The same in a table already scanned. */
+int vnet_find_in(const struct pcienum *e);
 
 /* Reset and start the device at `bdf`, both queues set up and the
  * receive queue filled. 0 (n->warn may remark on it); VNET_ERR_UNMAPPED

@@ -68,6 +68,7 @@ const struct block_backend *physdisk_get(const char **why)
 	static struct block_backend backend;
 	static int state;               /* 0 not probed, 1 ready, -1 none */
 	static const char *reason;
+	bool transitional = false;
 	int bdf, err;
 
 	if (state) {
@@ -75,7 +76,7 @@ const struct block_backend *physdisk_get(const char **why)
 		return state > 0 ? &backend : NULL;
 	}
 	state = -1;
-	bdf = vblk_find(&hv_vblk_hw);
+	bdf = vblk_find(&hv_vblk_hw, &transitional);
 	if (bdf < 0) {
 		*why = reason = "no virtio-blk disk attached";
 		return NULL;
@@ -86,8 +87,10 @@ const struct block_backend *physdisk_get(const char **why)
 			"virtio-blk BAR outside the hypervisor's map" : disk.err;
 		return NULL;
 	}
-	hv_log("blk: virtio-blk at %02x:%02x.%x, %lu sectors%s", bdf >> 8,
-	       (bdf >> 3) & 0x1f, bdf & 7, vblk_capacity(&disk),
+	hv_log("blk: virtio-blk at %02x:%02x.%x (%s %04x:%04x), %lu sectors%s", bdf >> 8,
+	       (bdf >> 3) & 0x1f, bdf & 7, transitional ? "transitional" : "modern",
+	       VBLK_PCI_VENDOR, transitional ? VBLK_PCI_DEVICE_TRANS : VBLK_PCI_DEVICE_MODERN,
+	       vblk_capacity(&disk),
 	       disk.has_flush ? ", write cache with flush" : "");
 	vblk_backend(&disk, &backend, backend_log);
 	state = 1;

@@ -137,12 +137,13 @@ static void backend_log(const char *line)
 /* Find and start the virtio-blk disk once; NULL (and why) without one. */
 static struct vblk *disk_probe(void)
 {
+	bool transitional = false;
 	int bdf, err;
 
 	if (disk_state)
 		return disk_state > 0 ? &disk : NULL;
 	disk_state = -1;
-	bdf = vblk_find(&root_vblk_hw);
+	bdf = vblk_find(&root_vblk_hw, &transitional);
 	if (bdf < 0) {
 		disk_why = "no virtio-blk disk attached";
 		disk_missing = true;
@@ -159,8 +160,10 @@ static struct vblk *disk_probe(void)
 		disk_why = disk.err;
 		return NULL;
 	}
-	klog("blk: virtio-blk at %02x:%02x.%x, %lu sectors%s, %s",
-	     bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, vblk_capacity(&disk),
+	klog("blk: virtio-blk at %02x:%02x.%x (%s %04x:%04x), %lu sectors%s, %s",
+	     bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7, transitional ? "transitional" : "modern",
+	     VBLK_PCI_VENDOR, transitional ? VBLK_PCI_DEVICE_TRANS : VBLK_PCI_DEVICE_MODERN,
+	     vblk_capacity(&disk),
 	     disk.has_flush ? ", write cache with flush" : "",
 	     disk.msix ? "completions by MSI-X interrupt" : "completions polled");
 	disk_state = 1;

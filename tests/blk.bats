@@ -1,6 +1,8 @@
 #!/usr/bin/env bats
-# The root's physical disk: a modern virtio-blk PCI device driven by the
-# root, natively and as the root partition under isovisor. The root writes
+# The root's physical disk: a virtio-blk PCI device driven by the root,
+# natively and as the root partition under isovisor: modern (1042) on
+# bus 0 and behind a PCIe root port, transitional (1001, -drive
+# if=virtio) through its virtio 1.0 interface. The root writes
 # 64 KiB of xorshift32 words (seed 0x1505) at LBA 2048, flushes, reads them
 # back; the host then checks the image file holds the same words.
 
@@ -62,8 +64,33 @@ EOF
 	# shellcheck disable=SC2046
 	boot blk-bios "$ISO" -- -cpu max -smp 2 -m 256M $(disk_args)
 	assert_boot_passed
-	assert_line --regexp "^root: blk: virtio-blk at 00:[0-9a-f]{2}\.[0-7], 32768 sectors"
+	assert_line --regexp "^root: blk: virtio-blk at 00:[0-9a-f]{2}\.[0-7] \(modern 1af4:1042\), 32768 sectors"
 	assert_line --regexp "^root: ok [0-9]+ - root blk: virtio-blk disk: 64 KiB written at LBA 2048, flushed, read back identical; reads past the end refused$"
+	assert_line "hv: test result: PASS (as reported by the root partition)"
+	assert_disk_pattern
+}
+
+@test "virtio-blk transitional (1001, -drive if=virtio) under the hypervisor: written, on the image" {
+	make_disk
+	boot blk-trans "$ISO" -- -cpu max -smp 2 -m 256M -drive "file=$img,format=raw,if=virtio"
+	assert_boot_passed
+	assert_line --regexp "^root: blk: virtio-blk at 00:[0-9a-f]{2}\.[0-7] \(transitional 1af4:1001\), 32768 sectors"
+	assert_line --regexp "^root: ok [0-9]+ - root blk: virtio-blk disk: 64 KiB written at LBA 2048, flushed, read back identical; reads past the end refused$"
+	assert_line --regexp "^root: ok [0-9]+ - root blk: completions arrive by MSI-X interrupt"
+	assert_line "hv: test result: PASS (as reported by the root partition)"
+	assert_disk_pattern
+}
+
+@test "virtio-blk behind a PCIe root port on q35 under the hypervisor: written, on the image" {
+	make_disk
+	boot blk-rootport "$ISO" -- -machine q35 -cpu max -smp 2 -m 256M \
+		-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1 \
+		-drive "file=$img,format=raw,if=none,id=d0" \
+		-device virtio-blk-pci,drive=d0,bus=rp1,disable-legacy=on
+	assert_boot_passed
+	assert_line --regexp "^root: blk: virtio-blk at 01:00\.0 \(modern 1af4:1042\), 32768 sectors"
+	assert_line --regexp "^root: ok [0-9]+ - root blk: virtio-blk disk: 64 KiB written at LBA 2048, flushed, read back identical; reads past the end refused$"
+	assert_line --regexp "^root: ok [0-9]+ - root blk: completions arrive by MSI-X interrupt"
 	assert_line "hv: test result: PASS (as reported by the root partition)"
 	assert_disk_pattern
 }

@@ -214,7 +214,8 @@ static void bus_add(uint32_t bdf, uint8_t *cfg, struct fake_dev *d)
 }
 
 /* A function that is no virtio-net: vendor:device, subsystem id, header
- * type (0x80 multi-function, 1 bridge), a bridge's secondary bus. */
+ * type (0x80 multi-function, 1 bridge), a bridge's secondary bus (also
+ * its subordinate bus: no bridges behind it are reached). */
 static void bus_add_plain(uint32_t bdf, uint16_t vendor, uint16_t device, uint16_t subsys,
 			  uint8_t hdr, uint8_t secondary)
 {
@@ -224,8 +225,10 @@ static void bus_add_plain(uint32_t bdf, uint16_t vendor, uint16_t device, uint16
 	put16(c, 0, vendor);
 	put16(c, 2, device);
 	c[0x0e] = hdr;
-	if ((hdr & 0x7f) == 1)
+	if ((hdr & 0x7f) == 1) {
 		c[0x19] = secondary;
+		c[0x1a] = secondary;            /* subordinate: a leaf bridge */
+	}
 	else
 		put16(c, 0x2e, subsys);
 	bus_add(bdf, c, NULL);
