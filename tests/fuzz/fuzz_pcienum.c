@@ -1,9 +1,10 @@
 /*
  * Fuzz target: the PCI walk (drivers/pcienum.c) over a configuration
  * space the input describes. Byte 0 picks what an address with no
- * function answers: all-ones, zero, or (the wildest) a hash of the
- * address, so every bus is full of functions of random headers and
- * bridges of random bus numbers. Then 8-byte records each set one dword
+ * function answers: all-ones, zero, a hash of the address (every bus
+ * full of functions of random headers), or a bridge at every address
+ * whose random bus numbers mostly point a little further down (trees
+ * that hit the depth and bus caps). Then 8-byte records each set one dword
  * of one function: bdf (2 bytes), dword index (1), value (4), and a byte
  * that, when odd, makes the function answer all-ones from then on (a
  * function that vanishes). What must hold, abort() otherwise:
@@ -54,6 +55,22 @@ static uint32_t hash(uint32_t bdf, uint32_t off)
 	return x;
 }
 
+/* Mode 3: every address a bridge (multi-function or not) to a bus a
+ * little above its own with a random range: trees as deep and wide as
+ * the caps allow. */
+static uint32_t bridge_everywhere(uint32_t bdf, uint32_t off)
+{
+	uint32_t h = hash(bdf, off), bus = bdf >> 8, sec, sub;
+
+	if (off == PCI_CFG_HEADER)
+		return (h & 0x80) << 16 | PCI_HDR_TYPE_BRIDGE << 16;
+	if (off != PCI_CFG_BRIDGE_BUSES)
+		return h | 1;           /* a vendor that is never 0 or 0xffff */
+	sec = bus + 1 + (h & 3);
+	sub = (h >> 8) & 3 ? 0xff : sec + ((h >> 10) & 0x3f);  /* mostly "all below" */
+	return (sub > 0xff ? 0xff : sub) << 16 | (sec & 0xff) << 8 | bus;
+}
+
 static uint32_t f_read32(void *ctx, uint32_t bdf, uint32_t off)
 {
 	struct fn *f = fn_at(bdf);
@@ -73,8 +90,10 @@ static uint32_t f_read32(void *ctx, uint32_t bdf, uint32_t off)
 		return 0xffffffffu;
 	case 1:
 		return 0;
-	default:
+	case 2:
 		return hash(bdf, off);
+	default:
+		return bridge_everywhere(bdf, off);
 	}
 }
 
@@ -107,7 +126,7 @@ static const uint8_t seed[] = {
 
 size_t fuzz_seed(unsigned i, uint8_t *buf, size_t cap)
 {
-	if (i > 2 || cap < sizeof(seed))
+	if (i > 3 || cap < sizeof(seed))
 		return 0;
 	memcpy(buf, seed, sizeof(seed));
 	buf[0] = (uint8_t)i;            /* each absent-address mode */
@@ -117,7 +136,7 @@ size_t fuzz_seed(unsigned i, uint8_t *buf, size_t cap)
 static void load(const uint8_t *d, size_t n)
 {
 	nfns = 0;
-	absent_mode = n ? d[0] % 3 : 0;
+	absent_mode = n ? d[0] % 4 : 0;
 	for (size_t i = 1; i + RECORD <= n; i += RECORD) {
 		uint32_t bdf = (uint32_t)d[i] | (uint32_t)d[i + 1] << 8;
 		unsigned off = (d[i + 2] & 0x3f) * 4u;

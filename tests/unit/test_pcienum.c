@@ -7,13 +7,18 @@
  * scanned, unconfigured, a range outside their parent's or upside
  * down), the depth and bus caps, a machine where every address answers
  * as a bridge, all-ones and all-zero spaces, the table filling up, the
- * queries by id and class, and the BAR decoder on good and bad BARs.
+ * queries by id and class, the drivers' finds built on them, and the
+ * BAR decoder on good and bad BARs.
  * Every walk must read only dword-aligned offsets below 0x100 and write
  * nothing.
  */
 #include <string.h>
 #include "check.h"
 #include "pcienum.h"
+#include "platform.h"
+#include "virtio_blk.h"
+#include "virtio_net.h"
+#include "e1000e_nic.h"
 
 #define FNS_MAX 512
 
@@ -133,6 +138,7 @@ static void test_empty(void)
 static void test_bus0(void)
 {
 	const struct pcienum_dev *d;
+	bool trans;
 
 	reset();
 	add_dev(0x00, 0x8086, 0x1237, 0x060000, 0);             /* host bridge */
@@ -154,11 +160,18 @@ static void test_bus0(void)
 	      "bus 0: the virtio-blk's vendor, device, class, revision, subsystem, header");
 	CHECK(e.dev[1].header == 0x80, "bus 0: the header type keeps the multi-function bit");
 	CHECK(find1(&e, 0x1af4, 0x1041) == -1, "bus 0: the hidden function is not found");
+	trans = false;
+	CHECK(vblk_find(&hw, &trans) == 0x20 && trans,
+	      "vblk_find: the transitional 1001 (subsystem 2) at 00:04.0");
+	put16(fns[4].cfg, 0x2e, 3);
+	CHECK(vblk_find(&hw, &trans) == -1, "vblk_find: a 1001 whose subsystem id is not block");
+	CHECK(vnet_find(&hw) == -1 && e1ke_find(&hw) == -1, "vnet_find, e1ke_find: none on bus 0");
 }
 
 static void test_bridges(void)
 {
 	static const struct pci_id blk[] = { { 0x1af4, 0x1042 }, { 0x1af4, 0x1001 } };
+	bool trans;
 	int i;
 
 	/* q35-like: two root ports, the second with a switch behind it. */
@@ -186,6 +199,10 @@ static void test_bridges(void)
 	i = pcienum_find_class(&e, 0x020000, 0xffff00, 0);
 	CHECK(i >= 0 && e.dev[i].bdf == 0x400 && e.dev[i].depth == 3,
 	      "find by class: the NIC three bridges down (depth %d)", i >= 0 ? e.dev[i].depth : -1);
+	trans = true;
+	CHECK(vblk_find(&hw, &trans) == 0x100 && !trans && e1ke_find(&hw) == 0x400 &&
+	      vnet_find(&hw) == -1, "vblk_find: the modern 1042 behind the root port first; "
+	      "e1ke_find: the 82574L behind the switch");
 	i = pcienum_find_class(&e, 0x060400, 0xffff00, 0);
 	CHECK(i == 1, "find by class: the first PCI-to-PCI bridge");
 	CHECK(pcienum_find_class(&e, 0x0c0300, 0xffff00, 0) == -1 &&
