@@ -45,6 +45,11 @@ usage: ./build.sh [subcommand] [options]
                   4 seeds, with ASan/UBSan; clang's libFuzzer is used
                   instead when clang is installed (optional, not a
                   dependency), for -max_total_time=N/10000 seconds each
+  matrix [--tag T] [--filter RE] [--cell NAME] [--rerun-failed] [-j N|auto]
+         [--shard I/N] [--baseline DIR] [--list]
+                  build, then boot the cells of the hardware matrix
+                  (ci/matrix.cfg) with ci/run-matrix; out/matrix/ holds a
+                  folder per cell and results.tsv, report.md, junit.xml
   clean           remove out/
 USAGE
 }
@@ -246,6 +251,8 @@ test) ensure_deps; cmd_test "$@" ;;
 load) ensure_deps; cmd_load "$@" ;;
 fuzz) ensure_deps; cmd_fuzz "$@" ;;
 bench) ensure_deps; O="$O" tests/bench/bench.sh "$@" ;;
+matrix) ensure_deps; case " $* " in *" --list "*|*" -h "*|*" --help "*) ;; *) cmd_build ;; esac
+	O="$O" ci/run-matrix "$@" ;;
 clean) cmd_clean ;;
 *) usage >&2; die "unknown subcommand '$sub'" ;;
 esac
