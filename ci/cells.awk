@@ -21,7 +21,7 @@ function copy(from, to,   n, i, k, ks) {
 	n = split(keys[from], ks, " ")
 	for (i = 1; i <= n; i++) { k = ks[i]; set(kv, to, k, kv[from, k]) }
 }
-BEGIN { known = " emulator accel machine firmware cpu smp memory numa boot disk nic iommu design config hvargs rootargs want requires expect tags timeout-first timeout lava-device-type deploy " }
+BEGIN { known = " emulator accel machine firmware cpu smp memory numa boot disk nic iommu design config hvargs rootargs want requires expect tags timeout-first timeout lava-device-type deploy replay replay-status replay-delay " }
 { sub(/\r$/, "") }
 /^[ \t]*(#|$)/ { next }
 {

@@ -25,6 +25,8 @@ END {
 	good = (verdict == "PASS" || verdict == "XFAIL" || verdict == "SKIP")
 	if (verdict == "SKIP") { n++; name[n] = "cell"; kind[n] = "skipped"; msg[n] = reason }
 	else if (!good && (nbad == 0 || verdict != "FAIL")) { n++; name[n] = "cell verdict " verdict; kind[n] = "failure"; msg[n] = reason }
+	else if (verdict == "XFAIL" && nbad == 0) { n++; name[n] = "cell verdict XFAIL"; kind[n] = "skipped"; msg[n] = "xfail: " reason }
+	else if (n == 0) { n++; name[n] = "cell verdict " verdict; kind[n] = ""; msg[n] = "" }
 	f = 0; s = 0
 	for (i = 1; i <= n; i++) {
 		if (verdict == "XFAIL" && kind[i] == "failure") { kind[i] = "skipped"; msg[i] = "xfail: " reason ": " msg[i] }
