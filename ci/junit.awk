@@ -5,11 +5,18 @@
 # not good and whose log has no failing TAP line gets one failing testcase
 # with the reason, as do SKIP cells one skipped testcase.
 function x(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); gsub(/"/, "\\&quot;", s); gsub(/[\001-\010\013\014\016-\037]/, "", s); return s }
+# The run's stream only (the source of the last plan line, as in tap.awk):
+# the children's own TAP is gathered into it by the root.
 {
 	sub(/\r$/, "")
 	l = $0
-	sub(/^[A-Za-z0-9_.-]+: /, "", l)
-	if (l !~ /^(not )?ok( |$)/) next
+	src = ""
+	if (match(l, /^[A-Za-z0-9_.-]+: /)) { src = substr(l, 1, RLENGTH - 2); l = substr(l, RLENGTH + 1) }
+	if (l ~ /^TAP version/ && !first_set) { first_src = src; first_set = 1 }
+	if (l ~ /^1\.\.[0-9]+/) { plan_src = src; has_plan = 1 }
+	if (l ~ /^(not )?ok( |$)/) { nl++; lsrc[nl] = src; ltxt[nl] = l }
+}
+function tapline(l,   bad, d, sk) {
 	bad = (l ~ /^not ok/)
 	d = l; sub(/^(not )?ok *[0-9]* *-? */, "", d)
 	sk = ""
@@ -22,6 +29,8 @@ function x(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&g
 	if (bad) nbad++
 }
 END {
+	s = has_plan ? plan_src : first_src
+	for (k = 1; k <= nl; k++) if (lsrc[k] == s) tapline(ltxt[k])
 	good = (verdict == "PASS" || verdict == "XFAIL" || verdict == "SKIP")
 	if (verdict == "SKIP") { n++; name[n] = "cell"; kind[n] = "skipped"; msg[n] = reason }
 	else if (!good && (nbad == 0 || verdict != "FAIL")) { n++; name[n] = "cell verdict " verdict; kind[n] = "failure"; msg[n] = reason }
