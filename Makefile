@@ -50,7 +50,8 @@ LIB_X86      := kernel/lib/x86/trap_entry.S kernel/lib/x86/trampoline.S \
 LIB_TARGET   := kernel/lib/string.c $(LIB_X86)
 
 # The two designs differ only in these files (hypervisor/design.h).
-HV_MICRO := hypervisor/design_microkernel.c hypervisor/root.c
+HV_MICRO := hypervisor/design_microkernel.c hypervisor/root.c \
+            drivers/pcienum.c          # pcibars.c walks the buses as the drivers do
 HV_MONO  := hypervisor/design_monolithic.c hypervisor/physdisk.c
 HV_C   := $(filter-out $(HV_PORTABLE) $(HV_MICRO) $(HV_MONO),$(wildcard hypervisor/*.c hypervisor/arch/x86/*.c)) $(HV_PORTABLE)
 HV_S   := kernel/lib/x86/boot.S $(wildcard hypervisor/arch/x86/*.S)

@@ -95,6 +95,22 @@ EOF
 	assert_disk_pattern
 }
 
+# Under OVMF the device behind the root port gets its 64-bit BAR above
+# RAM (0xe0_0000_0000 seen): the hypervisor finds it by walking every bus
+# (hypervisor/pcibars.c) and maps that GiB for the root.
+@test "virtio-blk behind a PCIe root port on q35, UEFI: its 64-bit BAR above RAM is mapped" {
+	make_disk
+	boot blk-rootport-uefi "$ISO" --uefi -- -machine q35 -cpu max -smp 2 -m 256M \
+		-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1 \
+		-drive "file=$img,format=raw,if=none,id=d0" \
+		-device virtio-blk-pci,drive=d0,bus=rp1,disable-legacy=on
+	assert_boot_passed
+	assert_line --regexp "^root: blk: virtio-blk at 01:00\.0 \(modern 1af4:1042\), 32768 sectors"
+	assert_line --regexp "^root: ok [0-9]+ - root blk: virtio-blk disk: 64 KiB written at LBA 2048, flushed, read back identical; reads past the end refused$"
+	assert_line "hv: test result: PASS (as reported by the root partition)"
+	assert_disk_pattern
+}
+
 @test "virtio-blk natively: the same driver on the bare machine" {
 	make_disk
 	# shellcheck disable=SC2046
