@@ -14,11 +14,10 @@ static size_t seq_len(const struct net_echo *e, uint32_t seq)
 	return e->bytes - off < e->dgram ? (size_t)(e->bytes - off) : e->dgram;
 }
 
-/* The pattern after the sequence number: xorshift64 from seq and salt,
- * eight bytes a step. */
-static void pattern(const struct net_echo *e, uint32_t seq, uint8_t *p, size_t len)
+void net_echo_fill(uint32_t seq, uint32_t salt, void *buf, size_t len)
 {
-	uint64_t x = 0x9e3779b97f4a7c15ull * ((uint64_t)seq + 1) ^ e->salt;
+	uint64_t x = 0x9e3779b97f4a7c15ull * ((uint64_t)seq + 1) ^ salt;
+	uint8_t *p = buf;
 
 	for (size_t i = 0; i < len; i += 8) {
 		x ^= x << 13;
@@ -70,7 +69,7 @@ int net_echo_pump(struct net_echo *e)
 		if (!n)
 			break;
 		put32(d, e->next_tx);
-		pattern(e, e->next_tx, d + 4, n);
+		net_echo_fill(e->next_tx, e->salt, d + 4, n);
 		if (net_udp_send(e->nif, e->dst, e->lport, NET_ECHO_PORT, d, n + 4)) {
 			e->send_errors++;
 			return -1;
@@ -110,7 +109,7 @@ bool net_echo_input(struct net_echo *e, const uint8_t src[4], uint16_t sport,
 		return true;
 	}
 	n = seq_len(e, seq);
-	pattern(e, seq, want, n);
+	net_echo_fill(seq, e->salt, want, n);
 	if (len != n + 4 || memcmp(d + 4, want, n)) {
 		e->bad++;
 		return true;

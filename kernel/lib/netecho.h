@@ -40,6 +40,10 @@ struct net_echo {
 	uint64_t datagrams_sent, resends, dups, gaps, bad, send_errors;
 };
 
+/* The payload pattern of datagram `seq`: xorshift64 from seq and salt,
+ * eight bytes a step (the network test's stream uses it too). */
+void net_echo_fill(uint32_t seq, uint32_t salt, void *buf, size_t len);
+
 /* Set up; nothing is sent yet. dgram 0 means NET_UDP_MAX. */
 void net_echo_init(struct net_echo *e, struct net_if *nif, const uint8_t dst[4],
 		   uint16_t lport, uint64_t bytes, size_t dgram, unsigned window,
